@@ -1,0 +1,35 @@
+"""What the extract stage hands every connector: call accounting, cache dir, object filter, window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from spm_sync.calls import ApiCalls
+
+
+def _ignore(*_: object) -> None:
+    return None
+
+
+@dataclass
+class ExtractContext:
+    """Per-run inputs of a connector's dlt source.
+
+    `window` set means a backfill: pull records modified in [start, end) without touching the
+    incremental cursors. `progress(object, records, pages)` feeds the CLI's progress bars.
+    """
+
+    calls: ApiCalls
+    cache_dir: Path
+    objects: list[str] | None = None
+    window: tuple[datetime, datetime] | None = None
+    full: bool = False
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    progress: Callable[[str, int, int], None] = _ignore
+    warn: Callable[[str], None] = _ignore
+
+    def wants(self, object_name: str) -> bool:
+        return self.objects is None or object_name.lower() in {o.lower() for o in self.objects}

@@ -1,0 +1,36 @@
+"""Which connector serves which source type (the extract stage's only entry into connectors/)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from spm_sync.errors import ConfigError
+
+SOURCE_FACTORIES = {
+    "salesforce": "connectors.salesforce.source:salesforce_source",
+    "hubspot": "connectors.hubspot.source:hubspot_source",
+    "files": "connectors.files.source:files_source",
+}
+
+WRITERS = {
+    "salesforce": "connectors.salesforce.writer:SalesforceWriter",
+    "hubspot": "connectors.hubspot.writer:HubSpotWriter",
+}
+
+
+def _load(table: dict[str, str], kind: str) -> Callable[..., Any]:
+    try:
+        module_name, attr = table[kind].split(":")
+    except KeyError:
+        raise ConfigError(f"no connector for source type {kind!r}") from None
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def source_factory(kind: str) -> Callable[..., Any]:
+    return _load(SOURCE_FACTORIES, kind)
+
+
+def writer_class(kind: str) -> Callable[..., Any]:
+    return _load(WRITERS, kind)

@@ -1,0 +1,67 @@
+"""API call accounting shared by every connector: counts per endpoint family and the budget guard.
+
+API calls are the scarce resource (Salesforce daily limits, HubSpot rate windows), so every call a
+connector makes goes through `ApiCalls.record`, which also refuses to go past the run's budget.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from spm_sync.errors import BudgetExhausted
+
+
+@dataclass
+class ApiCalls:
+    """Thread-safe counter of calls by endpoint family, with the CRM's reported daily budget."""
+
+    source: str = ""
+    per_run_budget: int | None = None
+    reserve_fraction: float = 0.0
+    by_family: Counter[str] = field(default_factory=Counter)
+    daily_used: int | None = None
+    daily_max: int | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_family.values())
+
+    def check(self, family: str = "") -> None:
+        """Raise `BudgetExhausted` if one more call would cross the run budget or the daily reserve."""
+        with self._lock:
+            if self.per_run_budget is not None and self.total >= self.per_run_budget:
+                raise BudgetExhausted(
+                    f"per-run API budget of {self.per_run_budget} calls reached",
+                    source=self.source,
+                    object=family or None,
+                )
+            if self.daily_max and self.daily_used is not None:
+                remaining = self.daily_max - self.daily_used
+                if remaining <= self.daily_max * self.reserve_fraction:
+                    raise BudgetExhausted(
+                        f"daily API reserve reached ({remaining} of {self.daily_max} calls left, "
+                        f"reserve {self.reserve_fraction:.0%})",
+                        source=self.source,
+                        object=family or None,
+                    )
+
+    def record(self, family: str, count: int = 1) -> None:
+        with self._lock:
+            self.by_family[family] += count
+
+    def report_daily(self, used: int, maximum: int) -> None:
+        """What the CRM said (Sforce-Limit-Info, X-HubSpot-RateLimit-Daily*)."""
+        with self._lock:
+            self.daily_used, self.daily_max = used, maximum
+
+    def snapshot(self) -> dict[str, object]:
+        with self._lock:
+            return {
+                "total": sum(self.by_family.values()),
+                "by_family": dict(sorted(self.by_family.items())),
+                "daily_used": self.daily_used,
+                "daily_max": self.daily_max,
+            }

@@ -1,0 +1,336 @@
+"""The `spm-sync` command line: a thin face over `spm_sync.jobs` and the stage modules.
+
+Exit codes: 0 ok, 1 a run failed, 2 usage or configuration error. Errors print as one line.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from spm_sync.config import Config, load_config, resolve_config_path
+from spm_sync.errors import ConfigError, SpmError
+from spm_sync.logs import configure_logging
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="spm-sync",
+    help=(
+        "Sales Performance Management sync: pull CRM data into one store, compute attainment and "
+        "activity KPIs per rep, team and period, and write them back into CRM fields.\n\n"
+        "Example: spm-sync --config config.yaml run"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+sandbox_app = typer.Typer(help="Local emulators of the Salesforce and HubSpot APIs.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    parquet = "parquet"
+
+
+class StatusFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class State:
+    config_path: Path | None = None
+
+
+STATE = State()
+
+
+@app.callback()
+def main_options(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="Config file (default ./config.yaml, or $SPM_SYNC_CONFIG).", show_default=False
+        ),
+    ] = None,
+    log_format: Annotated[
+        LogFormat, typer.Option(help="text (readable) or json (one object a line).")
+    ] = LogFormat.text,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
+) -> None:
+    STATE.config_path = config
+    configure_logging(log_format.value, log_level)
+
+
+def _config() -> Config:
+    return load_config(resolve_config_path(STATE.config_path))
+
+
+def _split(values: str | None) -> list[str] | None:
+    return [v.strip() for v in values.split(",") if v.strip()] if values else None
+
+
+# --- pipeline stages ---------------------------------------------------------------------------
+
+
+@app.command()
+def sync(
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Source name (repeatable); default all.")
+    ] = None,
+    objects: Annotated[str | None, typer.Option(help="Comma-separated objects to pull, e.g. Opportunity,User.")] = None,
+    full: Annotated[bool, typer.Option(help="Re-pull everything, ignoring incremental cursors.")] = False,
+) -> None:
+    """Extract CRM objects into raw_<source> tables, incrementally.
+
+    Example: spm-sync sync --source salesforce --objects Opportunity,OpportunityHistory
+    """
+    from spm_sync import jobs
+    from spm_sync.progress import sync_progress
+
+    cfg = _config()
+    with sync_progress(console) as progress:
+        results = jobs.sync(cfg, source, objects=_split(objects), full=full, progress=progress)
+    for result in results:
+        total = sum(result.records.values())
+        calls = result.api_calls.get("total", 0)
+        console.print(f"[bold]{result.source}[/]: {total} records loaded, {calls} API calls")
+        for warning in result.warnings:
+            console.print(f"  [yellow]warning[/]: {warning}")
+        if result.stopped_by_budget:
+            console.print(f"  [yellow]stopped early[/]: {result.stopped_by_budget} (the next run resumes)")
+
+
+@app.command()
+def backfill(
+    source: Annotated[str, typer.Option("--source", "-s", help="Source name.")],
+    from_: Annotated[datetime, typer.Option("--from", help="Window start (date or datetime, UTC).")],
+    to: Annotated[datetime | None, typer.Option("--to", help="Window end, exclusive (default now).")] = None,
+    objects: Annotated[str | None, typer.Option(help="Comma-separated objects (default all).")] = None,
+) -> None:
+    """Re-pull a window of history without moving incremental cursors; resumable.
+
+    Example: spm-sync backfill --source salesforce --from 2025-01-01 --to 2025-07-01
+    """
+    from spm_sync import jobs
+    from spm_sync.progress import sync_progress
+
+    cfg = _config()
+    end = to or datetime.now(UTC).replace(tzinfo=None)
+    with sync_progress(console) as progress:
+        result = jobs.backfill(cfg, source, from_, end, objects=_split(objects), progress=progress)
+    console.print(f"backfill of {source} {from_:%Y-%m-%d} .. {end:%Y-%m-%d}: {result}")
+
+
+@app.command()
+def normalize() -> None:
+    """Rebuild the normalized spm.* tables from the raw tables using mappings/*.yaml.
+
+    Example: spm-sync normalize
+    """
+    from spm_sync import jobs
+
+    result = jobs.normalize(_config())
+    console.print(result.summary() if hasattr(result, "summary") else result)
+
+
+@app.command()
+def kpis(
+    compute: Annotated[bool, typer.Option(help="Compute before printing (--no-compute reads stored values).")] = True,
+    period: Annotated[str | None, typer.Option(help="Period id: 2026-03, FY2026-Q1, FY2026.")] = None,
+    grain: Annotated[str | None, typer.Option(help="month, quarter or year.")] = None,
+    entity_type: Annotated[str | None, typer.Option(help="rep, team or company.")] = None,
+    entity: Annotated[str | None, typer.Option(help="Entity id, e.g. sf:0055g00000A1b2cAAB or a team id.")] = None,
+    team: Annotated[str | None, typer.Option(help="Only reps of this team (and the team).")] = None,
+    metric: Annotated[str | None, typer.Option(help="Comma-separated metric names.")] = None,
+    format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table, json, csv or parquet.")
+    ] = OutputFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to a file (required for parquet).")
+    ] = None,
+) -> None:
+    """Compute KPIs per rep, team and company for every period, and print them.
+
+    Example: spm-sync kpis --period FY2026-Q1 --entity-type rep --metric quota_attainment --format json
+    """
+    from spm_sync import jobs
+    from spm_sync.metrics import KpiFilter, query_kpis
+    from spm_sync.output import write_rows
+    from spm_sync.store import open_store
+
+    cfg = _config()
+    if compute:
+        jobs.kpis(cfg)
+    with open_store(cfg) as store:
+        rows = query_kpis(
+            store,
+            KpiFilter(
+                period=period, grain=grain, entity_type=entity_type, entity_id=entity, team=team, metrics=_split(metric)
+            ),
+        )
+    write_rows(rows, format.value, output, console)
+
+
+@app.command()
+def writeback(
+    target: Annotated[
+        list[str] | None, typer.Option("--target", "-t", help="Target name (repeatable); default all.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan (current -> new per field); send nothing.")] = False,
+) -> None:
+    """Push changed KPI values into CRM fields (only what differs from the ledger).
+
+    Example: spm-sync writeback --target sf_rep_attainment --dry-run
+    """
+    from spm_sync import jobs
+
+    result = jobs.writeback(_config(), target, dry_run=dry_run)
+    if hasattr(result, "render"):
+        result.render(console)
+    else:
+        console.print(result)
+
+
+@app.command("run")
+def run_all() -> None:
+    """Run every stage in order: sync all sources, normalize, kpis, writeback.
+
+    Example: spm-sync --config config.yaml run
+    """
+    from spm_sync import jobs
+    from spm_sync.progress import sync_progress
+
+    with sync_progress(console) as progress:
+        results = jobs.run_all(_config(), progress=progress)
+    console.print(f"run complete: stages {', '.join(results)}")
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+@app.command()
+def schedule(
+    once: Annotated[bool, typer.Option(help="Run the jobs that are due now, then exit (for cron).")] = False,
+) -> None:
+    """Run the scheduler daemon for the `schedules:` in config (stops cleanly on SIGTERM/SIGINT).
+
+    Example: spm-sync schedule            # daemon
+             spm-sync schedule --once     # from cron / a Kubernetes CronJob
+    """
+    from spm_sync.scheduler import run_scheduler
+
+    run_scheduler(_config(), once=once, console=console)
+
+
+@app.command()
+def status(
+    format: Annotated[StatusFormat, typer.Option("--format", "-f", help="table or json.")] = StatusFormat.table,
+) -> None:
+    """Show last syncs and their age, cursors, records, write-back outcomes, next runs, data quality.
+
+    Example: spm-sync status --format json
+    """
+    from spm_sync.ops.status import collect_status, render_status
+
+    info = collect_status(_config())
+    if format is StatusFormat.json:
+        import json
+
+        typer.echo(json.dumps(info, default=str, indent=2))
+    else:
+        render_status(info, console)
+
+
+@app.command()
+def check() -> None:
+    """Validate config and mappings, reach every source once, verify write-back fields.
+
+    Exit code 0 only if every check passes.
+    Example: spm-sync check
+    """
+    from spm_sync.ops.check import render_checks, run_checks
+
+    results = run_checks(resolve_config_path(STATE.config_path))
+    render_checks(results, console)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    keep: Annotated[Path | None, typer.Option(help="Keep the demo's files (store, config) in this folder.")] = None,
+    seed: Annotated[int, typer.Option(help="Data set seed.")] = 7,
+) -> None:
+    """Start the sandbox CRMs on loopback and run the whole loop; print a leaderboard.
+
+    Needs no config and no network. Example: spm-sync demo --keep ./demo
+    """
+    from spm_sync.demo import run_demo
+
+    run_demo(console, keep=keep, seed=seed)
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    seed: Annotated[int, typer.Option(help="Data set seed (same seed, same data).")] = 7,
+    scale: Annotated[str, typer.Option(help="small, medium, large, or a number of reps.")] = "small",
+    faults: Annotated[float, typer.Option(help="Fraction of requests answered with a fault (0..1).")] = 0.0,
+    split: Annotated[bool, typer.Option(help="Split teams between the two CRMs instead of mirroring.")] = False,
+    rate_limit: Annotated[int, typer.Option(help="HubSpot requests per 10 s.")] = 100,
+) -> None:
+    """Serve the Salesforce (HTTPS) and HubSpot (HTTP) emulators until interrupted.
+
+    The first stdout line is a JSON object with their URLs, tokens and CA bundle.
+    Example: spm-sync sandbox serve --seed 3 --scale medium --faults 0.05
+    """
+    scale_value: str | int = int(scale) if scale.isdigit() else scale
+    if scale_value not in ("small", "medium", "large") and not isinstance(scale_value, int):
+        raise ConfigError(f"--scale: expected small, medium, large or a number of reps, got {scale!r}")
+    if not 0.0 <= faults <= 1.0:
+        raise ConfigError(f"--faults: expected a fraction between 0 and 1, got {faults}")
+    from spm_sync.sandbox.serve import serve
+
+    serve(seed=seed, scale=scale_value, faults=faults, split=split, rate_limit=rate_limit)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console entry point: turns project errors into one line and an exit code."""
+    try:
+        return app(args=argv, standalone_mode=False)
+    except SpmError as exc:
+        err_console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted", style="yellow")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors (typer's click) and the unexpected
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if type(exc).__name__ == "Abort":
+            sys.exit(130)
+        err_console.print(f"error: {type(exc).__name__}: {exc}", style="red", markup=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

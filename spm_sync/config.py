@@ -1,0 +1,356 @@
+"""Configuration: a YAML file validated by pydantic, with `${ENV_VAR}` interpolation for secrets.
+
+Unknown keys are rejected so that a typo never silently falls back to a default; every problem is
+reported as `file: key.path: what is wrong` (see `ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from spm_sync.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config.yaml")
+CONFIG_ENV_VAR = "SPM_SYNC_CONFIG"
+STORE_SCHEMAS = ("spm", "spm_state")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreConfig(Model):
+    """Where normalized data, run history and dlt state live."""
+
+    backend: Literal["duckdb", "postgres"] = "duckdb"
+    path: Path = Path("state/spm_sync.duckdb")
+    dsn: SecretStr | None = None
+    state_dir: Path = Path("state")
+
+    @field_validator("path")
+    @classmethod
+    def _not_named_after_a_schema(cls, path: Path) -> Path:
+        stem = path.stem.lower()
+        if stem in STORE_SCHEMAS or stem.startswith("raw_"):
+            raise ValueError(
+                f"file name {path.name!r} is the name of one of the store's schemas; DuckDB would report "
+                "'ambiguous reference to catalog or schema' - use e.g. state/spm_sync.duckdb"
+            )
+        return path
+
+    @model_validator(mode="after")
+    def _dsn_for_postgres(self) -> StoreConfig:
+        if self.backend == "postgres" and self.dsn is None:
+            raise ValueError("backend postgres needs a dsn (postgresql://user@host:5432/db)")
+        return self
+
+
+class ReportingConfig(Model):
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    timezone: str = "UTC"
+    freshness_hours: float = Field(26.0, gt=0, description="warn in `status` when a source is older")
+
+
+class ApiBudget(Model):
+    """Stop a run cleanly before the CRM's daily allowance is spent."""
+
+    per_run: int | None = Field(None, ge=1)
+    reserve_fraction: float = Field(0.2, ge=0, le=1)
+
+
+class FieldFilter(Model):
+    """Per object: only these fields (allow) or all but these (deny)."""
+
+    allow: dict[str, list[str]] = Field(default_factory=dict)
+    deny: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class SourceBase(Model):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    objects: list[str] | None = Field(None, description="restrict to these objects (default: all)")
+    extra_objects: list[str] = Field(default_factory=list)
+    fields: FieldFilter = Field(default_factory=FieldFilter)
+    api_budget: ApiBudget = Field(default_factory=ApiBudget)
+    delete_sweep_days: float = Field(7.0, ge=0)
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(5, ge=0)
+
+
+class SalesforceSource(SourceBase):
+    type: Literal["salesforce"]
+    instance_url: AnyHttpUrl | None = None
+    api_version: str = Field("62.0", pattern=r"^\d{2,3}\.\d$")
+    domain: str = "login"
+    session_id: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    security_token: SecretStr | None = None
+    consumer_key: str | None = None
+    private_key: SecretStr | None = None
+    private_key_file: Path | None = None
+    ca_bundle: Path | None = None
+    feedback_object: str | None = "NPS_Response__c"
+    bulk_threshold: int = Field(10_000, ge=0)
+    concurrency: int = Field(4, ge=1, le=16)
+
+    @model_validator(mode="after")
+    def _one_auth_method(self) -> SalesforceSource:
+        if self.session_id is not None:
+            if self.instance_url is None:
+                raise ValueError("session_id auth needs instance_url")
+        elif (
+            self.username
+            and self.password is not None
+            or self.username
+            and self.consumer_key
+            and (self.private_key or self.private_key_file)
+        ):
+            pass
+        else:
+            raise ValueError(
+                "no credentials: give session_id + instance_url, username + password (+ security_token), "
+                "or username + consumer_key + private_key (JWT)"
+            )
+        return self
+
+
+class HubSpotRateLimit(Model):
+    requests_per_10s: int = Field(100, ge=1)
+    search_per_second: float = Field(5, gt=0)
+
+
+class HubSpotSource(SourceBase):
+    type: Literal["hubspot"]
+    base_url: AnyHttpUrl = AnyHttpUrl("https://api.hubapi.com")
+    access_token: SecretStr
+    api_version: str = Field("v3", pattern=r"^(v3|\d{4}-\d{2})$")
+    rate_limit: HubSpotRateLimit = Field(default_factory=HubSpotRateLimit)
+    lookback_minutes: float = Field(5.0, ge=0)
+    ca_bundle: Path | None = None
+
+
+class FilesSource(Model):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    type: Literal["files"]
+    quotas: Path | None = None
+    activity_targets: Path | None = None
+    teams: Path | None = None
+    opportunities: Path | None = None
+    accounts: Path | None = None
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+
+
+Source = Annotated[SalesforceSource | HubSpotSource | FilesSource, Field(discriminator="type")]
+
+PERIOD_PATTERN = r"^(current_month|current_quarter|current_year|\d{4}-\d{2}|FY\d{4}-Q[1-4]|FY\d{4})$"
+
+
+class WritebackTarget(Model):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,60}$")
+    source: str
+    object: str
+    entity: Literal["rep", "team", "company"] = "rep"
+    period: str = Field("current_month", pattern=PERIOD_PATTERN)
+    fields: dict[str, str] = Field(min_length=1)
+    mode: Literal["update", "upsert"] = "update"
+    external_id_field: str | None = None
+    overwrite: bool = False
+    record_id_field: str | None = Field(
+        None, description="update mode on a non-user object: field holding the entity key"
+    )
+
+    @model_validator(mode="after")
+    def _upsert_needs_external_id(self) -> WritebackTarget:
+        if self.mode == "upsert" and not self.external_id_field:
+            raise ValueError("mode upsert needs external_id_field")
+        return self
+
+
+class Schedule(Model):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,60}$")
+    cron: str
+    timezone: str = "UTC"
+    job: Literal["sync", "normalize", "kpis", "writeback", "run"]
+    source: str | None = None
+    target: str | None = None
+    jitter_s: int = Field(0, ge=0)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, cron: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(cron)
+        except ValueError as exc:
+            raise ValueError(f"not a cron expression ({exc})") from None
+        return cron
+
+
+class Alerts(Model):
+    webhooks: list[AnyHttpUrl] = Field(default_factory=list)
+    on_failure: bool = True
+    on_stale: bool = True
+    timeout_s: float = 10.0
+
+
+class CustomMetric(Model):
+    """A user KPI in the same shape as the built-in definitions (spm_sync/metrics/kpis.yaml)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,60}$")
+    type: str
+
+
+class Runs(Model):
+    retention_days: int = Field(90, ge=1)
+    lock_timeout_s: float = Field(0, ge=0, description="wait this long for a busy lock, then exit")
+
+
+class Config(Model):
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    reporting: ReportingConfig = Field(default_factory=ReportingConfig)
+    sources: list[Source] = Field(default_factory=list)
+    writeback: list[WritebackTarget] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list)
+    alerts: Alerts = Field(default_factory=Alerts)
+    metrics: list[CustomMetric] = Field(default_factory=list)
+    runs: Runs = Field(default_factory=Runs)
+    as_of: date | None = Field(None, description="pin 'today' (tests, reproducible reports)")
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Config:
+        names = [s.name for s in self.sources]
+        duplicated = {n for n in names if names.count(n) > 1}
+        if duplicated:
+            raise ValueError(f"duplicate source names: {', '.join(sorted(duplicated))}")
+        for target in self.writeback:
+            if target.source not in names:
+                raise ValueError(f"writeback target {target.name!r}: unknown source {target.source!r}")
+        for schedule in self.schedules:
+            if schedule.source and schedule.source not in names:
+                raise ValueError(f"schedule {schedule.name!r}: unknown source {schedule.source!r}")
+        return self
+
+    def source(self, name: str) -> SalesforceSource | HubSpotSource | FilesSource:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"unknown source {name!r} (known: {known})")
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate_env(value: Any, env: dict[str, str], path: str = "") -> Any:
+    """Replace `${VAR}` / `${VAR:-default}` in every string of a parsed YAML document."""
+    if isinstance(value, dict):
+        return {k: interpolate_env(v, env, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate_env(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"environment variable {name} is not set", key=path)
+
+    return _ENV_REF.sub(substitute, value)
+
+
+def _key_path(loc: tuple[int | str, ...], data: Any) -> str:
+    """`('sources', 1, 'salesforce', 'instance_url')` -> `sources[1].instance_url` (drops union tags)."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            continue
+        if isinstance(node, dict) and part not in node and part in ("salesforce", "hubspot", "files"):
+            continue
+        out += f".{part}" if out else part
+        node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "url_parsing" or kind == "url_type" or kind.startswith("url_"):
+        return "not a URL"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def parse_config(data: Any, *, file: str = "config.yaml", env: dict[str, str] | None = None) -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("the top level must be a mapping", file=file)
+    try:
+        data = interpolate_env(data, dict(os.environ) if env is None else env)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, file=file, key=exc.key) from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(_message(first) + extra, file=file, key=_key_path(first["loc"], data) or None) from None
+
+
+def config_errors(data: Any, *, file: str = "config.yaml") -> list[str]:
+    """Every problem in a config document, one line each (for `check`)."""
+    try:
+        Config.model_validate(interpolate_env(data or {}, dict(os.environ)))
+    except ConfigError as exc:
+        return [str(ConfigError(exc.message, file=file, key=exc.key))]
+    except ValidationError as exc:
+        return [f"{file}: {_key_path(e['loc'], data)}: {_message(e)}" for e in exc.errors()]
+    return []
+
+
+def resolve_config_path(path: Path | None) -> Path:
+    if path is not None:
+        return path
+    env = os.environ.get(CONFIG_ENV_VAR)
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def load_config(path: Path) -> Config:
+    """Read, interpolate and validate a config file; relative paths stay relative to the CWD."""
+    if not path.exists():
+        raise ConfigError("no such file (pass --config or set SPM_SYNC_CONFIG)", file=str(path))
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else None
+        raise ConfigError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=str(path), key=where) from None
+    return parse_config(data, file=str(path))

@@ -1,0 +1,116 @@
+"""The extract stage: run a connector's dlt source into `raw_<source>` of the store."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from connectors.context import ExtractContext
+from connectors.registry import source_factory
+from spm_sync.calls import ApiCalls
+from spm_sync.config import Config
+from spm_sync.errors import BudgetExhausted
+from spm_sync.logs import log_event
+from spm_sync.runs import Run
+from spm_sync.store import Store
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+@dataclass
+class SyncResult:
+    source: str
+    records: dict[str, int] = field(default_factory=dict)
+    api_calls: dict[str, Any] = field(default_factory=dict)
+    stopped_by_budget: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def pipelines_dir(cfg: Config) -> Path:
+    return cfg.store.state_dir / "pipelines"
+
+
+def raw_dataset(source_name: str) -> str:
+    return f"raw_{source_name}"
+
+
+def make_pipeline(cfg: Config, store: Store, source_name: str, *, suffix: str = "") -> Any:
+    import dlt
+
+    return dlt.pipeline(
+        pipeline_name=f"spm_{source_name}{suffix}",
+        destination=store.dlt_destination(),
+        dataset_name=raw_dataset(source_name),
+        pipelines_dir=str(pipelines_dir(cfg)),
+    )
+
+
+def loaded_row_counts(pipeline: Any) -> dict[str, int]:
+    trace = pipeline.last_trace
+    if trace is None or trace.last_normalize_info is None:
+        return {}
+    return {k: v for k, v in trace.last_normalize_info.row_counts.items() if not k.startswith("_dlt")}
+
+
+def sync_source(
+    cfg: Config,
+    store: Store,
+    source_name: str,
+    *,
+    run: Run,
+    objects: list[str] | None = None,
+    full: bool = False,
+    window: tuple[datetime, datetime] | None = None,
+    progress: Any = None,
+) -> SyncResult:
+    """Pull one source incrementally (or `full`, or a backfill `window`) and load it with dlt."""
+    source_cfg = cfg.source(source_name)
+    budget = getattr(source_cfg, "api_budget", None)
+    calls = ApiCalls(
+        source=source_name,
+        per_run_budget=budget.per_run if budget else None,
+        reserve_fraction=budget.reserve_fraction if budget else 0.0,
+    )
+    result = SyncResult(source=source_name)
+    context = ExtractContext(
+        calls=calls,
+        cache_dir=cfg.store.state_dir / "cache" / source_name,
+        objects=objects,
+        window=window,
+        full=full,
+        warn=result.warnings.append,
+        **({"progress": progress} if progress else {}),
+    )
+    context.cache_dir.mkdir(parents=True, exist_ok=True)
+    dlt_source = source_factory(source_cfg.type)(source_cfg, context)
+    pipeline = make_pipeline(cfg, store, source_name, suffix="_backfill" if window else "")
+    try:
+        pipeline.run(dlt_source, loader_file_format="parquet", refresh="drop_resources" if full else None)
+    except Exception as exc:
+        budget_stop = _find_cause(exc, BudgetExhausted)
+        if budget_stop is None:
+            raise
+        result.stopped_by_budget = str(budget_stop)
+        log_event(f"stopped cleanly: {budget_stop}", level=30, stage="sync", source=source_name)
+    result.records = loaded_row_counts(pipeline)
+    result.api_calls = calls.snapshot()
+    for name, n in result.records.items():
+        run.count(name, n)
+    run.api_calls = dict(calls.by_family)
+    run.api_budget = {"daily_used": calls.daily_used, "daily_max": calls.daily_max}
+    run.details.update({"warnings": result.warnings, "stopped_by_budget": result.stopped_by_budget})
+    return result
+
+
+def _find_cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

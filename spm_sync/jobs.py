@@ -1,0 +1,102 @@
+"""Jobs: one stage run under its lock, recorded in run history, alerting on failure.
+
+The CLI and the scheduler both call these, so a scheduled run and a manual run behave the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from spm_sync.config import Config
+from spm_sync.ops.locks import stage_lock
+from spm_sync.runs import Run, prune_runs, recorded_run
+from spm_sync.store import Store, open_store
+
+
+@contextmanager
+def job(cfg: Config, name: str, subject: str | None = None) -> Iterator[tuple[Store, Run]]:
+    """Lock the stage, open the store, record the run; alert when it fails."""
+    stage = f"{name}:{subject}" if subject else name
+    with stage_lock(cfg.store, stage, cfg.runs.lock_timeout_s):
+        store = open_store(cfg, wait_s=max(cfg.runs.lock_timeout_s, 30.0))
+        try:
+            try:
+                with recorded_run(store, name, subject) as run:
+                    yield store, run
+            except Exception as exc:
+                _alert_failure(cfg, name, subject, exc)
+                raise
+            prune_runs(store, cfg.runs.retention_days)
+        finally:
+            store.close()
+
+
+def _alert_failure(cfg: Config, name: str, subject: str | None, exc: Exception) -> None:
+    if not (cfg.alerts.webhooks and cfg.alerts.on_failure):
+        return
+    from spm_sync.ops.alerts import send_failure_alert
+
+    send_failure_alert(cfg, job=name, subject=subject, error=exc)
+
+
+def sync(
+    cfg: Config,
+    sources: list[str] | None = None,
+    *,
+    objects: list[str] | None = None,
+    full: bool = False,
+    progress: Any = None,
+) -> list[Any]:
+    from spm_sync.extract import sync_source
+
+    names = sources or [s.name for s in cfg.sources]
+    results = []
+    for name in names:
+        cfg.source(name)
+        with job(cfg, "sync", name) as (store, run):
+            results.append(sync_source(cfg, store, name, run=run, objects=objects, full=full, progress=progress))
+    return results
+
+
+def backfill(
+    cfg: Config, source: str, start: datetime, end: datetime, *, objects: list[str] | None = None, progress: Any = None
+) -> Any:
+    from spm_sync.ops.backfill import run_backfill
+
+    cfg.source(source)
+    with job(cfg, "backfill", source) as (store, run):
+        return run_backfill(cfg, store, source, start, end, run=run, objects=objects, progress=progress)
+
+
+def normalize(cfg: Config) -> Any:
+    from spm_sync.normalize import normalize as normalize_stage
+
+    with job(cfg, "normalize") as (store, run):
+        return normalize_stage(cfg, store, run)
+
+
+def kpis(cfg: Config) -> Any:
+    from spm_sync.metrics import compute_kpis
+
+    with job(cfg, "kpis") as (store, run):
+        return compute_kpis(cfg, store, run)
+
+
+def writeback(cfg: Config, targets: list[str] | None = None, *, dry_run: bool = False) -> Any:
+    from spm_sync.writeback import write_back
+
+    with job(cfg, "writeback", ",".join(targets) if targets else None) as (store, run):
+        return write_back(cfg, store, run, targets=targets, dry_run=dry_run)
+
+
+def run_all(cfg: Config, progress: Any = None) -> dict[str, Any]:
+    """Every stage in order; a stage runs only if the previous one succeeded (exceptions stop the chain)."""
+    results: dict[str, Any] = {"sync": sync(cfg, progress=progress)}
+    results["normalize"] = normalize(cfg)
+    results["kpis"] = kpis(cfg)
+    if cfg.writeback:
+        results["writeback"] = writeback(cfg)
+    return results

@@ -1,0 +1,61 @@
+"""Structured logging: readable lines by default, one JSON object a line with `--log-format json`.
+
+Stages log through `log_event(stage, message, **fields)`; the current run id and job are attached
+from a context variable so every line of a run can be found by its id.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+LOGGER = logging.getLogger("spm_sync")
+_run_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("spm_run", default=None)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "message": record.getMessage(),
+        }
+        payload.update(getattr(record, "spm", {}))
+        if record.exc_info and record.exc_info[1] is not None:
+            payload["error"] = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+        return json.dumps(payload, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "spm", {})
+        extras = " ".join(f"{k}={v}" for k, v in fields.items() if k not in ("run_id",) and v is not None)
+        run = fields.get("run_id")
+        head = f"{datetime.fromtimestamp(record.created).strftime('%H:%M:%S')} {record.levelname:<7}"
+        return " ".join(p for p in (head, f"[{run[:8]}]" if run else "", record.getMessage(), extras) if p)
+
+
+def configure_logging(fmt: str = "text", level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    LOGGER.handlers[:] = [handler]
+    LOGGER.setLevel(level.upper())
+    LOGGER.propagate = False
+    for noisy in ("dlt", "urllib3", "simple_salesforce", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def bind_run(**fields: Any) -> contextvars.Token[dict[str, Any] | None]:
+    return _run_context.set({**(_run_context.get() or {}), **fields})
+
+
+def unbind_run(token: contextvars.Token[dict[str, Any] | None]) -> None:
+    _run_context.reset(token)
+
+
+def log_event(message: str, *, level: int = logging.INFO, **fields: Any) -> None:
+    LOGGER.log(level, message, extra={"spm": {**(_run_context.get() or {}), **fields}})

@@ -1,0 +1,1 @@
+"""Operational concerns: locks, run history, alerts, status, check, backfill."""

@@ -1,0 +1,85 @@
+"""Stage locks: two processes on the same store never run the same stage at once.
+
+DuckDB stores use an OS file lock next to the database file; PostgreSQL stores use a session-level
+advisory lock keyed by the stage name. Both sit behind `stage_lock`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from spm_sync.config import StoreConfig
+from spm_sync.errors import LockBusy
+from spm_sync.store import Store
+
+POLL_S = 0.2
+
+
+def lock_path(config: StoreConfig, stage: str) -> Path:
+    return config.path.parent / f"{config.path.name}.{stage}.lock"
+
+
+@contextmanager
+def _file_lock(path: Path, stage: str, timeout_s: float) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 - held for the lock's lifetime
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise LockBusy(f"stage {stage!r} is already running ({holder}); try again later") from None
+                time.sleep(POLL_S)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _advisory_key(stage: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"spm_sync:{stage}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def _advisory_lock(store: Store, stage: str, timeout_s: float) -> Iterator[None]:
+    key = _advisory_key(stage)
+    deadline = time.monotonic() + timeout_s
+    while not store.fetchone("SELECT pg_try_advisory_lock(?)", [key])[0]:
+        if time.monotonic() >= deadline:
+            raise LockBusy(f"stage {stage!r} is already running in another process; try again later")
+        time.sleep(POLL_S)
+    try:
+        yield
+    finally:
+        store.execute("SELECT pg_advisory_unlock(?)", [key])
+
+
+@contextmanager
+def stage_lock(config: StoreConfig, stage: str, timeout_s: float = 0.0, store: Store | None = None) -> Iterator[None]:
+    """Hold the lock of `stage` (e.g. `sync:sf`, `normalize`) or raise LockBusy after `timeout_s`.
+
+    DuckDB: taken before the store is opened (a file lock needs no connection). PostgreSQL: an
+    advisory lock on the given open `store`.
+    """
+    if config.backend == "postgres":
+        if store is None:
+            raise ValueError("a PostgreSQL stage lock needs the open store")
+        with _advisory_lock(store, stage, timeout_s):
+            yield
+    else:
+        with _file_lock(lock_path(config, stage.replace(":", "-")), stage, timeout_s):
+            yield

@@ -1,0 +1,87 @@
+"""The store's layout: every DDL statement of the `spm` and `spm_state` schemas, as versioned migrations.
+
+A migration is applied once, in order, inside a transaction, and recorded in
+`spm_state.schema_migrations`; adding a column or table means appending a migration, never editing
+an applied one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS_TABLE = "spm_state.schema_migrations"
+
+BOOTSTRAP = (
+    "CREATE SCHEMA IF NOT EXISTS spm_state",
+    f"""CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        applied_at TIMESTAMP NOT NULL
+    )""",
+)
+
+NORMALIZED_TABLES: dict[str, str] = {
+    "reps": """rep_id TEXT PRIMARY KEY, source TEXT, crm_id TEXT, name TEXT, email TEXT, team_id TEXT,
+        manager_rep_id TEXT, is_active BOOLEAN""",
+    "rep_identities": "rep_id TEXT, source TEXT, crm_id TEXT, crm_user_id TEXT, email TEXT",
+    "teams": "team_id TEXT PRIMARY KEY, name TEXT, parent_team_id TEXT",
+    "accounts": """account_id TEXT PRIMARY KEY, source TEXT, crm_id TEXT, name TEXT, owner_rep_id TEXT,
+        created_at TIMESTAMP""",
+    "opportunities": """opportunity_id TEXT PRIMARY KEY, source TEXT, crm_id TEXT, account_id TEXT, owner_rep_id TEXT,
+        name TEXT, stage TEXT, stage_category TEXT, is_closed BOOLEAN, is_won BOOLEAN, amount DOUBLE, currency TEXT,
+        amount_rc DOUBLE, recurring_amount_rc DOUBLE, deal_type TEXT, created_at TIMESTAMP, close_date DATE,
+        is_deleted BOOLEAN, updated_at TIMESTAMP""",
+    "stage_events": "opportunity_id TEXT, stage TEXT, stage_category TEXT, entered_at TIMESTAMP",
+    "leads": """lead_id TEXT PRIMARY KEY, source TEXT, owner_rep_id TEXT, created_at TIMESTAMP, status TEXT,
+        is_converted BOOLEAN, converted_at TIMESTAMP""",
+    "activities": """activity_id TEXT PRIMARY KEY, source TEXT, owner_rep_id TEXT, kind TEXT, occurred_at TIMESTAMP,
+        is_completed BOOLEAN, account_id TEXT, opportunity_id TEXT""",
+    "feedback": """feedback_id TEXT PRIMARY KEY, source TEXT, kind TEXT, score DOUBLE, comment TEXT,
+        submitted_at TIMESTAMP, account_id TEXT, rep_id TEXT""",
+    "quotas": "owner TEXT, source TEXT, period_start DATE, period_end DATE, measure TEXT, amount_rc DOUBLE",
+    "activity_targets": "owner TEXT, source TEXT, period_start DATE, period_end DATE, kind TEXT, target DOUBLE",
+    "currency_rates": "source TEXT, currency TEXT, rate DOUBLE",
+    "fiscal_periods": "period TEXT PRIMARY KEY, grain TEXT, period_start DATE, period_end DATE, fiscal_year INTEGER",
+    "kpi_values": """entity_type TEXT, entity_id TEXT, period TEXT, metric TEXT, value DOUBLE, numerator DOUBLE,
+        denominator DOUBLE, computed_at TIMESTAMP, run_id TEXT""",
+}
+
+STATE_TABLES: dict[str, str] = {
+    "runs": """run_id TEXT PRIMARY KEY, job TEXT NOT NULL, subject TEXT, started_at TIMESTAMP NOT NULL,
+        ended_at TIMESTAMP, status TEXT NOT NULL, records JSON, api_calls JSON, api_budget JSON,
+        error_class TEXT, error_message TEXT, details JSON""",
+    "kpi_history": """entity_type TEXT, entity_id TEXT, period TEXT, metric TEXT, value DOUBLE, numerator DOUBLE,
+        denominator DOUBLE, computed_at TIMESTAMP, run_id TEXT""",
+    "quality": """run_id TEXT, source TEXT, check_name TEXT, object TEXT, record_id TEXT, detail TEXT,
+        found_at TIMESTAMP""",
+    "writeback_ledger": """target TEXT, record_id TEXT, field TEXT, entity_id TEXT, period TEXT, metric TEXT,
+        value_sent TEXT, kpi_run_id TEXT, run_id TEXT, sent_at TIMESTAMP, outcome TEXT, error_code TEXT,
+        error_message TEXT""",
+    "backfills": """backfill_id TEXT PRIMARY KEY, source TEXT, objects TEXT, window_start TIMESTAMP,
+        window_end TIMESTAMP, checkpoint JSON, status TEXT, updated_at TIMESTAMP""",
+}
+
+
+def _create_tables(schema: str, tables: dict[str, str]) -> tuple[str, ...]:
+    return tuple(f"CREATE TABLE IF NOT EXISTS {schema}.{name} ({columns})" for name, columns in tables.items())
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "normalized schema and state",
+        ("CREATE SCHEMA IF NOT EXISTS spm",)
+        + _create_tables("spm", NORMALIZED_TABLES)
+        + _create_tables("spm_state", STATE_TABLES),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version

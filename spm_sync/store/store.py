@@ -1,0 +1,198 @@
+"""Connections to the store and its migrations.
+
+DuckDB is the default: one file under `state/`. PostgreSQL is the second backend; the layout's
+DuckDB DDL is transpiled with sqlglot so both stay defined in one place (`layout.py`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from spm_sync.config import Config, StoreConfig
+from spm_sync.errors import StoreError
+from spm_sync.store.layout import BOOTSTRAP, MIGRATIONS, MIGRATIONS_TABLE, Migration
+
+
+class Store:
+    """One open store. Thread-safe for our use: statements are serialised by a lock."""
+
+    def __init__(self, config: StoreConfig, connection: Any) -> None:
+        self.config = config
+        self.backend = config.backend
+        self.connection = connection
+        self._lock = threading.RLock()
+
+    # --- statements -------------------------------------------------------------------------
+    def sql(self, statement: str) -> str:
+        """The statement in this backend's dialect (statements are written for DuckDB)."""
+        if self.backend == "duckdb":
+            return statement
+        import sqlglot
+
+        return sqlglot.transpile(statement, read="duckdb", write="postgres")[0]
+
+    def execute(self, statement: str, params: Sequence[Any] | None = None) -> None:
+        with self._lock:
+            if self.backend == "duckdb":
+                self.connection.execute(statement, params or [])
+            else:
+                with self.connection.cursor() as cursor:
+                    cursor.execute(self.sql(statement).replace("?", "%s"), params or None)
+
+    def fetchall(self, statement: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        with self._lock:
+            if self.backend == "duckdb":
+                return self.connection.execute(statement, params or []).fetchall()
+            with self.connection.cursor() as cursor:
+                cursor.execute(self.sql(statement).replace("?", "%s"), params or None)
+                return cursor.fetchall()
+
+    def fetchone(self, statement: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+        rows = self.fetchall(statement, params)
+        return rows[0] if rows else None
+
+    def fetch_dicts(self, statement: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            if self.backend == "duckdb":
+                result = self.connection.execute(statement, params or [])
+                names = [d[0] for d in result.description]
+                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+            with self.connection.cursor() as cursor:
+                cursor.execute(self.sql(statement).replace("?", "%s"), params or None)
+                names = [d[0] for d in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        with self._lock:
+            if self.backend == "duckdb":
+                self.connection.executemany(statement, rows)
+            else:
+                with self.connection.cursor() as cursor:
+                    cursor.executemany(self.sql(statement).replace("?", "%s"), rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All or nothing: readers keep seeing the old tables until commit."""
+        with self._lock:
+            if self.backend == "duckdb":
+                self.connection.execute("BEGIN TRANSACTION")
+                try:
+                    yield self
+                except BaseException:
+                    self.connection.execute("ROLLBACK")
+                    raise
+                self.connection.execute("COMMIT")
+            else:
+                with self.connection.transaction():
+                    yield self
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        row = self.fetchone(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, table],
+        )
+        return bool(row and row[0])
+
+    def columns(self, schema: str, table: str) -> list[str]:
+        rows = self.fetchall(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [schema, table],
+        )
+        return [r[0] for r in rows]
+
+    # --- migrations -------------------------------------------------------------------------
+    def version(self) -> int:
+        if not self.table_exists("spm_state", "schema_migrations"):
+            return 0
+        row = self.fetchone(f"SELECT max(version) FROM {MIGRATIONS_TABLE}")
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def migrate(self, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
+        """Apply pending migrations in order; returns the versions applied (idempotent)."""
+        for statement in BOOTSTRAP:
+            self.execute(statement)
+        current = self.version()
+        applied = []
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            with self.transaction():
+                for statement in migration.statements:
+                    self.execute(statement)
+                self.execute(
+                    f"INSERT INTO {MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)",
+                    [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
+                )
+            applied.append(migration.version)
+        return applied
+
+    # --- dlt ----------------------------------------------------------------------------------
+    def dlt_destination(self) -> Any:
+        """The dlt destination that loads raw tables into this same store."""
+        import dlt
+
+        if self.backend == "duckdb":
+            return dlt.destinations.duckdb(credentials=self.connection)
+        return dlt.destinations.postgres(credentials=self.config.dsn.get_secret_value())
+
+    def close(self) -> None:
+        with self._lock:
+            self.connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _connect_duckdb(path: Path, wait_s: float) -> Any:
+    """Open the file; another process holding it (DuckDB allows one writer process) is waited for."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise StoreError(f"cannot open DuckDB store {path}: {exc}") from None
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"DuckDB store {path} is in use by another spm-sync process; retry when it finishes"
+                ) from None
+            time.sleep(0.25)
+
+
+def _connect_postgres(dsn: str) -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreError("backend postgres needs the extra: pip install 'spm-sync[postgres]'") from None
+    try:
+        return psycopg.connect(dsn, autocommit=True)
+    except psycopg.OperationalError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
+        raise StoreError(f"cannot reach PostgreSQL store: {first_line}") from None
+
+
+def open_store(config: Config | StoreConfig, *, migrate: bool = True, wait_s: float = 30.0) -> Store:
+    store_config = config.store if isinstance(config, Config) else config
+    if store_config.backend == "duckdb":
+        connection = _connect_duckdb(store_config.path, wait_s)
+    else:
+        connection = _connect_postgres(store_config.dsn.get_secret_value())
+    store = Store(store_config, connection)
+    if migrate:
+        store.migrate()
+    return store

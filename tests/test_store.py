@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spm_sync.config import StoreConfig
+from spm_sync.store import open_store
+from spm_sync.store.layout import LATEST_VERSION, MIGRATIONS, Migration
+
+
+def test_migrations_create_schemas_and_are_idempotent(duckdb_path: Path) -> None:
+    with open_store(StoreConfig(path=duckdb_path)) as store:
+        assert store.version() == LATEST_VERSION
+        assert store.migrate() == []
+        assert store.table_exists("spm", "opportunities")
+        assert store.table_exists("spm_state", "runs")
+        assert "amount_rc" in store.columns("spm", "opportunities")
+    with open_store(StoreConfig(path=duckdb_path)) as again:
+        assert again.migrate() == []
+        rows = again.fetchall("SELECT version FROM spm_state.schema_migrations ORDER BY version")
+        assert [r[0] for r in rows] == [m.version for m in MIGRATIONS]
+
+
+def test_upgrade_from_an_older_version(duckdb_path: Path) -> None:
+    with open_store(StoreConfig(path=duckdb_path), migrate=False) as store:
+        assert store.migrate(MIGRATIONS[:1]) == [1]
+        store.execute("INSERT INTO spm.teams VALUES ('t1', 'Team One', NULL)")
+        newer = (*MIGRATIONS, Migration(999, "test column", ("ALTER TABLE spm.teams ADD COLUMN region TEXT",)))
+        applied = store.migrate(newer)
+        assert applied[-1] == 999
+        assert store.version() == 999
+        assert store.fetchall("SELECT team_id, region FROM spm.teams") == [("t1", None)]
+
+
+def test_failed_migration_rolls_back(duckdb_path: Path) -> None:
+    with open_store(StoreConfig(path=duckdb_path)) as store:
+        broken = (*MIGRATIONS, Migration(998, "broken", ("CREATE TABLE spm.half (a INT)", "SELEKT 1")))
+        with pytest.raises(Exception, match="syntax error"):
+            store.migrate(broken)
+        assert store.version() == LATEST_VERSION
+        assert not store.table_exists("spm", "half")
+
+
+def test_schema_named_file_is_rejected() -> None:
+    with pytest.raises(ValueError, match="ambiguous reference to catalog or schema"):
+        StoreConfig(path=Path("state/spm.duckdb"))
+
+
+@pytest.mark.postgres
+def test_postgres_backend_migrates(pg_dsn: str) -> None:
+    with open_store(StoreConfig(backend="postgres", dsn=pg_dsn)) as store:
+        assert store.version() == LATEST_VERSION
+        assert store.table_exists("spm", "kpi_values")
+        store.execute("INSERT INTO spm.teams VALUES (?, ?, ?)", ["t1", "Team", None])
+        assert store.fetchall("SELECT team_id, name FROM spm.teams") == [("t1", "Team")]
+        assert store.migrate() == []
