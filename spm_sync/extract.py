@@ -99,7 +99,8 @@ def sync_source(
     result.api_calls = calls.snapshot()
     for name, n in result.records.items():
         run.count(name, n)
-    run.api_calls = dict(calls.by_family)
+    for family, n in calls.by_family.items():
+        run.api_calls[family] = run.api_calls.get(family, 0) + n
     run.api_budget = {"daily_used": calls.daily_used, "daily_max": calls.daily_max}
     run.details.update({"warnings": result.warnings, "stopped_by_budget": result.stopped_by_budget})
     return result

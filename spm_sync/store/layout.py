@@ -82,6 +82,27 @@ MIGRATIONS: tuple[Migration, ...] = (
         + _create_tables("spm", NORMALIZED_TABLES)
         + _create_tables("spm_state", STATE_TABLES),
     ),
+    Migration(
+        10,
+        "normalize: drop primary keys of rebuilt tables (uniqueness is enforced by the build; keys cost ~2 s/M rows)",
+        tuple(
+            statement
+            for table in ("reps", "teams", "accounts", "opportunities", "leads", "activities", "feedback")
+            for statement in (
+                f"CREATE TABLE spm.{table}__v10 AS SELECT * FROM spm.{table}",
+                f"DROP TABLE spm.{table}",
+                f"ALTER TABLE spm.{table}__v10 RENAME TO {table}",
+            )
+        ),
+    ),
+    Migration(
+        40,
+        "schedule runs",
+        (
+            """CREATE TABLE IF NOT EXISTS spm_state.schedule_runs (schedule TEXT, due_at TIMESTAMP,
+            started_at TIMESTAMP, ended_at TIMESTAMP, status TEXT, error_message TEXT)""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

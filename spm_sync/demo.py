@@ -1,0 +1,179 @@
+"""`spm-sync demo`: the whole loop on the sandbox CRMs, with no config and no network.
+
+Starts both emulators on loopback (teams split between Salesforce and HubSpot, every rep a user in
+both), syncs, normalizes, computes KPIs, writes them back, and prints a leaderboard plus the values
+now stored in the sandbox CRMs' fields.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from spm_sync import jobs
+from spm_sync.calls import ApiCalls
+from spm_sync.config import Config, parse_config
+from spm_sync.runs import utcnow
+from spm_sync.store import open_store
+
+DEMO_PERIOD = "current_quarter"
+LEADERBOARD_METRICS = ("revenue_won", "quota", "quota_attainment", "win_rate", "calls", "emails", "meetings")
+SF_FIELDS = {"quota_attainment": "Quota_Attainment__c", "revenue_won": "Revenue_Won__c", "win_rate": "Win_Rate__c"}
+HS_FIELDS = {"quota_attainment": "spm_quota_attainment", "revenue_won": "spm_revenue_won"}
+
+
+def demo_config_document(sandbox: Any, folder: Path) -> dict[str, Any]:
+    """A config like a user would write, pointing both sources at the emulators."""
+    sf, hs = sandbox.salesforce, sandbox.hubspot
+    return {
+        "store": {"path": str(folder / "spm_sync.duckdb"), "state_dir": str(folder / "state")},
+        "reporting": {"currency": "USD", "fiscal_year_start_month": 1},
+        "sources": [
+            {
+                "name": "sf",
+                "type": "salesforce",
+                "instance_url": sf.instance_url,
+                "session_id": sf.session_id,
+                "ca_bundle": str(sf.ca_bundle),
+            },
+            {"name": "hs", "type": "hubspot", "base_url": hs.base_url, "access_token": hs.access_token},
+        ],
+        "writeback": [
+            {
+                "name": "sf_reps",
+                "source": "sf",
+                "object": "User",
+                "entity": "rep",
+                "period": DEMO_PERIOD,
+                "fields": SF_FIELDS,
+            },
+            {
+                "name": "hs_reps",
+                "source": "hs",
+                "object": "users",
+                "entity": "rep",
+                "period": DEMO_PERIOD,
+                "fields": HS_FIELDS,
+            },
+        ],
+    }
+
+
+def leaderboard(cfg: Config, period: str) -> list[dict[str, Any]]:
+    pivot = ", ".join(f"max(k.value) FILTER (WHERE k.metric = '{m}') AS {m}" for m in LEADERBOARD_METRICS)
+    rank = "max(k.value) FILTER (WHERE k.metric = 'attainment_rank_in_team') AS team_rank"
+    with open_store(cfg) as store:
+        return store.fetch_dicts(
+            f"SELECT r.name AS rep, t.name AS team, {pivot}, {rank} "
+            "FROM spm.kpi_values k JOIN spm.reps r ON r.rep_id = k.entity_id "
+            "LEFT JOIN spm.teams t ON t.team_id = r.team_id "
+            "WHERE k.entity_type = 'rep' AND k.period = ? AND r.is_active "
+            "GROUP BY r.name, t.name ORDER BY quota_attainment DESC NULLS LAST, revenue_won DESC, rep",
+            [period],
+        )
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.0f}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def render_leaderboard(rows: list[dict[str, Any]], period: str, console: Console) -> None:
+    table = Table(title=f"Leaderboard {period}")
+    for column, justify in (
+        ("#", "right"),
+        ("rep", "left"),
+        ("team", "left"),
+        ("revenue won", "right"),
+        ("quota", "right"),
+        ("attainment", "right"),
+        ("win rate", "right"),
+        ("calls / emails / meetings", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for i, row in enumerate(rows, 1):
+        activities = " / ".join(str(int(row[k] or 0)) for k in ("calls", "emails", "meetings"))
+        table.add_row(
+            str(i),
+            row["rep"],
+            row["team"] or "-",
+            _money(row["revenue_won"]),
+            _money(row["quota"]),
+            _pct(row["quota_attainment"]),
+            _pct(row["win_rate"]),
+            activities,
+        )
+    console.print(table)
+
+
+def crm_field_values(cfg: Config, limit: int = 5) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What the CRMs now hold, read back through their APIs as a sales-ops user would see it."""
+    from connectors.hubspot.client import HubSpotClient
+    from connectors.salesforce.client import SalesforceClient
+
+    sf_fields = list(SF_FIELDS.values())
+    sf = SalesforceClient(cfg.source("sf"), ApiCalls(source="sf"))
+    soql = f"SELECT Name, {', '.join(sf_fields)} FROM User WHERE {sf_fields[0]} != null ORDER BY Name LIMIT {limit}"
+    sf_rows = [{k: r[k] for k in ("Name", *sf_fields)} for r in sf.sf.query(soql)["records"]]
+    hs = HubSpotClient(cfg.source("hs"), ApiCalls(source="hs"))
+    body = {
+        "filterGroups": [{"filters": [{"propertyName": HS_FIELDS["quota_attainment"], "operator": "HAS_PROPERTY"}]}],
+        "properties": ["hs_email", *HS_FIELDS.values()],
+        "sorts": [{"propertyName": "hs_email", "direction": "ASCENDING"}],
+        "limit": limit,
+    }
+    found = hs.request("POST", hs.path("objects", "users", "search"), json=body, search=True, require="results")
+    hs_rows = [{k: r["properties"].get(k) for k in ("hs_email", *HS_FIELDS.values())} for r in found["results"]]
+    return sf_rows, hs_rows
+
+
+def render_crm_values(cfg: Config, console: Console) -> None:
+    sf_rows, hs_rows = crm_field_values(cfg)
+    for title, rows in (("Salesforce User fields", sf_rows), ("HubSpot users properties", hs_rows)):
+        table = Table(title=title)
+        for column in rows[0] if rows else ["(nothing written)"]:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*("-" if v is None else str(v) for v in row.values()))
+        console.print(table)
+
+
+def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7) -> None:
+    from spm_sync.metrics import resolve_period
+    from spm_sync.sandbox import Sandbox
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="spm-sync-demo-") as tmp:
+        folder = keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        with Sandbox(seed=seed, scale="small", split=True) as sandbox:
+            console.print(
+                f"sandbox Salesforce at {sandbox.salesforce.instance_url}, HubSpot at {sandbox.hubspot.base_url}"
+            )
+            document = demo_config_document(sandbox, folder)
+            (folder / "config.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+            cfg = parse_config(document, file=str(folder / "config.yaml"))
+            results = jobs.run_all(cfg)
+            for synced in results["sync"]:
+                console.print(
+                    f"synced {synced.source}: {sum(synced.records.values()):,} records, "
+                    f"{synced.api_calls.get('total', 0)} API calls"
+                )
+            console.print(results["normalize"].summary())
+            console.print(results["kpis"].summary())
+            period = resolve_period(cfg, DEMO_PERIOD, utcnow().date())
+            render_leaderboard(leaderboard(cfg, period), period, console)
+            results["writeback"].render(console)
+            render_crm_values(cfg, console)
+        console.print(
+            f"demo finished in {time.monotonic() - started:.1f}s; files in {folder if keep else '(temp dir, removed)'}"
+        )

@@ -1,0 +1,119 @@
+"""`spm-sync check`: is everything in place for a run? Config, mappings, store, sources, write-back fields."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+
+from spm_sync.calls import ApiCalls
+from spm_sync.config import Config, FilesSource, HubSpotSource, SalesforceSource, config_errors, load_config
+from spm_sync.errors import SpmError
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _budget(calls: ApiCalls) -> str:
+    if calls.daily_max:
+        remaining = calls.daily_max - (calls.daily_used or 0)
+        return f"API budget: {remaining:,} of {calls.daily_max:,} daily calls left"
+    return "API budget: not reported"
+
+
+def _salesforce(source: SalesforceSource) -> str:
+    from connectors.salesforce.client import SalesforceClient
+
+    calls = ApiCalls(source=source.name)
+    client = SalesforceClient(source, calls)
+    limits = client.json(client.request("GET", "limits", object="limits"))
+    daily = limits.get("DailyApiRequests") or {}
+    if daily.get("Max"):
+        calls.report_daily(int(daily["Max"]) - int(daily.get("Remaining", 0)), int(daily["Max"]))
+    return f"reached {source.instance_url or source.domain}; {_budget(calls)}"
+
+
+def _hubspot(source: HubSpotSource) -> str:
+    from connectors.hubspot.client import HubSpotClient
+
+    calls = ApiCalls(source=source.name)
+    client = HubSpotClient(source, calls)
+    client.request("GET", client.path("owners"), params={"limit": 1}, require="results")
+    return f"reached {source.base_url}; {_budget(calls)}"
+
+
+def _files(source: FilesSource) -> str:
+    paths = {k: getattr(source, k) for k in ("quotas", "activity_targets", "teams", "opportunities", "accounts")}
+    missing = [f"{k}: {p}" for k, p in paths.items() if p is not None and not Path(p).exists()]
+    if missing:
+        raise SpmError("missing files: " + ", ".join(missing), source=source.name)
+    present = [k for k, p in paths.items() if p is not None]
+    return f"{len(present)} files present ({', '.join(present) or 'none configured'})"
+
+
+REACH: dict[str, Callable[[Any], str]] = {"salesforce": _salesforce, "hubspot": _hubspot, "files": _files}
+
+
+def _attempt(name: str, probe: Callable[[], str | list[str]]) -> list[CheckResult]:
+    try:
+        outcome = probe()
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a failed check line
+        return [CheckResult(name, False, str(exc) if isinstance(exc, SpmError) else f"{type(exc).__name__}: {exc}")]
+    if isinstance(outcome, list):
+        return [CheckResult(name, not outcome, "ok" if not outcome else problem) for problem in outcome or [""]]
+    return [CheckResult(name, True, outcome)]
+
+
+def run_checks(config_path: Path) -> list[CheckResult]:
+    try:
+        cfg = load_config(config_path)
+    except SpmError as exc:
+        data: Any = None
+        with contextlib.suppress(yaml.YAMLError):
+            data = yaml.safe_load(config_path.read_text()) if config_path.exists() else None
+        problems = config_errors(data, file=str(config_path)) if isinstance(data, dict) else []
+        return [CheckResult("config", False, p) for p in problems or [str(exc)]]
+    results = [CheckResult("config", True, f"{config_path} is valid ({len(cfg.sources)} sources)")]
+    results += _attempt("mappings", lambda: _mapping_problems(cfg))
+    results += _attempt("store", lambda: _store(cfg))
+    for source in cfg.sources:
+        results += _attempt(f"source {source.name}", lambda s=source: REACH[s.type](s))
+    if cfg.writeback:
+        results += _attempt("write-back fields", lambda: _writeback_problems(cfg))
+    return results
+
+
+def _mapping_problems(cfg: Config) -> list[str]:
+    from spm_sync.normalize import mapping_problems
+
+    return mapping_problems(cfg)
+
+
+def _writeback_problems(cfg: Config) -> list[str]:
+    from spm_sync.writeback import validate_targets
+
+    return [str(p) for p in validate_targets(cfg)]
+
+
+def _store(cfg: Config) -> str:
+    from spm_sync.store import open_store
+
+    with open_store(cfg, wait_s=5) as store:
+        return f"{cfg.store.backend} store at schema version {store.version()}"
+
+
+def render_checks(results: list[CheckResult], console: Console) -> None:
+    for result in results:
+        mark = "[green]ok  [/]" if result.ok else "[red]FAIL[/]"
+        console.print(f"{mark} {result.name}: {result.detail}", highlight=False)
+    failed = sum(not r.ok for r in results)
+    console.print(f"checks: {failed} of {len(results)} failing" if failed else f"all {len(results)} checks ok")

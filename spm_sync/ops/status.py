@@ -1,0 +1,191 @@
+"""`spm-sync status`: freshness, cursors, record counts, write-back outcomes, schedule, data quality."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from spm_sync.config import Config
+from spm_sync.extract import pipelines_dir, raw_dataset
+from spm_sync.runs import utcnow
+from spm_sync.store import Store, open_store
+
+
+def _age(then: datetime | None, now: datetime) -> str | None:
+    if then is None:
+        return None
+    seconds = int((now - then).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def cursor_positions(cfg: Config, source: str) -> dict[str, Any]:
+    """Last cursor value per resource from the dlt pipeline's local state (empty before the first sync)."""
+    import dlt
+
+    path = pipelines_dir(cfg) / f"spm_{source}"
+    if not path.exists():
+        return {}
+    try:
+        state = dlt.attach(pipeline_name=f"spm_{source}", pipelines_dir=str(pipelines_dir(cfg))).state
+    except Exception:  # noqa: BLE001 - a broken local state must not break status
+        return {}
+    cursors: dict[str, Any] = {}
+    for source_state in state.get("sources", {}).values():
+        for resource, resource_state in source_state.get("resources", {}).items():
+            for cursor, inc in (resource_state.get("incremental") or {}).items():
+                cursors[resource] = {"cursor": cursor, "last_value": inc.get("last_value")}
+    return cursors
+
+
+def raw_counts(store: Store, source: str) -> dict[str, int]:
+    schema = raw_dataset(source)
+    tables = store.fetchall(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_name NOT LIKE '\\_dlt%' "
+        "ESCAPE '\\' ORDER BY table_name",
+        [schema],
+    )
+    return {t: store.fetchone(f'SELECT count(*) FROM {schema}."{t}"')[0] for (t,) in tables}
+
+
+def _last_run(store: Store, job: str, subject: str | None, status: str | None = None) -> dict[str, Any] | None:
+    clauses = ["job = ?"]
+    params: list[Any] = [job]
+    if subject is not None:
+        clauses.append("subject = ?")
+        params.append(subject)
+    if status is not None:
+        clauses.append("status = ?")
+        params.append(status)
+    rows = store.fetch_dicts(
+        "SELECT run_id, status, started_at, ended_at, records, api_calls, api_budget, error_class, error_message "
+        f"FROM spm_state.runs WHERE {' AND '.join(clauses)} ORDER BY started_at DESC LIMIT 1",
+        params,
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    for key in ("records", "api_calls", "api_budget"):
+        if isinstance(row[key], str):
+            row[key] = json.loads(row[key])
+    return row
+
+
+def writeback_outcomes(store: Store, target: str) -> dict[str, Any]:
+    """Counts by outcome (sent, unchanged, conflict, rejected, invalid) of the target's latest run."""
+    row = store.fetchone(
+        "SELECT run_id, max(sent_at) FROM spm_state.writeback_ledger WHERE target = ? GROUP BY run_id "
+        "ORDER BY 2 DESC LIMIT 1",
+        [target],
+    )
+    if row is None:
+        return {"last_run_id": None, "at": None, "counts": {}}
+    counts = store.fetchall(
+        "SELECT outcome, count(*) FROM spm_state.writeback_ledger WHERE target = ? AND run_id = ? GROUP BY outcome",
+        [target, row[0]],
+    )
+    return {"last_run_id": row[0], "at": row[1], "counts": dict(counts)}
+
+
+def next_runs(cfg: Config, now: datetime) -> list[dict[str, Any]]:
+    from apscheduler.triggers.cron import CronTrigger
+
+    upcoming = []
+    for schedule in cfg.schedules:
+        trigger = CronTrigger.from_crontab(schedule.cron, timezone=schedule.timezone)
+        fire = trigger.get_next_fire_time(None, now.replace(tzinfo=UTC))
+        upcoming.append(
+            {"schedule": schedule.name, "job": schedule.job, "next_run": fire.isoformat() if fire else None}
+        )
+    return upcoming
+
+
+def quality_counts(store: Store) -> dict[str, int]:
+    row = store.fetchone("SELECT max(found_at) FROM spm_state.quality")
+    if not row or row[0] is None:
+        return {}
+    latest = store.fetchone("SELECT run_id FROM spm_state.quality WHERE found_at = ? LIMIT 1", [row[0]])[0]
+    return dict(
+        store.fetchall(
+            "SELECT check_name, count(*) FROM spm_state.quality WHERE run_id = ? GROUP BY 1 ORDER BY 1", [latest]
+        )
+    )
+
+
+def collect_status(cfg: Config, now: datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
+    freshness = timedelta(hours=cfg.reporting.freshness_hours)
+    warnings: list[str] = []
+    with open_store(cfg) as store:
+        sources = []
+        for source in cfg.sources:
+            last_ok = _last_run(store, "sync", source.name, "succeeded")
+            last_any = _last_run(store, "sync", source.name)
+            synced_at = last_ok["ended_at"] if last_ok else None
+            stale = synced_at is None or now - synced_at > freshness
+            if stale:
+                warnings.append(
+                    f"source {source.name}: "
+                    + (f"last successful sync {_age(synced_at, now)}" if synced_at else "never synced successfully")
+                )
+            sources.append(
+                {
+                    "source": source.name,
+                    "type": source.type,
+                    "last_success": synced_at,
+                    "age": _age(synced_at, now),
+                    "stale": stale,
+                    "last_status": last_any["status"] if last_any else None,
+                    "last_error": last_any["error_message"] if last_any and last_any["status"] != "succeeded" else None,
+                    "api_budget": last_ok["api_budget"] if last_ok else None,
+                    "cursors": cursor_positions(cfg, source.name),
+                    "records": raw_counts(store, source.name),
+                }
+            )
+        targets = [{"target": t.name, **writeback_outcomes(store, t.name)} for t in cfg.writeback]
+        stages = {job: _last_run(store, job, None) for job in ("normalize", "kpis", "writeback")}
+        quality = quality_counts(store)
+    return {
+        "generated_at": now,
+        "sources": sources,
+        "stages": {k: ({"status": v["status"], "ended_at": v["ended_at"]} if v else None) for k, v in stages.items()},
+        "writeback": targets,
+        "schedules": next_runs(cfg, now),
+        "quality": quality,
+        "warnings": warnings,
+    }
+
+
+def render_status(info: dict[str, Any], console: Console) -> None:
+    table = Table(title="Sources")
+    for column in ("source", "type", "last success", "status", "records", "cursors"):
+        table.add_column(column)
+    for s in info["sources"]:
+        cursors = ", ".join(f"{k}={v['last_value']}" for k, v in list(s["cursors"].items())[:4])
+        table.add_row(
+            s["source"],
+            s["type"],
+            s["age"] or "never",
+            ("[red]" if s["stale"] else "[green]") + (s["last_status"] or "-"),
+            f"{sum(s['records'].values()):,} in {len(s['records'])} tables",
+            cursors or "-",
+        )
+    console.print(table)
+    for name, stage in info["stages"].items():
+        when = f"{stage['status']} at {stage['ended_at']:%Y-%m-%d %H:%M}" if stage and stage["ended_at"] else None
+        console.print(f"{name}: {when or 'never run'}")
+    for target in info["writeback"]:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(target["counts"].items())) or "never run"
+        console.print(f"write-back {target['target']}: {counts}")
+    for schedule in info["schedules"]:
+        console.print(f"next {schedule['schedule']} ({schedule['job']}): {schedule['next_run']}")
+    if info["quality"]:
+        console.print("data quality: " + ", ".join(f"{k} {v}" for k, v in info["quality"].items()))
+    for warning in info["warnings"]:
+        console.print(f"[yellow]warning[/]: {warning}")

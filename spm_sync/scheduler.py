@@ -1,0 +1,152 @@
+"""The scheduler: `schedules:` from config as cron jobs, a thin caller of `spm_sync.jobs`.
+
+The daemon (APScheduler) coalesces missed runs and never runs a job twice at once (max_instances=1
+in-process; stage locks across processes). `--once` runs what is due and exits, for cron users.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from rich.console import Console
+
+from spm_sync import jobs
+from spm_sync.config import Config, Schedule
+from spm_sync.errors import LockBusy
+from spm_sync.logs import log_event
+from spm_sync.runs import utcnow
+from spm_sync.store import open_store
+
+FRESHNESS_CHECK_MINUTES = 30
+
+
+def trigger_for(schedule: Schedule) -> CronTrigger:
+    return CronTrigger.from_crontab(schedule.cron, timezone=schedule.timezone)
+
+
+def job_callable(cfg: Config, schedule: Schedule) -> Callable[[], Any]:
+    """The stage function a schedule names, with its source/target bound."""
+    calls: dict[str, Callable[[], Any]] = {
+        "sync": lambda: jobs.sync(cfg, [schedule.source] if schedule.source else None),
+        "normalize": lambda: jobs.normalize(cfg),
+        "kpis": lambda: jobs.kpis(cfg),
+        "writeback": lambda: jobs.writeback(cfg, [schedule.target] if schedule.target else None),
+        "run": lambda: jobs.run_all(cfg),
+    }
+    return calls[schedule.job]
+
+
+def _record(cfg: Config, schedule: str, due_at: datetime, started: datetime, status: str, error: str | None) -> None:
+    with open_store(cfg) as store:
+        store.execute(
+            "INSERT INTO spm_state.schedule_runs VALUES (?, ?, ?, ?, ?, ?)",
+            [schedule, due_at, started, utcnow(), status, error],
+        )
+
+
+def execute(cfg: Config, schedule: Schedule, due_at: datetime | None = None) -> str:
+    """Run one schedule's job; returns succeeded | skipped (lock busy) | failed. Never raises."""
+    started = utcnow()
+    error = None
+    try:
+        job_callable(cfg, schedule)()
+        status = "succeeded"
+    except LockBusy as exc:
+        status, error = "skipped", str(exc)
+        log_event(f"schedule {schedule.name} skipped: {exc}", level=logging.WARNING, stage="schedule")
+    except Exception as exc:  # noqa: BLE001 - the daemon survives a failed job (already alerted)
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        log_event(f"schedule {schedule.name} failed: {error}", level=logging.ERROR, stage="schedule")
+    _record(cfg, schedule.name, due_at or started, started, status, error)
+    return status
+
+
+def last_due(cfg: Config, schedule: str) -> datetime | None:
+    with open_store(cfg) as store:
+        row = store.fetchone("SELECT max(due_at) FROM spm_state.schedule_runs WHERE schedule = ?", [schedule])
+    return row[0] if row else None
+
+
+def due_schedules(cfg: Config, now: datetime) -> list[tuple[Schedule, datetime]]:
+    """Schedules with a fire time in (last recorded due time, now]; missed fires coalesce into one."""
+    due = []
+    aware_now = now.replace(tzinfo=UTC)
+    for schedule in cfg.schedules:
+        previous = last_due(cfg, schedule.name)
+        if previous is None:
+            due.append((schedule, now))
+            continue
+        fire = trigger_for(schedule).get_next_fire_time(None, previous.replace(tzinfo=UTC) + timedelta(seconds=1))
+        if fire is not None and fire <= aware_now:
+            due.append((schedule, now))
+    return due
+
+
+def run_once(cfg: Config, now: datetime | None = None) -> dict[str, str]:
+    now = now or utcnow()
+    return {schedule.name: execute(cfg, schedule, due_at) for schedule, due_at in due_schedules(cfg, now)}
+
+
+def _check_freshness(cfg: Config, alerted: set[str]) -> None:
+    from spm_sync.ops.alerts import send_stale_alert
+    from spm_sync.ops.status import collect_status
+
+    stale = [s for s in collect_status(cfg)["sources"] if s["stale"] and s["source"] not in alerted]
+    if stale and send_stale_alert(cfg, [{"source": s["source"], "age": s["age"] or "never"} for s in stale]):
+        alerted.update(s["source"] for s in stale)
+
+
+def build_scheduler(cfg: Config, due_now: set[str] | None = None) -> BlockingScheduler:
+    """One cron job per schedule; those in `due_now` (missed while the daemon was down) fire at once."""
+    scheduler = BlockingScheduler(
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}, timezone=UTC
+    )
+    for schedule in cfg.schedules:
+        first = {"next_run_time": datetime.now(UTC)} if schedule.name in (due_now or set()) else {}
+        scheduler.add_job(
+            execute,
+            trigger_for(schedule),
+            args=[cfg, schedule],
+            id=schedule.name,
+            name=f"{schedule.job}:{schedule.name}",
+            jitter=schedule.jitter_s or None,
+            **first,
+        )
+    if cfg.alerts.webhooks and cfg.alerts.on_stale:
+        scheduler.add_job(
+            _check_freshness, "interval", minutes=FRESHNESS_CHECK_MINUTES, args=[cfg, set()], id="_freshness"
+        )
+    return scheduler
+
+
+def run_scheduler(cfg: Config, *, once: bool = False, console: Console | None = None) -> None:
+    console = console or Console()
+    if once:
+        outcomes = run_once(cfg)
+        for name, status in outcomes.items():
+            console.print(f"{name}: {status}")
+        if not outcomes:
+            console.print("nothing due")
+        return
+    if not cfg.schedules:
+        console.print("no schedules in config; nothing to do")
+        return
+    scheduler = build_scheduler(cfg, {schedule.name for schedule, _ in due_schedules(cfg, utcnow())})
+
+    def stop(signum: int, _frame: object) -> None:
+        log_event(f"signal {signal.Signals(signum).name}: finishing the running stage, then stopping", stage="schedule")
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for job in scheduler.get_jobs():
+        console.print(f"scheduled {job.name} ({job.id})")
+    scheduler.start()
+    console.print("scheduler stopped")

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from spm_sync.config import StoreConfig
+from spm_sync.errors import LockBusy
+from spm_sync.ops.locks import stage_lock
+
+
+def hold_lock(path: str, seconds: float, ready: multiprocessing.synchronize.Event) -> None:
+    with stage_lock(StoreConfig(path=Path(path)), "sync:sf"):
+        ready.set()
+        time.sleep(seconds)
+
+
+def test_second_process_is_refused_then_waits(tmp_path: Path) -> None:
+    config = StoreConfig(path=tmp_path / "spm_sync.duckdb")
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    holder = ctx.Process(target=hold_lock, args=(str(config.path), 1.5, ready))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with (
+            pytest.raises(LockBusy, match=r"stage 'sync:sf' is already running \(pid \d+\)"),
+            stage_lock(config, "sync:sf"),
+        ):
+            pass
+        with stage_lock(config, "normalize"):  # another stage is free
+            pass
+        started = time.monotonic()
+        with stage_lock(config, "sync:sf", timeout_s=20):
+            waited = time.monotonic() - started
+        assert waited > 0.2
+    finally:
+        holder.join(30)
+    assert holder.exitcode == 0
+
+
+@pytest.mark.postgres
+def test_postgres_advisory_lock(pg_dsn: str) -> None:
+    from spm_sync.store import open_store
+
+    config = StoreConfig(backend="postgres", dsn=pg_dsn)
+    with open_store(config) as first, open_store(config) as second:
+        with (
+            stage_lock(config, "kpis", store=first),
+            pytest.raises(LockBusy, match="stage 'kpis' is already running"),
+            stage_lock(config, "kpis", store=second),
+        ):
+            pass
+        with stage_lock(config, "kpis", store=second):
+            pass
