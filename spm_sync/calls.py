@@ -23,6 +23,7 @@ class ApiCalls:
     by_family: Counter[str] = field(default_factory=Counter)
     daily_used: int | None = None
     daily_max: int | None = None
+    exhausted: str | None = None  # why the budget stopped this run (connectors may stop cleanly on it)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -33,20 +34,16 @@ class ApiCalls:
         """Raise `BudgetExhausted` if one more call would cross the run budget or the daily reserve."""
         with self._lock:
             if self.per_run_budget is not None and self.total >= self.per_run_budget:
-                raise BudgetExhausted(
-                    f"per-run API budget of {self.per_run_budget} calls reached",
-                    source=self.source,
-                    object=family or None,
-                )
+                self.exhausted = f"per-run API budget of {self.per_run_budget} calls reached"
+                raise BudgetExhausted(self.exhausted, source=self.source, object=family or None)
             if self.daily_max and self.daily_used is not None:
                 remaining = self.daily_max - self.daily_used
                 if remaining <= self.daily_max * self.reserve_fraction:
-                    raise BudgetExhausted(
+                    self.exhausted = (
                         f"daily API reserve reached ({remaining} of {self.daily_max} calls left, "
-                        f"reserve {self.reserve_fraction:.0%})",
-                        source=self.source,
-                        object=family or None,
+                        f"reserve {self.reserve_fraction:.0%})"
                     )
+                    raise BudgetExhausted(self.exhausted, source=self.source, object=family or None)
 
     def record(self, family: str, count: int = 1) -> None:
         with self._lock:

@@ -95,6 +95,9 @@ def sync_source(
             raise
         result.stopped_by_budget = str(budget_stop)
         log_event(f"stopped cleanly: {budget_stop}", level=30, stage="sync", source=source_name)
+    if result.stopped_by_budget is None and calls.exhausted:  # a connector that ended its pulls cleanly
+        result.stopped_by_budget = calls.exhausted
+        log_event(f"stopped cleanly: {calls.exhausted}", level=30, stage="sync", source=source_name)
     result.records = loaded_row_counts(pipeline)
     result.api_calls = calls.snapshot()
     for name, n in result.records.items():

@@ -1,0 +1,135 @@
+"""Seeded, CRM-neutral sales data set for the sandbox emulators (see docs/CONTRACTS.md).
+
+Why: tests, demos and benchmarks need the same realistic data at 10 or 2,000 reps, reproducible
+from (seed, scale, as_of) and fast enough to build 1M opportunities in seconds.
+
+    ds = generate(seed=7, scale="small", as_of=date(2026, 3, 15))
+    salesforce_part, hubspot_part = ds.for_crm(split=True)
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+
+from spm_sync.sandbox.dataset.clock import DAY_MS, Window
+from spm_sync.sandbox.dataset.deals import build_accounts, build_deals
+from spm_sync.sandbox.dataset.engagement import build_activities, build_feedback, build_leads
+from spm_sync.sandbox.dataset.model import (
+    ACTIVITY_KINDS,
+    CORPORATE_CURRENCY,
+    DEAL_TYPES,
+    FEEDBACK_KINDS,
+    LEAD_STATUSES,
+    OPEN_STAGES,
+    STAGES,
+    Dataset,
+)
+from spm_sync.sandbox.dataset.people import build_org
+from spm_sync.sandbox.dataset.plan import currencies_table, quotas_table
+
+__all__ = [
+    "ACTIVITY_KINDS", "CORPORATE_CURRENCY", "DEAL_TYPES", "FEEDBACK_KINDS", "LEAD_STATUSES", "OPEN_STAGES",
+    "STAGES", "Dataset", "ScaleSpec", "generate", "generate_timed", "resolve_scale",
+]
+
+
+@dataclass(frozen=True)
+class ScaleSpec:
+    """Row counts a scale stands for."""
+
+    name: str
+    reps: int
+    accounts: int
+    opportunities: int
+    activities: int
+    leads: int
+    feedback: int
+
+    @classmethod
+    def per_rep(cls, name: str, reps: int, accounts: int, opportunities: int, activities: int, leads: int,
+                feedback: int) -> ScaleSpec:
+        return cls(name, reps, reps * accounts, reps * opportunities, reps * activities, reps * leads,
+                   reps * feedback)
+
+
+# large: 2,000 reps / 1M opportunities / 5M activities / 200k leads / 100k feedback
+_LARGE_PER_REP = {"accounts": 125, "opportunities": 500, "activities": 2500, "leads": 100, "feedback": 50}
+_SMALL_PER_REP = {"accounts": 12, "opportunities": 40, "activities": 150, "leads": 10, "feedback": 6}
+
+
+def resolve_scale(scale: str | int) -> ScaleSpec:
+    """small (10 reps), medium (200), large (2,000), or a rep count with large's proportions."""
+    if isinstance(scale, str) and scale.strip().isdigit():
+        scale = int(scale)
+    if isinstance(scale, int):
+        if scale < 1:
+            raise ValueError(f"scale must be at least 1 rep, got {scale}")
+        return ScaleSpec.per_rep(str(scale), scale, **_LARGE_PER_REP)
+    named = {
+        "small": ScaleSpec.per_rep("small", 10, **_SMALL_PER_REP),
+        "medium": ScaleSpec.per_rep("medium", 200, **_LARGE_PER_REP),
+        "large": ScaleSpec.per_rep("large", 2000, **_LARGE_PER_REP),
+    }
+    if scale not in named:
+        raise ValueError(f"unknown scale {scale!r}: use small, medium, large or a number of reps")
+    return named[scale]
+
+
+def _rng(seed: int, spec: ScaleSpec, as_of: date, part: str) -> np.random.Generator:
+    """An independent stream per table, so one table's draws never shift another's."""
+    key = [seed, spec.reps, as_of.toordinal(), zlib.crc32(part.encode())]
+    return np.random.default_rng(np.random.SeedSequence(key))
+
+
+class _Stopwatch:
+    """Seconds spent per step (the benchmark reports rows/s per table)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = now - self._last
+        self._last = now
+
+
+def generate_timed(seed: int = 7, scale: str | int = "small",
+                   as_of: date | None = None) -> tuple[Dataset, dict[str, float]]:
+    """`generate`, plus the seconds each step took (org, accounts, deals, leads, ...)."""
+    spec = resolve_scale(scale)
+    as_of = as_of or datetime.now(UTC).date()
+    window = Window(as_of)
+    clock = _Stopwatch()
+    org = build_org(_rng(seed, spec, as_of, "org"), spec.reps)
+    clock.lap("org")
+    accounts = build_accounts(_rng(seed, spec, as_of, "accounts"), org, spec.accounts, window)
+    clock.lap("accounts")
+    deals = build_deals(_rng(seed, spec, as_of, "deals"), org, accounts, spec.opportunities, window)
+    clock.lap("deals")
+    leads = build_leads(_rng(seed, spec, as_of, "leads"), org, spec.leads, window)
+    clock.lap("leads")
+    activities = build_activities(_rng(seed, spec, as_of, "activities"), accounts, deals, spec.activities, window)
+    clock.lap("activities")
+    feedback = build_feedback(_rng(seed, spec, as_of, "feedback"), org, accounts, deals, spec.feedback, window)
+    clock.lap("feedback")
+    months_elapsed = max(1.0, (window.horizon_ms - window.start_ms) / (30.44 * DAY_MS))
+    per_rep_month = deals.won_amount_rc / months_elapsed / max(1, len(org.active_idx))
+    quotas = quotas_table(_rng(seed, spec, as_of, "quotas"), org.active_idx, as_of, per_rep_month)
+    clock.lap("quotas")
+    dataset = Dataset(
+        seed=seed, scale=spec.name, as_of=as_of, teams=org.teams, reps=org.reps, accounts=accounts.table,
+        opportunities=deals.opportunities, stage_events=deals.stage_events, leads=leads, activities=activities,
+        feedback=feedback, quotas=quotas, currencies=currencies_table(),
+    )
+    return dataset, clock.seconds
+
+
+def generate(seed: int = 7, scale: str | int = "small", as_of: date | None = None) -> Dataset:
+    """Build the data set; identical for the same (seed, scale, as_of). as_of defaults to today (UTC)."""
+    return generate_timed(seed, scale, as_of)[0]

@@ -1,0 +1,103 @@
+"""`Sandbox`: one seeded data set served by a Salesforce and a HubSpot emulator.
+
+Why: tests, the demo and `spm-sync sandbox serve` all need the same thing — both CRMs up on
+loopback with known credentials — so it is built in one place:
+
+    with Sandbox(seed=7, scale="small", faults=0.0, split=False, rate_limit=100) as sb:
+        sb.salesforce.instance_url, sb.hubspot.base_url
+        sb.salesforce.faults.rate = 0.2      # each server has its own FaultConfig
+        print(json.dumps(sb.description()))  # DESIGN.md's JSON line
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from spm_sync.sandbox.dataset import Dataset, generate
+from spm_sync.sandbox.faults import FaultConfig
+
+if TYPE_CHECKING:
+    from spm_sync.sandbox.hubspot import HubSpotSandbox
+    from spm_sync.sandbox.salesforce import SalesforceSandbox
+
+
+def fault_configs(faults: float | FaultConfig, seed: int) -> tuple[FaultConfig, FaultConfig]:
+    """Two independent configs (Salesforce, HubSpot): changing one server's faults leaves the other."""
+    base = faults if isinstance(faults, FaultConfig) else FaultConfig(rate=float(faults), seed=seed)
+    return replace(base), replace(base, seed=base.seed + 1)
+
+
+class Sandbox:
+    """Both emulators over one data set; construct, then `start()` (or use as a context manager)."""
+
+    def __init__(
+        self,
+        seed: int = 7,
+        scale: str | int = "small",
+        faults: float | FaultConfig = 0.0,
+        split: bool = False,
+        rate_limit: int = 100,
+        *,
+        as_of: date | None = None,
+        search_rate_limit: int = 5,
+        daily_api_limit: int = 100_000,
+        host: str = "127.0.0.1",
+        salesforce_port: int = 0,
+        hubspot_port: int = 0,
+        dataset: Dataset | None = None,
+    ) -> None:
+        # Imported here so the plumbing and generator import without the emulators.
+        from spm_sync.sandbox.hubspot import HubSpotSandbox
+        from spm_sync.sandbox.salesforce import SalesforceSandbox
+
+        self.dataset = dataset if dataset is not None else generate(seed=seed, scale=scale, as_of=as_of)
+        salesforce_part, hubspot_part = self.dataset.for_crm(split)
+        salesforce_faults, hubspot_faults = fault_configs(faults, seed)
+        self.salesforce: SalesforceSandbox = SalesforceSandbox(
+            salesforce_part, faults=salesforce_faults, daily_api_limit=daily_api_limit, host=host,
+            port=salesforce_port,
+        )
+        self.hubspot: HubSpotSandbox = HubSpotSandbox(
+            hubspot_part, faults=hubspot_faults, rate_limit=rate_limit, search_rate_limit=search_rate_limit,
+            host=host, port=hubspot_port,
+        )
+
+    def start(self) -> Sandbox:
+        """Start both servers (if the second fails, the first is stopped again)."""
+        self.salesforce.start()
+        try:
+            self.hubspot.start()
+        except BaseException:
+            self.salesforce.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop both servers."""
+        try:
+            self.hubspot.stop()
+        finally:
+            self.salesforce.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def description(self) -> dict[str, dict[str, Any]]:
+        """The connection JSON of DESIGN.md (`spm-sync sandbox serve` prints it first)."""
+        return {
+            "salesforce": {
+                "instance_url": self.salesforce.instance_url,
+                "session_id": self.salesforce.session_id,
+                "ca_bundle": self.salesforce.ca_bundle,
+            },
+            "hubspot": {"base_url": self.hubspot.base_url, "access_token": self.hubspot.access_token},
+        }
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Request counts of both servers."""
+        return {"salesforce": self.salesforce.stats(), "hubspot": self.hubspot.stats()}

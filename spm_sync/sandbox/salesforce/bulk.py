@@ -1,0 +1,208 @@
+"""Bulk API 2.0 query jobs: create, poll (UploadComplete -> InProgress -> JobComplete), CSV results.
+
+Why a time-driven state machine: clients must poll until JobComplete and must not fetch results
+earlier; the delay is `org.bulk_delay_s` (short in tests). Results are the rows matched when the
+job was created (a snapshot of row numbers), paged by `maxRecords` with a `Sforce-Locator` that is
+the string "null" on the last page, as documented.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from spm_sync.sandbox.server import Request, Response
+
+from . import ids, render, soql
+from .errors import NOT_FOUND, fail, from_soql_error
+from .org import Org
+from .query import evaluate, resolve_object
+from .rest import check_version, json_body
+from .schema import FieldSpec
+
+DEFAULT_MAX_RECORDS = 50_000
+OPERATIONS = ("query", "queryAll")
+
+
+@dataclass
+class Job:
+    id: str
+    operation: str
+    object_name: str
+    fields: list[FieldSpec]
+    rows: np.ndarray
+    api_version: str
+    delimiter: str
+    line_ending: str
+    created: float
+    created_stamp: str
+    aborted: bool = False
+    polls: int = field(default=0)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def encode_locator(offset: int) -> str:
+    """Locators look like Salesforce's (base64 of the offset, no padding: 10000 -> 'MTAwMDA')."""
+    return base64.b64encode(str(offset).encode()).decode().rstrip("=")
+
+
+def decode_locator(locator: str) -> int | None:
+    try:
+        text = base64.b64decode(locator + "=" * (-len(locator) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+class BulkApi:
+    """Query job registry and handlers bound to one org."""
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+        self.jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def state(self, job: Job) -> str:
+        if job.aborted:
+            return "Aborted"
+        elapsed = time.monotonic() - job.created
+        if elapsed >= self.org.bulk_delay_s:
+            return "JobComplete"
+        return "InProgress" if elapsed >= self.org.bulk_delay_s / 2 else "UploadComplete"
+
+    def info(self, job: Job, full: bool) -> dict[str, Any]:
+        state = self.state(job)
+        body: dict[str, Any] = {
+            "id": job.id,
+            "operation": job.operation,
+            "object": job.object_name,
+            "createdById": self.org.tables["User"].ids(np.array([self.org.actor_row]))[0],
+            "createdDate": job.created_stamp,
+            "systemModstamp": job.created_stamp if state != "JobComplete" else _stamp(datetime.now(UTC)),
+            "state": state,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": float(job.api_version),
+            "lineEnding": job.line_ending,
+            "columnDelimiter": job.delimiter,
+        }
+        if full:
+            done = state == "JobComplete"
+            body.update({
+                "jobType": "V2Query",
+                "numberRecordsProcessed": int(len(job.rows)) if done else 0,
+                "retries": 0,
+                "totalProcessingTime": int(self.org.bulk_delay_s * 1000) if done else 0,
+                "isPkChunkingSupported": True,
+            })
+        return body
+
+    def _job(self, request: Request) -> Job:
+        job = self.jobs.get(request.params["job"])
+        if job is None:
+            raise fail(*NOT_FOUND)
+        return job
+
+    # ---- handlers ------------------------------------------------------------------------------
+    def create(self, request: Request) -> Response:
+        version = check_version(request)
+        body = json_body(request)
+        if not isinstance(body, dict):
+            raise fail(400, "INVALIDJOB", "Invalid job: the request body must be a JSON object")
+        operation = body.get("operation")
+        if operation not in OPERATIONS:
+            raise fail(400, "INVALIDJOB", f"Invalid operation: {operation}")
+        delimiter = body.get("columnDelimiter", "COMMA")
+        line_ending = body.get("lineEnding", "LF")
+        if delimiter not in render.DELIMITERS or line_ending not in render.LINE_ENDINGS:
+            raise fail(400, "INVALIDJOB", "Invalid columnDelimiter or lineEnding")
+        text = body.get("query")
+        if not isinstance(text, str) or not text.strip():
+            raise fail(400, "INVALIDJOB", "Query is required for query jobs")
+        try:
+            parsed = soql.parse(text)
+            spec = resolve_object(parsed)
+            if not spec.bulk_queryable:
+                raise fail(400, "INVALIDENTITY", f"Entity '{spec.name}' is not supported by the Bulk API.")
+            if parsed.count or parsed.count_field is not None:
+                raise fail(400, "INVALIDJOB", "Aggregate queries are not supported by the Bulk API")
+            with self.org.lock:
+                result = evaluate(parsed, self.org.tables[spec.name],
+                                  include_deleted=operation == "queryAll", today=self.org.today())
+        except soql.SoqlError as exc:
+            raise from_soql_error(exc) from exc
+        if any(f.storage == "compound" for f in result.fields):
+            raise fail(400, "API_ERROR", "Selecting compound data not supported in Bulk Query")
+        with self._lock:
+            self._seq += 1
+            job_id = ids.make_id("750", self._seq)
+            self.org.bulk_jobs_created += 1
+        job = Job(job_id, operation, spec.name, result.fields, result.rows, version, delimiter, line_ending,
+                  time.monotonic(), _stamp(datetime.now(UTC)))
+        self.jobs[job_id] = job
+        return Response.json(self.info(job, full=False))
+
+    def status(self, request: Request) -> Response:
+        check_version(request)
+        job = self._job(request)
+        job.polls += 1
+        return Response.json(self.info(job, full=True))
+
+    def list_jobs(self, request: Request) -> Response:
+        check_version(request)
+        records = [self.info(job, full=False) for job in self.jobs.values()]
+        return Response.json({"done": True, "records": records, "nextRecordsUrl": None})
+
+    def abort(self, request: Request) -> Response:
+        check_version(request)
+        job = self._job(request)
+        body = json_body(request)
+        if not isinstance(body, dict) or body.get("state") != "Aborted":
+            raise fail(400, "INVALIDJOB", "Only the state Aborted can be set on a query job")
+        if self.state(job) == "JobComplete":
+            raise fail(400, "INVALIDJOBSTATE", "Job is already complete and can't be aborted")
+        job.aborted = True
+        return Response.json(self.info(job, full=False))
+
+    def delete(self, request: Request) -> Response:
+        check_version(request)
+        job = self._job(request)
+        self.jobs.pop(job.id, None)
+        return Response.empty(204)
+
+    def results(self, request: Request) -> Response:
+        version = check_version(request)
+        job = self._job(request)
+        if version != job.api_version:
+            raise fail(409, "INVALIDJOBSTATE",
+                       "Use the same API version to get query results that you used to create the query")
+        if self.state(job) != "JobComplete":
+            raise fail(400, "INVALIDJOBSTATE", f"Job {job.id} is not in the JobComplete state")
+        offset = 0
+        locator = request.arg("locator")
+        if locator and locator != "null":
+            decoded = decode_locator(locator)
+            if decoded is None or decoded > len(job.rows):
+                raise fail(400, "INVALIDLOCATOR", f"Invalid locator: {locator}")
+            offset = decoded
+        max_text = request.arg("maxRecords")
+        max_records = int(max_text) if max_text and max_text.isdigit() and int(max_text) > 0 else DEFAULT_MAX_RECORDS
+        end = min(offset + max_records, len(job.rows))
+        table = self.org.tables[job.object_name]
+        with self.org.lock:
+            page = render.csv_page(table, job.fields, job.rows[offset:end], job.delimiter, job.line_ending)
+        next_locator = encode_locator(end) if end < len(job.rows) else "null"
+        return Response.csv(page, headers={
+            "Sforce-Locator": next_locator,
+            "Sforce-NumberOfRecords": str(end - offset),
+        })

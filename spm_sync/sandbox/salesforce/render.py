@@ -1,0 +1,71 @@
+"""Rows -> wire: REST query records (JSON-ready dicts) and Bulk API 2.0 CSV pages.
+
+Why column-at-a-time: a page is rendered by converting each selected column slice once
+(vectorised datetime formatting, one Id encoding pass) and zipping the columns into records,
+which keeps a 2,000-record page to a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .org import wire_value
+from .schema import FieldSpec
+from .store import Table, format_dates, format_datetimes, refs_to_ids
+
+LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
+DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
+
+
+def records(table: Table, fields: list[FieldSpec], rows: np.ndarray, url_base: str) -> list[dict[str, object]]:
+    """REST query records with `attributes` {type, url}, fields in SELECT order."""
+    name = table.spec.name
+    ids = table.ids(rows)
+    prefix = f"{url_base}/sobjects/{name}/"
+    columns: list[list[object]] = [[{"type": name, "url": prefix + i} for i in ids]]
+    keys = ["attributes"]
+    for spec in fields:
+        keys.append(spec.name)
+        columns.append(ids if spec.storage == "id" else wire_value(table, spec, rows))
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def aggregate(count: int) -> dict[str, object]:
+    """The AggregateResult row of SELECT COUNT(field)."""
+    return {"attributes": {"type": "AggregateResult"}, "expr0": count}
+
+
+def _quote(values: list[object]) -> list[str]:
+    return ["" if v is None else '"' + str(v).replace('"', '""') + '"' for v in values]
+
+
+def csv_column(table: Table, spec: FieldSpec, rows: np.ndarray) -> list[str]:
+    """One column of a Bulk CSV page: every value quoted, nulls empty, datetimes in Z form."""
+    kind = spec.storage
+    if kind == "id":
+        return _quote(table.ids(rows))
+    values = table.column(spec.name)[rows]
+    if kind == "datetime":
+        return _quote(format_datetimes(values, "Z"))
+    if kind == "date":
+        return _quote(format_dates(values))
+    if kind == "bool":
+        return ['"true"' if v else '"false"' for v in values.tolist()]
+    if kind == "ref":
+        return _quote(refs_to_ids(values))
+    if kind == "int":
+        return ["" if v != v else f'"{int(v)}"' for v in values.tolist()]
+    if kind == "float":
+        return ["" if v != v else f'"{v!r}"' for v in values.tolist()]
+    return _quote(values.tolist())
+
+
+def csv_page(
+    table: Table, fields: list[FieldSpec], rows: np.ndarray, delimiter: str = "COMMA", line_ending: str = "LF"
+) -> bytes:
+    """A Bulk API 2.0 result page: quoted header row, then one line per record."""
+    sep, eol = DELIMITERS[delimiter], LINE_ENDINGS[line_ending]
+    header = sep.join(f'"{f.name}"' for f in fields)
+    columns = [csv_column(table, f, rows) for f in fields]
+    lines = [header, *(sep.join(values) for values in zip(*columns, strict=True))]
+    return (eol.join(lines) + eol).encode()

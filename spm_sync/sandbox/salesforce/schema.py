@@ -1,0 +1,379 @@
+"""The emulated org's metadata: objects, fields and their describe flags.
+
+Why one table of field specs: describe, SOQL validation, write validation and the storage kind of
+every column all derive from the same row, so they can never disagree (a field that describe says
+is not updateable is also refused by the write APIs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Storage kinds of a column (see store.py): how values are kept in numpy arrays.
+STORAGE_BY_TYPE: dict[str, str] = {
+    "id": "id",
+    "reference": "ref",
+    "string": "str",
+    "textarea": "str",
+    "picklist": "str",
+    "email": "str",
+    "phone": "str",
+    "url": "str",
+    "boolean": "bool",
+    "double": "float",
+    "currency": "float",
+    "percent": "float",
+    "int": "int",
+    "date": "date",
+    "datetime": "datetime",
+    "address": "compound",
+}
+SOAP_TYPES: dict[str, str] = {
+    "id": "tns:ID",
+    "reference": "tns:ID",
+    "boolean": "xsd:boolean",
+    "double": "xsd:double",
+    "currency": "xsd:double",
+    "percent": "xsd:double",
+    "int": "xsd:int",
+    "date": "xsd:date",
+    "datetime": "xsd:dateTime",
+    "address": "urn:address",
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field as describe reports it; `storage` overrides the kind derived from `type`."""
+
+    name: str
+    type: str
+    label: str = ""
+    length: int = 0
+    precision: int = 0
+    scale: int = 0
+    updateable: bool = True
+    createable: bool = True
+    nillable: bool = True
+    custom: bool = False
+    external_id: bool = False
+    unique: bool = False
+    reference_to: tuple[str, ...] = ()
+    relationship_name: str | None = None
+    picklist: tuple[str, ...] = ()
+    defaulted_on_create: bool = False
+    calculated: bool = False
+    storage_override: str | None = None
+    components: tuple[str, ...] = ()  # compound fields: the component field names
+
+    @property
+    def storage(self) -> str:
+        return self.storage_override or STORAGE_BY_TYPE[self.type]
+
+    @property
+    def filterable(self) -> bool:
+        """Long text areas can be neither filtered nor sorted, as in a real org."""
+        return not (self.type == "textarea" and self.length > 255) and self.type != "address"
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """One sObject type."""
+
+    name: str
+    key_prefix: str
+    label: str
+    label_plural: str
+    fields: tuple[FieldSpec, ...]
+    custom: bool = False
+    createable: bool = True
+    updateable: bool = True
+    deletable: bool = True
+    bulk_queryable: bool = True
+    _index: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {f.name.lower(): f for f in self.fields})
+
+    def field(self, name: str) -> FieldSpec | None:
+        """Case-insensitive lookup, as SOQL and the REST API treat field names."""
+        return self._index.get(name.lower())
+
+    @property
+    def has_is_deleted(self) -> bool:
+        return "isdeleted" in self._index
+
+    @property
+    def external_ids(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.external_id)
+
+
+# ---- field helpers (keep the table below readable) --------------------------------------------
+
+def _label(name: str) -> str:
+    base = name.removesuffix("__c").removesuffix("Id") if name != "Id" else "Record ID"
+    return base.replace("_", " ")
+
+
+def _f(name: str, type_: str, **kw: object) -> FieldSpec:
+    kw.setdefault("label", _label(name))
+    if type_ in ("string", "picklist", "email", "phone", "url") and "length" not in kw:
+        kw["length"] = 255 if type_ != "picklist" else 255
+    if type_ in ("id", "reference") and "length" not in kw:
+        kw["length"] = 18
+    if type_ == "currency" and "precision" not in kw:
+        kw["precision"], kw["scale"] = 18, 2
+    if name.endswith("__c"):
+        kw.setdefault("custom", True)
+    return FieldSpec(name=name, type=type_, **kw)  # type: ignore[arg-type]
+
+
+def _ro(name: str, type_: str, **kw: object) -> FieldSpec:
+    """A system-maintained field: neither createable nor updateable."""
+    return _f(name, type_, updateable=False, createable=False, **kw)
+
+
+def _ref(name: str, *targets: str, rel: str | None = None, **kw: object) -> FieldSpec:
+    return _f(name, "reference", reference_to=targets, relationship_name=rel or name.removesuffix("Id"), **kw)
+
+
+def _audit(deletable: bool = True, created: bool = True, modified: bool = True) -> tuple[FieldSpec, ...]:
+    out: list[FieldSpec] = [_ro("Id", "id", nillable=False, label="Record ID")]
+    if deletable:
+        out.append(_ro("IsDeleted", "boolean", nillable=False, defaulted_on_create=True, label="Deleted"))
+    if created:
+        out += [
+            _ro("CreatedDate", "datetime", nillable=False, defaulted_on_create=True, label="Created Date"),
+            _ro("CreatedById", "reference", nillable=False, reference_to=("User",),
+                relationship_name="CreatedBy", defaulted_on_create=True, label="Created By ID"),
+        ]
+    if modified:
+        out += [
+            _ro("LastModifiedDate", "datetime", nillable=False, defaulted_on_create=True,
+                label="Last Modified Date"),
+            _ro("LastModifiedById", "reference", nillable=False, reference_to=("User",),
+                relationship_name="LastModifiedBy", defaulted_on_create=True, label="Last Modified By ID"),
+        ]
+    out.append(_ro("SystemModstamp", "datetime", nillable=False, defaulted_on_create=True,
+                   label="System Modstamp"))
+    return tuple(out)
+
+
+CURRENCIES: tuple[str, ...] = ("USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "SEK")
+
+
+def _currency_iso() -> FieldSpec:
+    return _f("CurrencyIsoCode", "picklist", length=3, picklist=CURRENCIES, defaulted_on_create=True,
+              label="Currency ISO Code")
+
+
+# Default sales process: (stage, probability, forecast category, is closed, is won).
+STAGES: tuple[tuple[str, float, str, bool, bool], ...] = (
+    ("Prospecting", 10.0, "Pipeline", False, False),
+    ("Qualification", 10.0, "Pipeline", False, False),
+    ("Needs Analysis", 20.0, "Pipeline", False, False),
+    ("Value Proposition", 50.0, "Pipeline", False, False),
+    ("Id. Decision Makers", 60.0, "Pipeline", False, False),
+    ("Perception Analysis", 70.0, "Pipeline", False, False),
+    ("Proposal/Price Quote", 75.0, "Pipeline", False, False),
+    ("Negotiation/Review", 90.0, "Pipeline", False, False),
+    ("Closed Won", 100.0, "Closed", True, True),
+    ("Closed Lost", 0.0, "Omitted", True, False),
+)
+STAGE_INFO = {s[0]: s for s in STAGES}
+STAGE_NAMES = tuple(s[0] for s in STAGES)
+OPPORTUNITY_TYPES = (
+    "New Business",
+    "Existing Customer - Upgrade",
+    "Existing Customer - Replacement",
+    "Existing Customer - Downgrade",
+)
+LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted")
+TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
+TASK_SUBTYPES = ("Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn")
+FORECAST_CATEGORIES = ("Omitted", "Pipeline", "BestCase", "Forecast", "Closed")
+
+_OBJECTS: tuple[ObjectSpec, ...] = (
+    ObjectSpec("User", "005", "User", "Users", (
+        *_audit(deletable=False),
+        _f("Username", "string", length=80, nillable=False),
+        _f("LastName", "string", length=80, nillable=False, label="Last Name"),
+        _f("FirstName", "string", length=40, label="First Name"),
+        _ro("Name", "string", length=121, nillable=False, label="Full Name"),
+        _f("Email", "email", length=128, nillable=False),
+        _f("Title", "string", length=80),
+        _f("IsActive", "boolean", nillable=False, defaulted_on_create=True, label="Active"),
+        _ref("UserRoleId", "UserRole", label="Role ID"),
+        _ref("ManagerId", "User", label="Manager ID"),
+        _currency_iso(),
+        _f("DefaultCurrencyIsoCode", "picklist", length=3, picklist=CURRENCIES, label="Default Currency"),
+        _f("Quota_Attainment__c", "percent", precision=7, scale=2, label="Quota Attainment"),
+        _f("Revenue_Won__c", "currency", label="Revenue Won"),
+        _f("Win_Rate__c", "percent", precision=5, scale=2, label="Win Rate"),
+        _f("Calls_This_Month__c", "double", precision=18, scale=0, label="Calls This Month"),
+    ), deletable=False),
+    ObjectSpec("UserRole", "00E", "Role", "Roles", (
+        *_audit(deletable=False, created=False),
+        _f("Name", "string", length=80, nillable=False),
+        _ref("ParentRoleId", "UserRole", rel=None, label="Parent Role ID"),
+        _f("DeveloperName", "string", length=80),
+        _f("RollupDescription", "string", length=80, label="Description"),
+        _f("OpportunityAccessForAccountOwner", "picklist", length=40, nillable=False,
+           picklist=("None", "Read", "Edit"), label="Opportunity Access for Account Owner"),
+    )),
+    ObjectSpec("Account", "001", "Account", "Accounts", (
+        *_audit(),
+        _f("Name", "string", nillable=False, label="Account Name"),
+        _f("Type", "picklist", length=255, picklist=("Prospect", "Customer - Direct", "Customer - Channel",
+                                                      "Channel Partner / Reseller", "Other"),
+           label="Account Type"),
+        _f("Industry", "picklist", length=255),
+        _f("BillingStreet", "textarea", length=255, label="Billing Street"),
+        _f("BillingCity", "string", length=40, label="Billing City"),
+        _f("BillingState", "string", length=80, label="Billing State/Province"),
+        _f("BillingPostalCode", "string", length=20, label="Billing Zip/Postal Code"),
+        _f("BillingCountry", "string", length=80, label="Billing Country"),
+        _ro("BillingAddress", "address", label="Billing Address",
+            components=("BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry")),
+        _ref("OwnerId", "User", nillable=False, defaulted_on_create=True, label="Owner ID"),
+        _currency_iso(),
+    )),
+    ObjectSpec("Opportunity", "006", "Opportunity", "Opportunities", (
+        *_audit(),
+        _ref("AccountId", "Account", label="Account ID"),
+        _f("Name", "string", length=120, nillable=False),
+        _f("StageName", "picklist", length=255, nillable=False, picklist=STAGE_NAMES, label="Stage"),
+        _f("Amount", "currency"),
+        _f("Probability", "percent", precision=3, scale=0, label="Probability (%)"),
+        _f("CloseDate", "date", nillable=False, label="Close Date"),
+        _f("Type", "picklist", length=255, picklist=OPPORTUNITY_TYPES, label="Opportunity Type"),
+        _f("ForecastCategoryName", "picklist", length=255, picklist=FORECAST_CATEGORIES,
+           label="Forecast Category"),
+        _ro("IsClosed", "boolean", nillable=False, defaulted_on_create=True, label="Closed"),
+        _ro("IsWon", "boolean", nillable=False, defaulted_on_create=True, label="Won"),
+        _ref("OwnerId", "User", nillable=False, defaulted_on_create=True, label="Owner ID"),
+        _currency_iso(),
+        _f("ARR__c", "currency", label="ARR"),
+    )),
+    ObjectSpec("OpportunityHistory", "008", "Opportunity History", "Opportunity History", (
+        _ro("Id", "id", nillable=False, label="Record ID"),
+        _ref("OpportunityId", "Opportunity", nillable=False, updateable=False, createable=False,
+             label="Opportunity ID"),
+        _ro("CreatedById", "reference", nillable=False, reference_to=("User",), relationship_name="CreatedBy",
+            label="Created By ID"),
+        _ro("CreatedDate", "datetime", nillable=False, label="Created Date"),
+        _ro("StageName", "picklist", length=255, nillable=False, picklist=STAGE_NAMES, label="Stage"),
+        _ro("Amount", "currency"),
+        _ro("ExpectedRevenue", "currency", label="Expected Revenue"),
+        _ro("CloseDate", "date", label="Close Date"),
+        _ro("Probability", "percent", precision=3, scale=0, label="Probability (%)"),
+        _ro("ForecastCategory", "picklist", length=40, picklist=FORECAST_CATEGORIES, label="Forecast Category"),
+        _ro("SystemModstamp", "datetime", nillable=False, label="System Modstamp"),
+        _ro("IsDeleted", "boolean", nillable=False, label="Deleted"),
+        _currency_iso(),
+    ), createable=False, updateable=False, deletable=False),
+    ObjectSpec("Lead", "00Q", "Lead", "Leads", (
+        *_audit(),
+        _f("LastName", "string", length=80, nillable=False, label="Last Name"),
+        _f("FirstName", "string", length=40, label="First Name"),
+        _ro("Name", "string", length=121, nillable=False, label="Full Name"),
+        _f("Company", "string", nillable=False),
+        _f("Email", "email", length=80),
+        _f("Status", "picklist", length=255, nillable=False, picklist=LEAD_STATUSES, defaulted_on_create=True),
+        _f("LeadSource", "picklist", length=255, label="Lead Source"),
+        _ro("IsConverted", "boolean", nillable=False, defaulted_on_create=True, label="Converted"),
+        _ro("ConvertedDate", "date", label="Converted Date"),
+        _ro("ConvertedAccountId", "reference", reference_to=("Account",), relationship_name="ConvertedAccount",
+            label="Converted Account ID"),
+        _ref("OwnerId", "Group", "User", nillable=False, defaulted_on_create=True, label="Owner ID"),
+        _currency_iso(),
+    )),
+    ObjectSpec("Task", "00T", "Task", "Tasks", (
+        *_audit(),
+        _ref("WhoId", "Contact", "Lead", rel="Who", label="Name ID"),
+        _ref("WhatId", "Account", "Opportunity", rel="What", label="Related To ID"),
+        _f("Subject", "string", length=255),
+        _f("ActivityDate", "date", label="Due Date Only"),
+        _f("Status", "picklist", length=255, nillable=False, picklist=TASK_STATUSES, defaulted_on_create=True),
+        _f("Priority", "picklist", length=40, nillable=False, picklist=("High", "Normal", "Low"),
+           defaulted_on_create=True),
+        _ro("IsClosed", "boolean", nillable=False, defaulted_on_create=True, label="Closed"),
+        _ref("OwnerId", "Group", "User", nillable=False, defaulted_on_create=True, label="Assigned To ID"),
+        _ro("AccountId", "reference", reference_to=("Account",), relationship_name="Account", label="Account ID"),
+        _f("TaskSubtype", "picklist", length=40, picklist=TASK_SUBTYPES, updateable=False, label="Task Subtype"),
+        _f("CompletedDateTime", "datetime", updateable=False, createable=False, label="Completed Date/Time"),
+    )),
+    ObjectSpec("Event", "00U", "Event", "Events", (
+        *_audit(),
+        _ref("WhoId", "Contact", "Lead", rel="Who", label="Name ID"),
+        _ref("WhatId", "Account", "Opportunity", rel="What", label="Related To ID"),
+        _f("Subject", "string", length=255),
+        _f("ActivityDateTime", "datetime", label="Due Date Time"),
+        _f("ActivityDate", "date", label="Due Date Only"),
+        _f("DurationInMinutes", "int", precision=8, label="Duration"),
+        _ro("EndDateTime", "datetime", label="End Date Time"),
+        _ref("OwnerId", "Group", "User", nillable=False, defaulted_on_create=True, label="Assigned To ID"),
+        _ro("AccountId", "reference", reference_to=("Account",), relationship_name="Account", label="Account ID"),
+    )),
+    ObjectSpec("ForecastingQuota", "0J9", "Forecasting Quota", "Forecasting Quotas", (
+        *_audit(deletable=False),
+        _ref("QuotaOwnerId", "User", nillable=False, label="Quota Owner ID"),
+        _f("QuotaAmount", "currency", label="Amount Quota"),
+        _f("QuotaQuantity", "double", precision=18, scale=2, label="Quantity Quota"),
+        _f("StartDate", "date", nillable=False, label="Start Date"),
+        _f("IsAmount", "boolean", nillable=False, defaulted_on_create=True, label="Is Amount"),
+        _f("IsQuantity", "boolean", nillable=False, defaulted_on_create=True, label="Is Quantity"),
+        _ref("ForecastingTypeId", "ForecastingType", label="Forecasting Type ID", storage_override="str"),
+        _currency_iso(),
+    )),
+    ObjectSpec("CurrencyType", "02B", "Currency", "Currencies", (
+        *_audit(deletable=False),
+        _f("IsoCode", "picklist", length=3, nillable=False, picklist=CURRENCIES, updateable=False,
+           label="Currency ISO Code"),
+        _f("ConversionRate", "double", precision=18, scale=6, nillable=False, label="Conversion Rate"),
+        _f("DecimalPlaces", "int", precision=2, nillable=False, label="Decimal Places"),
+        _f("IsActive", "boolean", nillable=False, label="Active"),
+        _f("IsCorporate", "boolean", nillable=False, updateable=False, label="Corporate Currency"),
+    ), deletable=False),
+    ObjectSpec("NPS_Response__c", "a0X", "NPS Response", "NPS Responses", (
+        *_audit(),
+        _ref("OwnerId", "Group", "User", nillable=False, defaulted_on_create=True, label="Owner ID"),
+        _f("Name", "string", length=80, label="NPS Response Name"),
+        _f("Score__c", "double", precision=2, scale=0, label="Score"),
+        _f("Kind__c", "picklist", length=255, picklist=("nps", "csat", "ces"), label="Kind"),
+        _f("Comment__c", "textarea", length=32768, label="Comment"),
+        _ref("Account__c", "Account", rel="Account__r", label="Account"),
+        _ref("Rep__c", "User", rel="Rep__r", label="Rep"),
+        _f("SubmittedAt__c", "datetime", label="Submitted At"),
+    ), custom=True),
+    ObjectSpec("Rep_KPI__c", "a0Y", "Rep KPI", "Rep KPIs", (
+        *_audit(),
+        _ref("OwnerId", "Group", "User", nillable=False, defaulted_on_create=True, label="Owner ID"),
+        _f("Name", "string", length=80, label="Rep KPI Name"),
+        _f("Rep_Period_Key__c", "string", length=80, external_id=True, unique=True, label="Rep Period Key"),
+        _ref("Rep__c", "User", rel="Rep__r", label="Rep"),
+        _f("Period__c", "string", length=20, label="Period"),
+        _f("Quota_Attainment__c", "percent", precision=7, scale=2, label="Quota Attainment"),
+        _f("Revenue_Won__c", "currency", label="Revenue Won"),
+        _f("Win_Rate__c", "percent", precision=5, scale=2, label="Win Rate"),
+        _f("Calls__c", "double", precision=18, scale=0, label="Calls"),
+        _currency_iso(),
+    ), custom=True),
+    ObjectSpec("TaskStatus", "01J", "Task Status Value", "Task Status Values", (
+        *_audit(deletable=False),
+        _ro("MasterLabel", "string", length=255, label="Master Label"),
+        _ro("ApiName", "string", length=255, label="Api Name"),
+        _ro("SortOrder", "int", precision=9, label="Sort Order"),
+        _ro("IsDefault", "boolean", nillable=False, label="Is Default"),
+        _ro("IsClosed", "boolean", nillable=False, label="Is Closed"),
+    ), createable=False, updateable=False, deletable=False, bulk_queryable=False),
+)
+
+OBJECTS: dict[str, ObjectSpec] = {o.name: o for o in _OBJECTS}
+OBJECTS_LOWER: dict[str, ObjectSpec] = {o.name.lower(): o for o in _OBJECTS}
+BY_PREFIX: dict[str, ObjectSpec] = {o.key_prefix: o for o in _OBJECTS}
+
+
+def find_object(name: str) -> ObjectSpec | None:
+    """Case-insensitive object lookup (SOQL and URLs accept any case)."""
+    return OBJECTS_LOWER.get(name.lower())

@@ -1,0 +1,335 @@
+"""Canonical data set -> Salesforce records (pure, vectorised).
+
+Why a separate pure step: the mapping from CRM-neutral rows to Salesforce's objects, field names,
+picklist values and Ids is the part of the emulator that most needs review; it takes pyarrow tables
+and returns plain column arrays, with no server or org in sight.
+
+Mappings worth knowing when reading KPIs off the emulated org:
+- stage -> StageName (Prospecting ... Closed Won/Closed Lost); IsClosed/IsWon/Probability derived.
+- deal_type new/expansion/renewal -> Type New Business / Existing Customer - Upgrade / - Replacement.
+- activity kind call/email/task -> Task (TaskSubtype Call/Email/Task, dated by ActivityDate);
+  meeting -> Event (ActivityDateTime). A Task must have an owner: a canonical activity without
+  owner is owned by its account's owner.
+- lead status new/working/nurturing/unqualified/converted -> the four default Lead statuses.
+- timestamps are cut to whole seconds, as Salesforce stores them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .schema import STAGE_INFO
+from .store import ref_code
+
+STAGE_NAMES_BY_CANONICAL: dict[str, str] = {
+    "prospecting": "Prospecting",
+    "qualification": "Qualification",
+    "needs_analysis": "Needs Analysis",
+    "proposal": "Proposal/Price Quote",
+    "negotiation": "Negotiation/Review",
+    "closed_won": "Closed Won",
+    "closed_lost": "Closed Lost",
+}
+DEAL_TYPE_NAMES: dict[str, str] = {
+    "new": "New Business",
+    "expansion": "Existing Customer - Upgrade",
+    "renewal": "Existing Customer - Replacement",
+}
+LEAD_STATUS_NAMES: dict[str, str] = {
+    "new": "Open - Not Contacted",
+    "working": "Working - Contacted",
+    "nurturing": "Working - Contacted",
+    "unqualified": "Closed - Not Converted",
+    "converted": "Closed - Converted",
+}
+TASK_SUBTYPES: dict[str, str] = {"call": "Call", "email": "Email", "task": "Task"}
+TASK_STATUS_ROWS: tuple[tuple[str, int, bool, bool], ...] = (
+    ("Not Started", 1, True, False),
+    ("In Progress", 2, False, False),
+    ("Completed", 3, False, True),
+    ("Waiting on someone else", 4, False, False),
+    ("Deferred", 5, False, True),
+)
+FORECASTING_TYPE_ID = "0DbHs0000000001AAA"
+CITIES = ("San Francisco", "New York", "Chicago", "Austin", "Boston", "Seattle", "Denver", "Atlanta")
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """Columns of one object, ready for Table.append."""
+
+    count: int
+    columns: dict[str, Any]
+
+
+# ---- conversion helpers --------------------------------------------------------------------------
+
+def _np(col: pa.ChunkedArray) -> np.ndarray:
+    return col.to_numpy(zero_copy_only=False)
+
+
+def _strs(col: pa.ChunkedArray) -> np.ndarray:
+    """Text column as an object array (None for null)."""
+    return np.array(col.to_pylist(), dtype=object)
+
+
+def _stamps(col: pa.ChunkedArray) -> np.ndarray:
+    """Timestamps -> datetime64[ms] cut to whole seconds (NaT for null)."""
+    values = pc.cast(col, pa.timestamp("ms", tz="UTC")) if pa.types.is_timestamp(col.type) else col
+    return _np(values).astype("datetime64[ms]").astype("datetime64[s]").astype("datetime64[ms]")
+
+
+def _days(col: pa.ChunkedArray) -> np.ndarray:
+    return _np(col).astype("datetime64[D]")
+
+
+def _floats(col: pa.ChunkedArray) -> np.ndarray:
+    return _np(pc.cast(col, pa.float64())).astype(np.float64)
+
+
+def _bools(col: pa.ChunkedArray) -> np.ndarray:
+    return _np(pc.fill_null(col, False)).astype(bool)
+
+
+class _Rows:
+    """canonical int id -> row number in the Salesforce table (-1 when absent)."""
+
+    def __init__(self, ids_col: pa.ChunkedArray) -> None:
+        ids = _np(ids_col).astype(np.int64)
+        self.lookup = np.full(int(ids.max(initial=0)) + 2, -1, dtype=np.int64)
+        self.lookup[ids] = np.arange(len(ids))
+
+    def of(self, col: pa.ChunkedArray) -> np.ndarray:
+        keys = _np(pc.fill_null(col, -1)).astype(np.int64)
+        inside = (keys >= 0) & (keys < len(self.lookup))
+        out = np.full(len(keys), -1, dtype=np.int64)
+        out[inside] = self.lookup[keys[inside]]
+        return out
+
+
+def refs(target: str, rows: np.ndarray) -> np.ndarray:
+    """Row numbers -> ref codes of `target`, -1 staying null."""
+    return np.where(rows >= 0, ref_code(target, np.maximum(rows, 0)), -1)
+
+
+def _map(values: np.ndarray, mapping: dict[str, str]) -> np.ndarray:
+    return np.array([mapping.get(v, v) if v is not None else None for v in values.tolist()], dtype=object)
+
+
+def _stage_columns(stage_names: np.ndarray) -> dict[str, np.ndarray]:
+    info = [STAGE_INFO[s] for s in stage_names.tolist()]
+    return {
+        "Probability": np.array([i[1] for i in info], dtype=np.float64),
+        "ForecastCategoryName": np.array([i[2] for i in info], dtype=object),
+        "IsClosed": np.array([i[3] for i in info], dtype=bool),
+        "IsWon": np.array([i[4] for i in info], dtype=bool),
+    }
+
+
+def _audit(created: np.ndarray, modified: np.ndarray, by: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "CreatedDate": created, "LastModifiedDate": modified, "SystemModstamp": modified,
+        "CreatedById": by, "LastModifiedById": by,
+    }
+
+
+# ---- objects -----------------------------------------------------------------------------------
+
+def shape(ds: Any) -> dict[str, Shaped]:
+    """All objects of the org for one canonical `Dataset` (or its Salesforce part)."""
+    setup = np.datetime64(date(ds.as_of.year - 1, 1, 1), "ms") + np.timedelta64(9 * 3600_000, "ms")
+    teams, reps, accounts = _Rows(ds.teams["team_id"]), _Rows(ds.reps["rep_id"]), _Rows(ds.accounts["account_id"])
+    opps = _Rows(ds.opportunities["opportunity_id"])
+    admin = ref_code("User", 0)
+    out: dict[str, Shaped] = {}
+
+    n = ds.teams.num_rows
+    names = _strs(ds.teams["name"])
+    out["UserRole"] = Shaped(n, {
+        "Name": names,
+        "ParentRoleId": refs("UserRole", teams.of(ds.teams["parent_team_id"])),
+        "DeveloperName": np.array([_dev_name(s) for s in names.tolist()], dtype=object),
+        "RollupDescription": names,
+        "OpportunityAccessForAccountOwner": np.full(n, "None", dtype=object),
+        "LastModifiedDate": np.full(n, setup), "SystemModstamp": np.full(n, setup),
+        "LastModifiedById": np.full(n, admin),
+    })
+
+    n = ds.reps.num_rows
+    first, last = _strs(ds.reps["first_name"]), _strs(ds.reps["last_name"])
+    email = _strs(ds.reps["email"])
+    out["User"] = Shaped(n, {
+        "Username": email, "FirstName": first, "LastName": last,
+        "Name": np.array([f"{a} {b}" for a, b in zip(first.tolist(), last.tolist(), strict=True)], dtype=object),
+        "Email": email, "Title": _strs(ds.reps["title"]), "IsActive": _bools(ds.reps["is_active"]),
+        "UserRoleId": refs("UserRole", teams.of(ds.reps["team_id"])),
+        "ManagerId": refs("User", reps.of(ds.reps["manager_rep_id"])),
+        "CurrencyIsoCode": np.full(n, "USD", dtype=object), "DefaultCurrencyIsoCode": np.full(n, "USD", dtype=object),
+        **_audit(np.full(n, setup), np.full(n, setup), np.full(n, admin)),
+    })
+
+    n = ds.accounts.num_rows
+    owner = refs("User", reps.of(ds.accounts["owner_rep_id"]))
+    created = _stamps(ds.accounts["created_at"])
+    account_ids = _np(ds.accounts["account_id"]).astype(np.int64)
+    out["Account"] = Shaped(n, {
+        "Name": _strs(ds.accounts["name"]), "Industry": _strs(ds.accounts["industry"]),
+        "Type": np.full(n, "Customer - Direct", dtype=object), "OwnerId": owner,
+        "BillingCity": np.array(CITIES, dtype=object)[account_ids % len(CITIES)],
+        "BillingCountry": np.full(n, "United States", dtype=object),
+        "CurrencyIsoCode": np.full(n, "USD", dtype=object),
+        "IsDeleted": np.zeros(n, dtype=bool), **_audit(created, created, owner),
+    })
+
+    out["Opportunity"] = _opportunities(ds, reps, accounts)
+    out["OpportunityHistory"] = _history(ds, opps, out["Opportunity"])
+    out["Lead"] = _leads(ds, reps)
+    out["Task"], out["Event"] = _activities(ds, reps, accounts, opps, out["Account"])
+    out["NPS_Response__c"] = _feedback(ds, reps, accounts, out["Account"])
+
+    n = ds.quotas.num_rows
+    owner = refs("User", reps.of(ds.quotas["rep_id"]))
+    out["ForecastingQuota"] = Shaped(n, {
+        "QuotaOwnerId": owner, "QuotaAmount": _floats(ds.quotas["amount"]),
+        "StartDate": _days(ds.quotas["period_start"]), "IsAmount": np.ones(n, dtype=bool),
+        "IsQuantity": np.zeros(n, dtype=bool), "ForecastingTypeId": np.full(n, FORECASTING_TYPE_ID, dtype=object),
+        "CurrencyIsoCode": np.full(n, "USD", dtype=object),
+        **_audit(np.full(n, setup), np.full(n, setup), np.full(n, admin)),
+    })
+
+    n = ds.currencies.num_rows
+    codes = _strs(ds.currencies["iso_code"])
+    out["CurrencyType"] = Shaped(n, {
+        "IsoCode": codes, "ConversionRate": _floats(ds.currencies["conversion_rate"]),
+        "DecimalPlaces": np.array([0.0 if c == "JPY" else 2.0 for c in codes.tolist()]),
+        "IsActive": np.ones(n, dtype=bool), "IsCorporate": np.array([c == "USD" for c in codes.tolist()]),
+        **_audit(np.full(n, setup), np.full(n, setup), np.full(n, admin)),
+    })
+
+    n = len(TASK_STATUS_ROWS)
+    out["TaskStatus"] = Shaped(n, {
+        "MasterLabel": np.array([r[0] for r in TASK_STATUS_ROWS], dtype=object),
+        "ApiName": np.array([r[0] for r in TASK_STATUS_ROWS], dtype=object),
+        "SortOrder": np.array([float(r[1]) for r in TASK_STATUS_ROWS]),
+        "IsDefault": np.array([r[2] for r in TASK_STATUS_ROWS]),
+        "IsClosed": np.array([r[3] for r in TASK_STATUS_ROWS]),
+        **_audit(np.full(n, setup), np.full(n, setup), np.full(n, admin)),
+    })
+    return out
+
+
+def _dev_name(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")
+
+
+def _opportunities(ds: Any, reps: _Rows, accounts: _Rows) -> Shaped:
+    t = ds.opportunities
+    n = t.num_rows
+    owner = refs("User", reps.of(t["owner_rep_id"]))
+    stage = _map(_strs(t["stage"]), STAGE_NAMES_BY_CANONICAL)
+    created, modified = _stamps(t["created_at"]), _stamps(t["updated_at"])
+    return Shaped(n, {
+        "Name": _strs(t["name"]), "AccountId": refs("Account", accounts.of(t["account_id"])),
+        "OwnerId": owner, "StageName": stage, **_stage_columns(stage),
+        "Amount": _floats(t["amount"]), "CurrencyIsoCode": _strs(t["currency"]),
+        "ARR__c": _floats(t["recurring_amount"]), "Type": _map(_strs(t["deal_type"]), DEAL_TYPE_NAMES),
+        "CloseDate": _days(t["close_date"]), "IsDeleted": _bools(t["is_deleted"]),
+        **_audit(created, np.maximum(modified, created), owner),
+    })
+
+
+def _history(ds: Any, opps: _Rows, opp: Shaped) -> Shaped:
+    t = ds.stage_events
+    n = t.num_rows
+    rows = opps.of(t["opportunity_id"])
+    rows_safe = np.maximum(rows, 0)
+    stage = _map(_strs(t["stage"]), STAGE_NAMES_BY_CANONICAL)
+    flags = _stage_columns(stage)
+    amount = opp.columns["Amount"][rows_safe]
+    entered = _stamps(t["entered_at"])
+    return Shaped(n, {
+        "OpportunityId": refs("Opportunity", rows), "StageName": stage, "Amount": amount,
+        "ExpectedRevenue": amount * flags["Probability"] / 100.0,
+        "CloseDate": opp.columns["CloseDate"][rows_safe], "Probability": flags["Probability"],
+        "ForecastCategory": flags["ForecastCategoryName"], "CreatedDate": entered, "SystemModstamp": entered,
+        "CreatedById": opp.columns["OwnerId"][rows_safe], "IsDeleted": opp.columns["IsDeleted"][rows_safe],
+        "CurrencyIsoCode": opp.columns["CurrencyIsoCode"][rows_safe],
+    })
+
+
+def _leads(ds: Any, reps: _Rows) -> Shaped:
+    t = ds.leads
+    n = t.num_rows
+    owner = refs("User", reps.of(t["owner_rep_id"]))
+    first, last = _strs(t["first_name"]), _strs(t["last_name"])
+    created, converted = _stamps(t["created_at"]), _stamps(t["converted_at"])
+    modified = np.where(np.isnat(converted), created, np.maximum(converted, created))
+    return Shaped(n, {
+        "FirstName": first, "LastName": last,
+        "Name": np.array([f"{a} {b}" for a, b in zip(first.tolist(), last.tolist(), strict=True)], dtype=object),
+        "Company": _strs(t["company"]), "Email": _strs(t["email"]),
+        "Status": _map(_strs(t["status"]), LEAD_STATUS_NAMES), "LeadSource": np.full(n, "Web", dtype=object),
+        "IsConverted": _bools(t["is_converted"]), "ConvertedDate": converted.astype("datetime64[D]"),
+        "OwnerId": owner, "CurrencyIsoCode": np.full(n, "USD", dtype=object),
+        "IsDeleted": np.zeros(n, dtype=bool), **_audit(created, modified, owner),
+    })
+
+
+def _activities(ds: Any, reps: _Rows, accounts: _Rows, opps: _Rows, account: Shaped) -> tuple[Shaped, Shaped]:
+    t = ds.activities
+    kind = _strs(t["kind"])
+    account_rows = accounts.of(t["account_id"])
+    opp_rows = opps.of(t["opportunity_id"])
+    owner_rows = reps.of(t["owner_rep_id"])
+    account_owner = account.columns["OwnerId"][np.maximum(account_rows, 0)]
+    owner = np.where(owner_rows >= 0, refs("User", owner_rows), np.where(account_rows >= 0, account_owner, -1))
+    account_ref = refs("Account", account_rows)
+    what = np.where(opp_rows >= 0, refs("Opportunity", opp_rows), account_ref)
+    occurred = _stamps(t["occurred_at"])
+    completed = _bools(t["is_completed"])
+    subject = _strs(t["subject"])
+    is_meeting = kind == "meeting"
+    task, event = ~is_meeting, is_meeting
+    nt, ne = int(task.sum()), int(event.sum())
+    tasks = Shaped(nt, {
+        "Subject": subject[task], "ActivityDate": occurred[task].astype("datetime64[D]"),
+        "Status": np.where(completed[task], "Completed", "Not Started").astype(object),
+        "Priority": np.full(nt, "Normal", dtype=object), "IsClosed": completed[task],
+        "OwnerId": owner[task], "WhatId": what[task], "AccountId": account_ref[task],
+        "TaskSubtype": _map(kind[task], TASK_SUBTYPES),
+        "CompletedDateTime": np.where(completed[task], occurred[task], np.datetime64("NaT", "ms")),
+        "IsDeleted": np.zeros(nt, dtype=bool), **_audit(occurred[task], occurred[task], owner[task]),
+    })
+    ids = _np(t["activity_id"]).astype(np.int64)[event]
+    minutes = np.where(ids % 3 == 0, 60.0, 30.0)
+    start = occurred[event]
+    events = Shaped(ne, {
+        "Subject": subject[event], "ActivityDateTime": start, "ActivityDate": start.astype("datetime64[D]"),
+        "DurationInMinutes": minutes, "EndDateTime": start + (minutes * 60_000).astype("timedelta64[ms]"),
+        "OwnerId": owner[event], "WhatId": what[event], "AccountId": account_ref[event],
+        "IsDeleted": np.zeros(ne, dtype=bool), **_audit(start, start, owner[event]),
+    })
+    return tasks, events
+
+
+def _feedback(ds: Any, reps: _Rows, accounts: _Rows, account: Shaped) -> Shaped:
+    t = ds.feedback
+    n = t.num_rows
+    account_rows = accounts.of(t["account_id"])
+    rep = refs("User", reps.of(t["rep_id"]))
+    owner = np.where(rep >= 0, rep, account.columns["OwnerId"][np.maximum(account_rows, 0)])
+    owner = np.where(owner >= 0, owner, ref_code("User", 0))
+    submitted = _stamps(t["submitted_at"])
+    numbers = _np(t["feedback_id"]).astype(np.int64)
+    return Shaped(n, {
+        "Name": np.array([f"NPS-{i:06d}" for i in numbers.tolist()], dtype=object),
+        "Score__c": _floats(t["score"]), "Kind__c": _strs(t["kind"]), "Comment__c": _strs(t["comment"]),
+        "Account__c": refs("Account", account_rows), "Rep__c": rep, "SubmittedAt__c": submitted,
+        "OwnerId": owner, "IsDeleted": np.zeros(n, dtype=bool), **_audit(submitted, submitted, owner),
+    })
