@@ -7,8 +7,6 @@ and its dated (`2026-03`) path, as HubSpot does.
 
 from __future__ import annotations
 
-from typing import Any
-
 from spm_sync.sandbox.dataset.model import Dataset
 from spm_sync.sandbox.faults import FaultConfig, RateLimiter
 from spm_sync.sandbox.hubspot import errors
@@ -16,7 +14,13 @@ from spm_sync.sandbox.hubspot.meta_api import MetaApi
 from spm_sync.sandbox.hubspot.objects_api import ObjectsApi
 from spm_sync.sandbox.hubspot.portal import Portal
 from spm_sync.sandbox.hubspot.shaping import seed_portal
-from spm_sync.sandbox.server import Request, Response, Route, SandboxServer
+from spm_sync.sandbox.server import (
+    Request,
+    Response,
+    Route,
+    SandboxServer,
+    ServedEmulator,
+)
 
 _DATED = r"\d{4}-\d{2}"
 _OBJ = r"(?P<object_type>[A-Za-z0-9_\-]+)"
@@ -31,7 +35,7 @@ def _family(family: str, tail: str = "") -> str:
     return rf"/crm/(?:v3/{family}|{family}/{_DATED}){tail}"
 
 
-class HubSpotSandbox:
+class HubSpotSandbox(ServedEmulator):
     """An emulated HubSpot portal on http://127.0.0.1:PORT for the real hubspot-api-client."""
 
     def __init__(self, dataset_part: Dataset | None, *, faults: FaultConfig | None = None, rate_limit: int = 100,
@@ -40,7 +44,6 @@ class HubSpotSandbox:
         self.portal = Portal()
         if dataset_part is not None:
             seed_portal(self.portal, dataset_part)
-        self.faults = faults if faults is not None else FaultConfig()
         self.rate_window_s = rate_window_s
         self.burst = RateLimiter(rate_limit, rate_window_s, name="ten_secondly_rolling")
         self.secondly = RateLimiter(max(1, round(rate_limit / max(rate_window_s, 1.0))), 1.0, name="secondly")
@@ -49,24 +52,11 @@ class HubSpotSandbox:
         self.objects = ObjectsApi(self.portal, self._base_url)
         self.meta = MetaApi(self.portal, self._base_url, daily_limit, self._daily_used)
         self.server = SandboxServer(
-            self._routes(), host=host, port=port, faults=self.faults, auth=self._auth,
+            self._routes(), host=host, port=port, faults=faults if faults is not None else FaultConfig(),
+            auth=self._auth,
             on_throttle=self._throttled, on_error=self._error,
             limiters=(self.daily, self.burst), after=self._rate_headers,
         )
-
-    # -- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> HubSpotSandbox:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> HubSpotSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
@@ -75,9 +65,6 @@ class HubSpotSandbox:
     @property
     def access_token(self) -> str:
         return self.portal.access_token
-
-    def stats(self) -> dict[str, Any]:
-        return self.server.stats()
 
     def reset_limits(self) -> None:
         """Forget past requests in every rate window (tests that measure a fresh window)."""
