@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from .schema import FieldSpec, ObjectSpec, find_object
-from .soql import BoolOp, Compare, Expr, FieldRef, Literal, Not, Query, SoqlError, caret_message
+from .soql import BoolOp, Compare, Expr, FieldRef, Literal, Not, OrderKey, Query, SoqlError, caret_message
 from .store import NO_MATCH_REF, Table, id_to_ref, parse_datetime, ref_code
 
 _FIELD_HINT = (
@@ -270,10 +270,14 @@ def like_to_regex(raw: str) -> str:
     return "".join(out)
 
 
-def order_rows(compiler: _Compiler, rows: np.ndarray, keys: list) -> np.ndarray:
+def order_rows(compiler: _Compiler, rows: np.ndarray, keys: list[OrderKey]) -> np.ndarray:
     """Sort `rows` by ORDER BY keys; ties keep row (= Id) order, like a real org's stable output."""
     if not keys:
         return rows
+    if len(keys) == 1:
+        fast = _single_key_order(compiler, rows, keys[0])
+        if fast is not None:
+            return fast
     sort_keys: list[np.ndarray] = [rows]  # last tie-breaker: row order
     for key in reversed(keys):
         spec = resolve_field(compiler.query, compiler.spec, key.field)
@@ -297,6 +301,18 @@ def order_rows(compiler: _Compiler, rows: np.ndarray, keys: list) -> np.ndarray:
         sort_keys.append(rank)
     order = np.lexsort(sort_keys)
     return rows[order]
+
+
+def _single_key_order(compiler: _Compiler, rows: np.ndarray, key: OrderKey) -> np.ndarray | None:
+    """One non-text key without nulls (ORDER BY SystemModstamp): a stable argsort, no ranking pass."""
+    spec = resolve_field(compiler.query, compiler.spec, key.field)
+    if spec.storage in ("str", "compound") or not spec.filterable:
+        return None
+    values = compiler.values_of(spec)[rows]
+    if compiler.null_mask(spec, values).any():
+        return None
+    numbers = values.view(np.int64) if spec.storage in ("date", "datetime") else values.astype(np.float64)
+    return rows[np.argsort(-numbers if key.descending else numbers, kind="stable")]
 
 
 def evaluate(query: Query, table: Table, *, include_deleted: bool, today: date) -> Result:

@@ -76,7 +76,7 @@ def _np(col: pa.ChunkedArray) -> np.ndarray:
 
 def _strs(col: pa.ChunkedArray) -> np.ndarray:
     """Text column as an object array (None for null)."""
-    return np.array(col.to_pylist(), dtype=object)
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _stamps(col: pa.ChunkedArray) -> np.ndarray:
@@ -118,17 +118,30 @@ def refs(target: str, rows: np.ndarray) -> np.ndarray:
     return np.where(rows >= 0, ref_code(target, np.maximum(rows, 0)), -1)
 
 
-def _map(values: np.ndarray, mapping: dict[str, str]) -> np.ndarray:
-    return np.array([mapping.get(v, v) if v is not None else None for v in values.tolist()], dtype=object)
+def _codes(col: pa.ChunkedArray | pa.Array, mapping: dict[str, str]) -> tuple[np.ndarray, list[str | None]]:
+    """(per-row code, mapped category per code): text columns have few distinct values, so map those."""
+    encoded = pc.dictionary_encode(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col)
+    categories = [mapping.get(v, v) for v in encoded.dictionary.to_pylist()]
+    codes = pc.fill_null(encoded.indices, len(categories)).to_numpy(zero_copy_only=False)
+    return codes, [*categories, None]
 
 
-def _stage_columns(stage_names: np.ndarray) -> dict[str, np.ndarray]:
-    info = [STAGE_INFO[s] for s in stage_names.tolist()]
+def _map(col: pa.ChunkedArray | pa.Array, mapping: dict[str, str]) -> np.ndarray:
+    """Text column -> object array of mapped values (None stays None)."""
+    codes, categories = _codes(col, mapping)
+    return np.array(categories, dtype=object)[codes]
+
+
+def _stage_columns(col: pa.ChunkedArray) -> dict[str, np.ndarray]:
+    """StageName plus the fields a real org derives from the stage."""
+    codes, categories = _codes(col, STAGE_NAMES_BY_CANONICAL)
+    info = [STAGE_INFO.get(c or "", (c, 0.0, "Omitted", False, False)) for c in categories]
     return {
-        "Probability": np.array([i[1] for i in info], dtype=np.float64),
-        "ForecastCategoryName": np.array([i[2] for i in info], dtype=object),
-        "IsClosed": np.array([i[3] for i in info], dtype=bool),
-        "IsWon": np.array([i[4] for i in info], dtype=bool),
+        "StageName": np.array(categories, dtype=object)[codes],
+        "Probability": np.array([i[1] for i in info], dtype=np.float64)[codes],
+        "ForecastCategoryName": np.array([i[2] for i in info], dtype=object)[codes],
+        "IsClosed": np.array([i[3] for i in info], dtype=bool)[codes],
+        "IsWon": np.array([i[4] for i in info], dtype=bool)[codes],
     }
 
 
@@ -232,13 +245,12 @@ def _opportunities(ds: Any, reps: _Rows, accounts: _Rows) -> Shaped:
     t = ds.opportunities
     n = t.num_rows
     owner = refs("User", reps.of(t["owner_rep_id"]))
-    stage = _map(_strs(t["stage"]), STAGE_NAMES_BY_CANONICAL)
     created, modified = _stamps(t["created_at"]), _stamps(t["updated_at"])
     return Shaped(n, {
         "Name": _strs(t["name"]), "AccountId": refs("Account", accounts.of(t["account_id"])),
-        "OwnerId": owner, "StageName": stage, **_stage_columns(stage),
-        "Amount": _floats(t["amount"]), "CurrencyIsoCode": _strs(t["currency"]),
-        "ARR__c": _floats(t["recurring_amount"]), "Type": _map(_strs(t["deal_type"]), DEAL_TYPE_NAMES),
+        "OwnerId": owner, **_stage_columns(t["stage"]),
+        "Amount": _floats(t["amount"]), "CurrencyIsoCode": _map(t["currency"], {}),
+        "ARR__c": _floats(t["recurring_amount"]), "Type": _map(t["deal_type"], DEAL_TYPE_NAMES),
         "CloseDate": _days(t["close_date"]), "IsDeleted": _bools(t["is_deleted"]),
         **_audit(created, np.maximum(modified, created), owner),
     })
@@ -249,12 +261,11 @@ def _history(ds: Any, opps: _Rows, opp: Shaped) -> Shaped:
     n = t.num_rows
     rows = opps.of(t["opportunity_id"])
     rows_safe = np.maximum(rows, 0)
-    stage = _map(_strs(t["stage"]), STAGE_NAMES_BY_CANONICAL)
-    flags = _stage_columns(stage)
+    flags = _stage_columns(t["stage"])
     amount = opp.columns["Amount"][rows_safe]
     entered = _stamps(t["entered_at"])
     return Shaped(n, {
-        "OpportunityId": refs("Opportunity", rows), "StageName": stage, "Amount": amount,
+        "OpportunityId": refs("Opportunity", rows), "StageName": flags["StageName"], "Amount": amount,
         "ExpectedRevenue": amount * flags["Probability"] / 100.0,
         "CloseDate": opp.columns["CloseDate"][rows_safe], "Probability": flags["Probability"],
         "ForecastCategory": flags["ForecastCategoryName"], "CreatedDate": entered, "SystemModstamp": entered,
@@ -274,7 +285,7 @@ def _leads(ds: Any, reps: _Rows) -> Shaped:
         "FirstName": first, "LastName": last,
         "Name": np.array([f"{a} {b}" for a, b in zip(first.tolist(), last.tolist(), strict=True)], dtype=object),
         "Company": _strs(t["company"]), "Email": _strs(t["email"]),
-        "Status": _map(_strs(t["status"]), LEAD_STATUS_NAMES), "LeadSource": np.full(n, "Web", dtype=object),
+        "Status": _map(t["status"], LEAD_STATUS_NAMES), "LeadSource": np.full(n, "Web", dtype=object),
         "IsConverted": _bools(t["is_converted"]), "ConvertedDate": converted.astype("datetime64[D]"),
         "OwnerId": owner, "CurrencyIsoCode": np.full(n, "USD", dtype=object),
         "IsDeleted": np.zeros(n, dtype=bool), **_audit(created, modified, owner),
@@ -283,7 +294,7 @@ def _leads(ds: Any, reps: _Rows) -> Shaped:
 
 def _activities(ds: Any, reps: _Rows, accounts: _Rows, opps: _Rows, account: Shaped) -> tuple[Shaped, Shaped]:
     t = ds.activities
-    kind = _strs(t["kind"])
+    kind_codes, kinds = _codes(t["kind"], {})
     account_rows = accounts.of(t["account_id"])
     opp_rows = opps.of(t["opportunity_id"])
     owner_rows = reps.of(t["owner_rep_id"])
@@ -294,7 +305,7 @@ def _activities(ds: Any, reps: _Rows, accounts: _Rows, opps: _Rows, account: Sha
     occurred = _stamps(t["occurred_at"])
     completed = _bools(t["is_completed"])
     subject = _strs(t["subject"])
-    is_meeting = kind == "meeting"
+    is_meeting = kind_codes == (kinds.index("meeting") if "meeting" in kinds else -1)
     task, event = ~is_meeting, is_meeting
     nt, ne = int(task.sum()), int(event.sum())
     tasks = Shaped(nt, {
@@ -302,7 +313,7 @@ def _activities(ds: Any, reps: _Rows, accounts: _Rows, opps: _Rows, account: Sha
         "Status": np.where(completed[task], "Completed", "Not Started").astype(object),
         "Priority": np.full(nt, "Normal", dtype=object), "IsClosed": completed[task],
         "OwnerId": owner[task], "WhatId": what[task], "AccountId": account_ref[task],
-        "TaskSubtype": _map(kind[task], TASK_SUBTYPES),
+        "TaskSubtype": np.array([TASK_SUBTYPES.get(k or "", k) for k in kinds], dtype=object)[kind_codes[task]],
         "CompletedDateTime": np.where(completed[task], occurred[task], np.datetime64("NaT", "ms")),
         "IsDeleted": np.zeros(nt, dtype=bool), **_audit(occurred[task], occurred[task], owner[task]),
     })
@@ -329,7 +340,7 @@ def _feedback(ds: Any, reps: _Rows, accounts: _Rows, account: Shaped) -> Shaped:
     numbers = _np(t["feedback_id"]).astype(np.int64)
     return Shaped(n, {
         "Name": np.array([f"NPS-{i:06d}" for i in numbers.tolist()], dtype=object),
-        "Score__c": _floats(t["score"]), "Kind__c": _strs(t["kind"]), "Comment__c": _strs(t["comment"]),
+        "Score__c": _floats(t["score"]), "Kind__c": _map(t["kind"], {}), "Comment__c": _strs(t["comment"]),
         "Account__c": refs("Account", account_rows), "Rep__c": rep, "SubmittedAt__c": submitted,
         "OwnerId": owner, "IsDeleted": np.zeros(n, dtype=bool), **_audit(submitted, submitted, owner),
     })
