@@ -182,7 +182,13 @@ def kpis(
         rows = query_kpis(
             store,
             KpiFilter(
-                period=period, grain=grain, entity_type=entity_type, entity_id=entity, team=team, metrics=_split(metric)
+                period=period,
+                grain=grain,
+                entity_type=entity_type,
+                entity_id=entity,
+                team=team,
+                metrics=_split(metric),
+                today=cfg.as_of,
             ),
         )
     write_rows(rows, format.value, output, console)

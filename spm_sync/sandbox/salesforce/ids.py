@@ -17,6 +17,7 @@ _COUNTER_DIGITS = 10
 _DIGIT_VALUE = {c: i for i, c in enumerate(BASE62)}
 _B62 = np.frombuffer(BASE62.encode(), dtype=np.uint8)
 _SFX = np.frombuffer(_SUFFIX.encode(), dtype=np.uint8)
+_POD = np.frombuffer(POD.encode(), dtype=np.uint8)
 ROW_OFFSET = 1  # row 0 gets counter 1, as no real Id ends in all zeros
 
 
@@ -43,25 +44,41 @@ def make_id(prefix: str, row: int) -> str:
     return id15 + checksum(id15)
 
 
-def make_ids(prefix: str, rows: np.ndarray) -> np.ndarray:
-    """Vectorised `make_id` for many rows; returns an object array of str."""
+def id_chars(prefixes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(n, 18) ASCII bytes of the Ids of `rows`; `prefixes` is one key prefix (3,) or one per row (n, 3).
+
+    Why bytes: the wire encoders splice Ids into JSON and CSV pages without making a str per Id.
+    """
     rows = np.asarray(rows, dtype=np.int64)
     n = len(rows)
-    if n == 0:
-        return np.empty(0, dtype=object)
     chars = np.empty((n, 18), dtype=np.uint8)
-    chars[:, 0:3] = np.frombuffer(prefix.encode(), dtype=np.uint8)
-    chars[:, 3:5] = np.frombuffer(POD.encode(), dtype=np.uint8)
+    chars[:, 0:3] = prefixes
+    chars[:, 3:5] = _POD
+    chars[:, 5:15] = ord("0")
     value = rows + ROW_OFFSET
     for pos in range(14, 4, -1):
-        chars[:, pos] = _B62[value % 62]
-        value //= 62
-    upper = (chars[:, :15] >= ord("A")) & (chars[:, :15] <= ord("Z"))
-    weights = 1 << np.arange(5)
-    for chunk in range(3):
-        bits = (upper[:, chunk * 5 : chunk * 5 + 5] * weights).sum(axis=1)
-        chars[:, 15 + chunk] = _SFX[bits]
-    return chars.view("S18").ravel().astype("U18").astype(object)
+        if not value.any():
+            break  # the leading digits are zeros
+        value, digit = np.divmod(value, 62)
+        chars[:, pos] = _B62[digit]
+    upper = ((chars[:, :15] >= ord("A")) & (chars[:, :15] <= ord("Z"))).view(np.uint8).reshape(n, 3, 5)
+    bits = upper[:, :, 0].copy()
+    for i in range(1, 5):
+        bits |= upper[:, :, i] << i
+    chars[:, 15:18] = _SFX[bits]
+    return chars
+
+
+def prefix_bytes(prefix: str) -> np.ndarray:
+    """A key prefix as the (3,) uint8 row `id_chars` takes."""
+    return np.frombuffer(prefix.encode(), dtype=np.uint8)
+
+
+def make_ids(prefix: str, rows: np.ndarray) -> np.ndarray:
+    """Vectorised `make_id` for many rows; returns an object array of str."""
+    if len(rows) == 0:
+        return np.empty(0, dtype=object)
+    return id_chars(prefix_bytes(prefix), rows).view("S18").ravel().astype("U18").astype(object)
 
 
 def parse_id(value: str) -> tuple[str, int] | None:

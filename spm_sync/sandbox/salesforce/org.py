@@ -545,7 +545,7 @@ def wire_value(table: Table, spec: FieldSpec, rows: np.ndarray) -> list[object]:
     if spec.storage == "id":
         return table.ids(rows)
     if spec.storage == "compound":
-        parts = {p: table.column(p)[rows].tolist() for p in spec.components}
+        parts = {p: table.take(p, rows).tolist() for p in spec.components}
         keys = ("street", "city", "state", "postalCode", "country")
         out: list[object] = []
         for i in range(len(rows)):
@@ -557,7 +557,7 @@ def wire_value(table: Table, spec: FieldSpec, rows: np.ndarray) -> list[object]:
             address.update({"geocodeAccuracy": None, "latitude": None, "longitude": None})
             out.append(dict(sorted(address.items())))
         return out
-    return column_to_wire(spec.storage, table.column(spec.name)[rows])
+    return column_to_wire(spec.storage, table.take(spec.name, rows))
 
 
 def _default_status(spec: ObjectSpec) -> str | None:

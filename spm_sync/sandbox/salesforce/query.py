@@ -16,7 +16,7 @@ import numpy as np
 
 from .schema import FieldSpec, ObjectSpec, find_object
 from .soql import BoolOp, Compare, Expr, FieldRef, Literal, Not, OrderKey, Query, SoqlError, caret_message
-from .store import NO_MATCH_REF, Table, id_to_ref, parse_datetime, ref_code
+from .store import NO_MATCH_REF, Table, id_to_ref, lowered, parse_datetime, ref_code
 
 _FIELD_HINT = (
     "If you are attempting to use a custom field, be sure to append the '__c' after the custom field "
@@ -108,7 +108,6 @@ class _Compiler:
         self.spec = spec
         self.table = table
         self.today = today
-        self._lower_cache: dict[str, np.ndarray] = {}
 
     def error(self, code: str, pos: int, detail: str) -> SoqlError:
         return SoqlError(code, caret_message(self.query.text, pos, detail))
@@ -127,20 +126,20 @@ class _Compiler:
             return ~self.mask(expr.item)
         return self.compare(expr)
 
-    def lowered(self, name: str) -> np.ndarray:
-        if name not in self._lower_cache:
-            col = self.table.column(name)
-            self._lower_cache[name] = np.array(
-                [v.lower() if v is not None else None for v in col.tolist()], dtype=object
-            )
-        return self._lower_cache[name]
-
     def values_of(self, spec: FieldSpec) -> np.ndarray:
+        """Comparable values of a non-text field, one per row."""
         if spec.storage == "id":
             return ref_code(self.spec.name, np.arange(self.table.n, dtype=np.int64))
-        if spec.storage == "str":
-            return self.lowered(spec.name)
         return self.table.column(spec.name)
+
+    def domain(self, spec: FieldSpec) -> tuple[np.ndarray, np.ndarray | None]:
+        """What a condition is evaluated on, and the codes that spread a per-value result over rows.
+
+        Why: text is compared once per distinct (lower-cased) pool value, then gathered by code.
+        """
+        if spec.storage == "str":
+            return lowered(self.table.pools[spec.name]), self.table.codes(spec.name)
+        return self.values_of(spec), None
 
     def literal_value(self, spec: FieldSpec, lit: Literal) -> object:
         """Convert a literal to the column's storage form, refusing the type mismatches SOQL refuses."""
@@ -183,7 +182,11 @@ class _Compiler:
         if not spec.filterable:
             raise self.error("INVALID_FIELD", cmp.field.pos,
                              f"field '{spec.name}' can not be filtered in a query call")
-        values = self.values_of(spec)
+        values, codes = self.domain(spec)
+        hit = self.match(spec, cmp, values)
+        return hit if codes is None else hit[codes]
+
+    def match(self, spec: FieldSpec, cmp: Compare, values: np.ndarray) -> np.ndarray:
         op = cmp.op
         if cmp.values[0].kind == "null" and op in ("=", "!="):
             isnull = self.null_mask(spec, values)
@@ -284,23 +287,31 @@ def order_rows(compiler: _Compiler, rows: np.ndarray, keys: list[OrderKey]) -> n
         if not spec.filterable:
             raise compiler.error("INVALID_FIELD", key.field.pos,
                                  f"field '{spec.name}' can not be sorted in a query call")
-        if spec.storage == "id":
-            rank = rows.copy()
-            null = np.zeros(len(rows), dtype=bool)
-            size = int(rows.max()) + 1 if len(rows) else 0
-        else:
-            values = compiler.values_of(spec)[rows]
-            null = compiler.null_mask(spec, values)
-            uniq, inverse = np.unique(values[~null], return_inverse=True)
-            rank = np.zeros(len(rows), dtype=np.int64)
-            rank[~null] = inverse
-            size = len(uniq)
+        rank, null, size = _ranks(compiler, spec, rows)
         if key.descending:
             rank = size - 1 - rank
         rank[null] = size if key.nulls_last else -1
         sort_keys.append(rank)
     order = np.lexsort(sort_keys)
     return rows[order]
+
+
+def _ranks(compiler: _Compiler, spec: FieldSpec, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(rank per row, null per row, number of distinct non-null ranks) of one ORDER BY field."""
+    if spec.storage == "id":
+        size = int(rows.max()) + 1 if len(rows) else 0
+        return rows.copy(), np.zeros(len(rows), dtype=bool), size
+    values, codes = compiler.domain(spec)
+    if codes is None:
+        values, picked = values[rows], slice(None)
+    else:  # text: rank only the pool values these rows use, then spread by code
+        used, picked = np.unique(codes[rows], return_inverse=True)
+        values = values[used]
+    null = compiler.null_mask(spec, values)
+    uniq, inverse = np.unique(values[~null], return_inverse=True)
+    rank = np.zeros(len(values), dtype=np.int64)
+    rank[~null] = inverse
+    return rank[picked], null[picked], len(uniq)
 
 
 def _single_key_order(compiler: _Compiler, rows: np.ndarray, key: OrderKey) -> np.ndarray | None:
@@ -313,6 +324,25 @@ def _single_key_order(compiler: _Compiler, rows: np.ndarray, key: OrderKey) -> n
         return None
     numbers = values.view(np.int64) if spec.storage in ("date", "datetime") else values.astype(np.float64)
     return rows[np.argsort(-numbers if key.descending else numbers, kind="stable")]
+
+
+def ordered_rows(compiler: _Compiler, live: np.ndarray, keys: list[OrderKey]) -> np.ndarray:
+    """The rows where `live` is set, in ORDER BY order.
+
+    Why the shortcuts: rows are in Id order already, so a trailing `Id ASC` changes nothing, and
+    `ORDER BY SystemModstamp[, Id]` (every incremental sync) reads the table's cached sort order
+    instead of sorting again.
+    """
+    keys = list(keys)
+    while keys and not keys[-1].descending and \
+            resolve_field(compiler.query, compiler.spec, keys[-1].field).storage == "id":
+        keys.pop()
+    if len(keys) == 1 and not keys[0].descending and not keys[0].nulls_last:
+        spec = resolve_field(compiler.query, compiler.spec, keys[0].field)
+        if spec.storage in ("date", "datetime"):
+            order = compiler.table.sorted_rows(spec.name)
+            return order[live[order]]
+    return order_rows(compiler, np.flatnonzero(live), keys)
 
 
 def evaluate(query: Query, table: Table, *, include_deleted: bool, today: date) -> Result:
@@ -334,8 +364,7 @@ def evaluate(query: Query, table: Table, *, include_deleted: bool, today: date) 
         live &= ~table.column("IsDeleted")
     if query.where is not None:
         live &= compiler.mask(query.where)
-    rows = np.flatnonzero(live)
-    rows = order_rows(compiler, rows, query.order_by)
+    rows = ordered_rows(compiler, live, query.order_by)
     if query.offset:
         rows = rows[query.offset :]
     if query.limit is not None:

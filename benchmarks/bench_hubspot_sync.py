@@ -1,0 +1,176 @@
+"""Benchmark: HubSpot full + no-change incremental sync against the sandbox with its rate limit ON.
+
+Issue 5's portal: 100,000 deals, 200,000 contacts, 500,000 engagements, 190 requests / 10 s.
+Prints calls per object vs the API's minimum (ceil(n/100) list pages + archived listing, one v4
+association batch per 1,000 ids and pair, one properties call per object), wall time vs the
+rate-limit bound (calls / allowed rate), 429s received, no-change incremental search calls per
+object, and peak RSS of the syncing process (the sandbox runs in a child process).
+
+    .venv/bin/python benchmarks/bench_hubspot_sync.py            # the issue's scale (~9 minutes by construction)
+    .venv/bin/python benchmarks/bench_hubspot_sync.py --quick    # 1/10 of it (~1 minute)
+
+Targets: calls <= 1.05 x minimum, wall <= 1.15 x bound, 0 429s, incremental <= 1 search per object,
+peak RSS <= 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+ENGAGEMENTS = ("calls", "emails", "meetings", "tasks")
+
+
+def serve(reps: int, contacts: int, rate_limit: int) -> None:
+    """Child process: seed the portal, print its address and counts, serve until stdin closes."""
+    from spm_sync.sandbox import Sandbox
+
+    sandbox = Sandbox(seed=7, scale=reps, rate_limit=rate_limit)
+    portal = sandbox.hubspot.portal
+    created = [
+        portal.create("contacts", {"email": f"bench{i}@example.com", "firstname": "Bench", "lastname": str(i)})
+        for i in range(max(0, contacts - len(portal.ids("contacts"))))
+    ]
+    if created:  # seeded long before the sync, as real contacts are (outside the incremental lookback)
+        portal.set_modified("contacts", portal.now_ms() - 86_400_000, created)
+    counts = {name: [len(portal.ids(name)), len(portal.ids(name, archived=True))] for name in portal.tables}
+    links = {
+        f"{src}->{dst}": sum(1 for i in portal.ids(src) if len(portal.associations.targets(src, int(i), dst)[0]))
+        for src, dsts in (("deals", ("companies",)), *((e, ("deals", "companies")) for e in ENGAGEMENTS),
+                          ("feedback_submissions", ("companies",)))
+        for dst in dsts
+    }
+    with sandbox:
+        hs = sandbox.hubspot
+        print(json.dumps({"base_url": hs.base_url, "access_token": hs.access_token, "counts": counts,
+                          "links": links}), flush=True)
+        sys.stdin.read()
+
+
+def minimum_calls(counts: dict[str, list[int]]) -> dict[str, int]:
+    """What the API allows at best, per object (list pages, archived listing, associations, properties)."""
+    from connectors.hubspot.settings import ASSOCIATION_BATCH_SIZE, LIST_PAGE_SIZE, STANDARD_OBJECTS
+
+    out = {}
+    for obj in STANDARD_OBJECTS:
+        live, archived = counts[obj.name]
+        pages = max(1, math.ceil(live / LIST_PAGE_SIZE)) + max(1, math.ceil(archived / LIST_PAGE_SIZE))
+        links = len(obj.associations) * math.ceil(live / ASSOCIATION_BATCH_SIZE)
+        out[obj.name] = pages + links + 1 + (1 if obj.stage_properties else 0)  # + properties (+ pipelines)
+    out["owners"] = 2
+    return out
+
+
+def by_object(families: dict[str, int]) -> Counter[str]:
+    """`objects.deals.list` / `associations.deals.companies...` / `properties.deals` -> `deals`."""
+    grouped: Counter[str] = Counter()
+    for family, n in families.items():
+        parts = family.split(".")
+        grouped[parts[1] if len(parts) > 1 else parts[0]] += n
+    return grouped
+
+
+def run(args: argparse.Namespace) -> None:
+    import connectors.hubspot.client as client_module
+    from spm_sync.config import parse_config
+    from spm_sync.extract import sync_source
+    from spm_sync.runs import Run
+    from spm_sync.store import open_store
+
+    throttled: list[int] = [0]
+    classify = client_module.HubSpotClient._classify
+
+    def counting(self: Any, exc: Any, *rest: Any) -> Exception:
+        if int(exc.status or 0) == 429:
+            throttled[0] += 1
+        return classify(self, exc, *rest)
+
+    client_module.HubSpotClient._classify = counting  # type: ignore[method-assign]
+
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--reps", str(args.reps), "--contacts", str(args.contacts),
+         "--rate-limit", str(args.rate_limit)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert child.stdout is not None
+        info = json.loads(child.stdout.readline())
+        counts = info["counts"]
+        tmp = Path(tempfile.mkdtemp(prefix="bench_hubspot_"))
+        cfg = parse_config({
+            "store": {"path": str(tmp / "bench.duckdb"), "state_dir": str(tmp / "state")},
+            "sources": [{"name": "hs", "type": "hubspot", "base_url": info["base_url"],
+                         "access_token": info["access_token"],
+                         "rate_limit": {"requests_per_10s": args.rate_limit}}],
+        })
+        store = open_store(cfg)
+        rate = args.rate_limit / 10.0
+        print(f"portal: deals {counts['deals']}, contacts {counts['contacts']}, engagements "
+              f"{sum(counts[e][0] for e in ENGAGEMENTS)} (live, archived); rate limit {args.rate_limit}/10 s")
+
+        started = time.monotonic()
+        full = sync_source(cfg, store, "hs", run=Run(job="sync"))
+        wall = time.monotonic() - started
+        calls = by_object(full.api_calls["by_family"])
+        minimum = minimum_calls(counts)
+        print(f"\nfull sync: {sum(full.records.values()):,} rows in {wall:.1f} s "
+              f"({sum(full.records.values()) / wall:,.0f} rows/s); warnings: {full.warnings}")
+        print(f"{'object':<22}{'records':>10}{'calls':>8}{'minimum':>9}{'ratio':>7}")
+        for name in sorted(minimum):
+            ratio = calls[name] / minimum[name]
+            print(f"{name:<22}{full.records.get(name, 0):>10,}{calls[name]:>8}{minimum[name]:>9}{ratio:>7.3f}")
+        total, total_min = sum(calls.values()), sum(minimum.values())
+        bound = total / rate
+        print(f"{'total':<22}{'':>10}{total:>8}{total_min:>9}{total / total_min:>7.3f}   (target <= 1.05)")
+        print(f"wall {wall:.1f} s vs rate-limit bound {bound:.1f} s ({total} calls / {rate:g} per s): "
+              f"{wall / bound:.3f} (target <= 1.15)")
+        print(f"429s received: {throttled[0]} (target 0)")
+        print(f"associations: {full.records.get('associations', 0):,} rows; records with links: {info['links']}")
+
+        throttled[0] = 0
+        started = time.monotonic()
+        again = sync_source(cfg, store, "hs", run=Run(job="sync"))
+        searches = {k: v for k, v in again.api_calls["by_family"].items() if k.endswith(".search")}
+        print(f"\nno-change incremental: {time.monotonic() - started:.1f} s, {again.api_calls['total']} calls, "
+              f"max search calls per object {max(searches.values())} (target <= 1): {searches}")
+        print(f"429s received: {throttled[0]}")
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"\npeak RSS of the syncing process: {peak_mb:,.0f} MB (target <= 1,536 MB)")
+        store.close()
+    finally:
+        if child.stdin:
+            child.stdin.close()
+        child.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reps", type=int, default=200, help="sandbox reps (200 = 100k deals, 500k engagements)")
+    parser.add_argument("--contacts", type=int, default=200_000)
+    parser.add_argument("--rate-limit", type=int, default=190, help="requests per 10 s (sandbox and client)")
+    parser.add_argument("--quick", action="store_true", help="1/10 of the issue's scale")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.quick:
+        args.reps, args.contacts = max(1, args.reps // 10), args.contacts // 10
+    if args.serve:
+        serve(args.reps, args.contacts, args.rate_limit)
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""HubSpot connector: `source.hubspot_source` (read side) and `writer.HubSpotWriter` (write-back)."""

@@ -1,0 +1,247 @@
+"""One CRM object's extraction: initial load, incremental window, backfill, archives, hard deletes.
+
+Every object in settings.STANDARD_OBJECTS (and config.extra_objects) goes through `ObjectSync`;
+nothing here is specific to one object type. State lives in the dlt resource state:
+
+- `cursor` (ms): everything modified before it is loaded; the next window starts at cursor - lookback.
+- `initial` {after, started_ms}: an initial list load in progress (resumes at `after`).
+- `window` {start, end, after_id}: an incremental window in progress (resumes after `after_id`).
+- `backfill` {start, end, after_id}: same for a backfill (a separate pipeline, so never the cursor).
+- `swept_ms`: when the last hard-delete sweep ran.
+
+State only advances once a page's associations are read too, so a budget stop resumes exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+import numpy as np
+import pyarrow as pa
+
+from connectors.context import ExtractContext
+from connectors.hubspot.client import Unavailable
+from connectors.hubspot.reader import Reader, Record
+from connectors.hubspot.records import (
+    association_rows,
+    association_table,
+    deleted_table,
+    pipeline_stage_rows,
+    records_table,
+    select_properties,
+    stage_entry_properties,
+)
+from connectors.hubspot.settings import (
+    ASSOCIATION_BATCH_SIZE,
+    ASSOCIATIONS_TABLE,
+    PIPELINE_STAGES_TABLE,
+    ObjectDef,
+)
+from connectors.hubspot.sweep import KnownIds, as_ids, hard_deleted
+from spm_sync.config import HubSpotSource
+from spm_sync.errors import BudgetExhausted
+
+DAY_MS = 86_400_000
+
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def archived_since(record: Record, since_ms: int) -> bool:
+    """Whether a record's `archivedAt` is at or after `since_ms` (unknown: yes, to be safe)."""
+    stamp = record.get("archivedAt")
+    try:
+        return to_ms(datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))) >= since_ms
+    except ValueError:
+        return True
+
+
+def iso_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class AssociationBuffer:
+    """Ids of pulled pages, read in v4 batches of 1,000 once that many are waiting."""
+
+    obj: ObjectDef
+    reader: Reader
+    warn: Callable[[str], None]
+    ids: list[str] = field(default_factory=list)
+    unavailable: set[str] = field(default_factory=set)
+
+    def would_overflow(self, more: int) -> bool:
+        return bool(self.obj.associations) and len(self.ids) + more > ASSOCIATION_BATCH_SIZE
+
+    def add(self, records: list[Record]) -> None:
+        if self.obj.associations:
+            self.ids.extend(str(r["id"]) for r in records)
+
+    def flush(self) -> Iterator[Any]:
+        ids, self.ids = self.ids, []
+        if not ids:
+            return
+        for to_object in self.obj.associations:
+            if to_object in self.unavailable:
+                continue
+            try:
+                for results in self.reader.associations(self.obj.name, to_object, ids):
+                    rows = association_rows(self.obj.table, to_object, results)
+                    if rows:
+                        yield dlt.mark.with_table_name(association_table(rows), ASSOCIATIONS_TABLE)
+            except Unavailable as exc:
+                self.unavailable.add(to_object)
+                self.warn(f"hubspot {self.obj.name}->{to_object} associations skipped: {exc.message}")
+
+
+class ObjectSync:
+    """Pulls one object type into its raw table (see the module docstring for the state)."""
+
+    def __init__(self, obj: ObjectDef, reader: Reader, config: HubSpotSource, context: ExtractContext) -> None:
+        self.obj = obj
+        self.reader = reader
+        self.config = config
+        self.context = context
+        self.now_ms = to_ms(context.now)
+
+    # -- entry point ----------------------------------------------------------------------------
+    def run(self, state: MutableMapping[str, Any]) -> Iterator[Any]:
+        """All items for this object; an unreadable object is reported once and skipped."""
+        try:
+            properties = yield from self._properties()
+            known = KnownIds(self.context.cache_dir, self.obj.table)
+            try:
+                if self.context.window is not None:
+                    yield from self._backfill(state, properties, known)
+                elif self.context.full or "cursor" not in state:
+                    yield from self._initial(state, properties, known)
+                else:
+                    yield from self._incremental(state, properties, known)
+            finally:
+                known.save()
+        except Unavailable as exc:
+            self.context.warn(f"hubspot object {self.obj.name} skipped: {exc.message}")
+        except BudgetExhausted as exc:
+            self.context.warn(f"hubspot object {self.obj.name} stopped by the API budget (resumes next run): {exc}")
+
+    # -- properties -----------------------------------------------------------------------------
+    def _properties(self) -> Iterator[Any]:
+        """Every property (or config's allow/deny), plus stage-entry stamps for every deal stage."""
+        name = self.obj.name
+        required = [self.obj.modified_property]
+        if self.obj.stage_properties:
+            pipelines = self.reader.pipelines(name)
+            rows = pipeline_stage_rows(pipelines)
+            if rows:
+                yield dlt.mark.with_table_name(rows, PIPELINE_STAGES_TABLE)
+            required += stage_entry_properties(dict.fromkeys(r["stage_id"] for r in rows))
+        fields = self.config.fields
+        allow, deny = fields.allow.get(name) or fields.allow.get(self.obj.table), fields.deny.get(name)
+        available = [] if allow else self.reader.property_names(name)
+        required = [p for p in required if p not in set(deny or ())]
+        return select_properties(available, allow=allow, deny=deny, required=required)
+
+    # -- the three modes ----------------------------------------------------------------------
+    def _initial(self, state: MutableMapping[str, Any], properties: list[str], known: KnownIds) -> Iterator[Any]:
+        if self.context.full:
+            state.clear()
+        progress = state.setdefault("initial", {"after": None, "started_ms": self.now_ms})
+        buffer = self._buffer()
+        committed: str | None = progress["after"]
+        for records, after in self.reader.list_pages(self.obj.name, properties, after=progress["after"]):
+            yield from self._page(records, properties, known, buffer,
+                                  commit=lambda p=progress, a=committed: p.__setitem__("after", a))
+            committed = after
+        yield from buffer.flush()
+        progress["after"] = committed
+        yield from self._archived(properties)
+        state.clear()
+        state.update(cursor=progress["started_ms"], swept_ms=self.now_ms)
+
+    def _incremental(self, state: MutableMapping[str, Any], properties: list[str], known: KnownIds) -> Iterator[Any]:
+        lookback_ms = int(self.config.lookback_minutes * 60_000)
+        window = state.setdefault(
+            "window", {"start": int(state["cursor"]) - lookback_ms, "end": self.now_ms, "after_id": None}
+        )
+        yield from self._window(window, properties, known)
+        archived = yield from self._archived(properties, since_ms=window["start"])
+        if self._sweep_due(state):
+            yield from self._sweep(known, archived)
+            state["swept_ms"] = self.now_ms
+        state["cursor"] = window["end"]
+        del state["window"]
+
+    def _backfill(self, state: MutableMapping[str, Any], properties: list[str], known: KnownIds) -> Iterator[Any]:
+        assert self.context.window is not None
+        start, end = (to_ms(moment) for moment in self.context.window)
+        window = state.get("backfill")
+        if not window or (window["start"], window["end"]) != (start, end):
+            window = state["backfill"] = {"start": start, "end": end, "after_id": None}
+        yield from self._window(window, properties, known)
+        del state["backfill"]
+
+    # -- building blocks ----------------------------------------------------------------------
+    def _buffer(self) -> AssociationBuffer:
+        return AssociationBuffer(self.obj, self.reader, self.context.warn)
+
+    def _page(self, records: list[Record], properties: list[str], known: KnownIds, buffer: AssociationBuffer,
+              commit: Callable[[], None]) -> Iterator[Any]:
+        """Yield one page; first read the waiting associations if this page would overflow them,
+        and only then `commit` the resume point that precedes this page."""
+        if buffer.would_overflow(len(records)):
+            yield from buffer.flush()
+        if not buffer.ids:
+            commit()
+        if not records:
+            return
+        known.add(str(r["id"]) for r in records)
+        buffer.add(records)
+        self.context.progress(self.obj.table, len(records), 1)
+        yield records_table(records, properties)
+
+    def _window(self, window: MutableMapping[str, Any], properties: list[str], known: KnownIds) -> Iterator[Any]:
+        """Records modified in [start, end) in id order; resumes after window['after_id']."""
+        buffer = self._buffer()
+        committed = window["after_id"]
+        pages = self.reader.search_pages(self.obj.name, self.obj.modified_property, window["start"], window["end"],
+                                         properties, after_id=window["after_id"])
+        for records, last_id in pages:
+            yield from self._page(records, properties, known, buffer,
+                                  commit=lambda w=window, a=committed: w.__setitem__("after_id", a))
+            committed = last_id
+        yield from buffer.flush()
+        window["after_id"] = committed
+
+    def _archived(self, properties: list[str], since_ms: int | None = None) -> Iterator[Any]:
+        """Archived records (land with archived=true), those archived since `since_ms` if given;
+        returns every archived id for the sweep."""
+        ids: list[np.ndarray] = []
+        for records, _after in self.reader.list_pages(self.obj.name, properties, archived=True):
+            ids.append(as_ids(str(r["id"]) for r in records))
+            recent = [r for r in records if since_ms is None or archived_since(r, since_ms)]
+            if recent:
+                self.context.progress(self.obj.table, len(recent), 1)
+                yield records_table(recent, properties)
+        return np.unique(np.concatenate(ids)) if ids else np.empty(0, np.int64)
+
+    def _sweep_due(self, state: MutableMapping[str, Any]) -> bool:
+        last = state.get("swept_ms")
+        return last is None or self.now_ms - int(last) >= self.config.delete_sweep_days * DAY_MS
+
+    def _sweep(self, known: KnownIds, archived: np.ndarray) -> Iterator[Any]:
+        """Mark known ids that are neither live nor archived any more as hard-deleted."""
+        live = np.unique(np.concatenate([as_ids(ids) for ids in self.reader.live_ids(self.obj.name)] or
+                                        [np.empty(0, np.int64)]))
+        gone = hard_deleted(known.ids, live, archived, known.fresh_ids())
+        if len(gone):
+            yield pa_deleted(gone, iso_ms(self.now_ms))
+        known.replace(np.union1d(live, known.fresh_ids()))
+
+
+def pa_deleted(ids: np.ndarray, deleted_at: str) -> pa.Table:
+    return deleted_table([str(i) for i in ids.tolist()], deleted_at)

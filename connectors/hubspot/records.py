@@ -1,0 +1,235 @@
+"""Pure transforms: HubSpot JSON -> Arrow tables of strings, request bodies, property selection.
+
+Why strings: HubSpot sends every property value as a string (numbers, dates, booleans alike) and the
+raw layer keeps what the CRM sent (docs/CONTRACTS.md); normalization parses. Values a fake or a
+future API sends typed (numbers, booleans) are turned into the same strings HubSpot would send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+import pyarrow as pa
+
+from connectors.hubspot.settings import MAX_QUERY_CHARS, OBJECT_ID_PROPERTY, STAGE_ENTRY_PREFIXES
+
+BOOKKEEPING = ("id", "archived", "created_at", "updated_at", "archived_at")
+ASSOCIATION_SCHEMA = pa.schema(
+    [
+        pa.field("from_object", pa.string(), nullable=False),
+        pa.field("from_id", pa.string(), nullable=False),
+        pa.field("to_object", pa.string(), nullable=False),
+        pa.field("to_id", pa.string(), nullable=False),
+        pa.field("association_type_id", pa.int64(), nullable=False),
+        ("association_category", pa.string()),
+        ("association_label", pa.string()),
+    ]
+)
+
+
+def as_text(value: Any) -> str | None:
+    """A property value as HubSpot's wire text (None stays None)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value))
+    return orjson.dumps(value).decode()
+
+
+def _flag(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def records_table(records: Sequence[Mapping[str, Any]], properties: Sequence[str]) -> pa.Table:
+    """Object records -> one row each: bookkeeping columns + one string column per property.
+
+    Every page gets the same columns (the requested properties), so a property missing from one
+    page does not reshape the table; properties the API sent but we did not ask for are kept too.
+    """
+    extra = sorted({k for r in records for k in (r.get("properties") or {})} - set(properties) - set(BOOKKEEPING))
+    columns: dict[str, pa.Array] = {
+        "id": pa.array([str(r.get("id")) for r in records], pa.string()),
+        "archived": pa.array([_flag(r.get("archived")) for r in records], pa.bool_()),
+        "created_at": pa.array([as_text(r.get("createdAt")) for r in records], pa.string()),
+        "updated_at": pa.array([as_text(r.get("updatedAt")) for r in records], pa.string()),
+        "archived_at": pa.array([as_text(r.get("archivedAt")) for r in records], pa.string()),
+    }
+    for name in (*properties, *extra):
+        if name in columns:
+            continue
+        columns[name] = pa.array([as_text((r.get("properties") or {}).get(name)) for r in records], pa.string())
+    return _with_required_id(pa.table(columns))
+
+
+def _with_required_id(table: pa.Table) -> pa.Table:
+    """`id` is the merge key: declare it non-null as dlt's schema does (no hint-mismatch warnings)."""
+    index = table.schema.get_field_index("id")
+    return table.cast(table.schema.set(index, pa.field("id", pa.string(), nullable=False)))
+
+
+def deleted_table(ids: Sequence[str], deleted_at: str) -> pa.Table:
+    """Rows for hard-deleted records: only the id survives, marked archived."""
+    n = len(ids)
+    return _with_required_id(pa.table(
+        {
+            "id": pa.array(list(ids), pa.string()),
+            "archived": pa.array([True] * n, pa.bool_()),
+            "archived_at": pa.array([deleted_at] * n, pa.string()),
+            "hard_deleted": pa.array([True] * n, pa.bool_()),
+        }
+    ))
+
+
+def association_rows(from_object: str, to_object: str, results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """v4 batch-read results -> one row per (from, to, association type)."""
+    rows = []
+    for result in results:
+        from_id = as_text((result.get("from") or {}).get("id"))
+        for target in result.get("to") or []:
+            to_id = as_text(target.get("toObjectId"))
+            for kind in target.get("associationTypes") or [{}]:
+                type_id = kind.get("typeId")
+                rows.append(
+                    {
+                        "from_object": from_object,
+                        "from_id": from_id,
+                        "to_object": to_object,
+                        "to_id": to_id,
+                        "association_type_id": int(type_id) if type_id is not None else None,
+                        "association_category": kind.get("category"),
+                        "association_label": kind.get("label"),
+                    }
+                )
+    return rows
+
+
+def association_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(list(rows), schema=ASSOCIATION_SCHEMA)
+
+
+def pipeline_stage_rows(pipelines: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """GET /crm/v3/pipelines/deals results -> one row per stage (metadata values as strings)."""
+    rows = []
+    for pipeline in pipelines:
+        for stage in pipeline.get("stages") or []:
+            metadata = stage.get("metadata") or {}
+            rows.append(
+                {
+                    "pipeline_id": as_text(pipeline.get("id")),
+                    "pipeline_label": pipeline.get("label"),
+                    "stage_id": as_text(stage.get("id")),
+                    "label": stage.get("label"),
+                    "display_order": stage.get("displayOrder"),
+                    "is_closed": as_text(metadata.get("isClosed")),
+                    "probability": as_text(metadata.get("probability")),
+                    "archived": _flag(stage.get("archived")),
+                }
+            )
+    return rows
+
+
+def stage_entry_properties(stage_ids: Iterable[str]) -> list[str]:
+    """`hs_v2_date_entered_<id>` and `hs_date_entered_<id>` for every stage."""
+    return [f"{prefix}{stage}" for stage in stage_ids for prefix in STAGE_ENTRY_PREFIXES]
+
+
+def owner_row(owner: Mapping[str, Any]) -> dict[str, Any]:
+    """An owner as the API sent it, plus its primary team flattened for joins."""
+    teams = [dict(t) for t in owner.get("teams") or []]
+    primary = next((t for t in teams if t.get("primary")), teams[0] if teams else {})
+    row = {k: v for k, v in owner.items() if k != "teams"}
+    row["id"] = as_text(owner.get("id"))
+    row["archived"] = _flag(owner.get("archived"))
+    row["primary_team_id"] = as_text(primary.get("id"))
+    row["primary_team_name"] = primary.get("name")
+    row["teams"] = [{"id": as_text(t.get("id")), "name": t.get("name"), "primary": _flag(t.get("primary"))}
+                    for t in teams]
+    return row
+
+
+def select_properties(
+    available: Iterable[str],
+    *,
+    allow: Sequence[str] | None,
+    deny: Sequence[str] | None,
+    required: Sequence[str],
+) -> list[str]:
+    """The properties to read: allow-list or everything minus the deny-list; `required` always.
+
+    Sorted so the column order is stable across runs.
+    """
+    names = set(allow) if allow else set(available)
+    names -= set(deny or ())
+    names |= {OBJECT_ID_PROPERTY, *required}
+    return sorted(names)
+
+
+def split_for_query(
+    properties: Sequence[str], fixed_chars: int, budget: int | None = None
+) -> tuple[list[str], list[str]]:
+    """The head of `properties` that fits a GET query string, and the rest (read by POST batch)."""
+    budget = MAX_QUERY_CHARS if budget is None else budget
+    head: list[str] = []
+    used = fixed_chars
+    for index, name in enumerate(properties):
+        cost = len(urlencode({"properties": name})) + 1
+        if used + cost > budget and head:
+            return head, list(properties[index:])
+        head.append(name)
+        used += cost
+    return head, []
+
+
+def search_body(
+    modified_property: str,
+    start_ms: int,
+    end_ms: int,
+    after_id: str | None,
+    properties: Sequence[str],
+    limit: int,
+) -> dict[str, Any]:
+    """A search for records modified in [start, end) with id > after_id, in id order.
+
+    Why by id and not by `after` offsets: a search never pages past 10,000 results, and more than
+    10,000 records can share one modification instant; restarting after the last id is exact.
+    """
+    filters: list[dict[str, Any]] = [
+        {"propertyName": modified_property, "operator": "GTE", "value": str(start_ms)},
+        {"propertyName": modified_property, "operator": "LT", "value": str(end_ms)},
+    ]
+    if after_id is not None:
+        filters.append({"propertyName": OBJECT_ID_PROPERTY, "operator": "GT", "value": str(after_id)})
+    return {
+        "filterGroups": [{"filters": filters}],
+        "sorts": [{"propertyName": OBJECT_ID_PROPERTY, "direction": "ASCENDING"}],
+        "properties": list(properties),
+        "limit": limit,
+    }
+
+
+def id_search_body(after_id: str | None, limit: int) -> dict[str, Any]:
+    """All live ids in id order (the hard-delete sweep), 200 per call."""
+    filters = [{"propertyName": OBJECT_ID_PROPERTY, "operator": "GT", "value": str(after_id or 0)}]
+    return {
+        "filterGroups": [{"filters": filters}],
+        "sorts": [{"propertyName": OBJECT_ID_PROPERTY, "direction": "ASCENDING"}],
+        "properties": [OBJECT_ID_PROPERTY],
+        "limit": limit,
+    }
+
+
+def merge_by_id(base: Sequence[dict[str, Any]], extra: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Add the properties of `extra` records (a split property list's other half) to `base` by id."""
+    by_id = {str(r.get("id")): r for r in extra}
+    merged = []
+    for record in base:
+        other = by_id.get(str(record.get("id")))
+        if other is not None:
+            record = {**record, "properties": {**(record.get("properties") or {}), **(other.get("properties") or {})}}
+        merged.append(record)
+    return merged

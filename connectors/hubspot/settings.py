@@ -1,0 +1,67 @@
+"""HubSpot constants and the table of object definitions every resource is generated from.
+
+Why a table: adding an object (or a custom one from `extra_objects`) is one row, and the paging,
+incremental, archive and association logic exists once (connectors/hubspot/objects.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+LIST_PAGE_SIZE = 100  # GET /crm/v3/objects/{type}: limit max 100
+SEARCH_PAGE_SIZE = 200  # POST .../search: limit max 200
+SEARCH_RESULT_CAP = 10_000  # a search never pages past 10,000 results: restart after the last id
+BATCH_READ_SIZE = 100  # POST .../batch/read inputs max 100
+ASSOCIATION_BATCH_SIZE = 1_000  # POST /crm/v4/associations/{from}/{to}/batch/read inputs max 1,000 (since 2025-02)
+OWNERS_PAGE_SIZE = 100  # GET /crm/v3/owners: limit max 100 (500 documented for some portals; 100 is safe)
+MAX_QUERY_CHARS = 3_000  # keep GET URLs far below the ~8 KB at which HubSpot's edge answers 414
+
+OBJECT_ID_PROPERTY = "hs_object_id"
+DEFAULT_MODIFIED_PROPERTY = "hs_lastmodifieddate"
+STAGE_ENTRY_PREFIXES = ("hs_v2_date_entered_", "hs_date_entered_")
+
+ASSOCIATIONS_TABLE = "associations"
+PIPELINE_STAGES_TABLE = "deal_pipeline_stages"
+OWNERS = "owners"
+OWNERS_TEAMS_TABLE = "owners__teams"
+
+
+@dataclass(frozen=True)
+class ObjectDef:
+    """One CRM object type: API name, its table, stamp to search on, associations to pull."""
+
+    name: str  # the API's object type in paths: `deals`, `p_widgets`, `2-1234`
+    modified_property: str = DEFAULT_MODIFIED_PROPERTY
+    associations: tuple[str, ...] = ()  # to-object types read through v4 batch read
+    stage_properties: bool = False  # add hs_(v2_)date_entered_<stage> for every deal pipeline stage
+
+    @property
+    def table(self) -> str:
+        """Raw table name: the object name, or `object_2_1234` for a bare type id."""
+        if re.fullmatch(r"\d+-\d+", self.name):
+            return "object_" + self.name.replace("-", "_")
+        return self.name
+
+
+_ENGAGEMENT_LINKS = ("deals", "companies")
+
+STANDARD_OBJECTS: tuple[ObjectDef, ...] = (
+    ObjectDef("deals", associations=("companies",), stage_properties=True),
+    ObjectDef("contacts", modified_property="lastmodifieddate"),
+    ObjectDef("companies"),
+    ObjectDef("calls", associations=_ENGAGEMENT_LINKS),
+    ObjectDef("emails", associations=_ENGAGEMENT_LINKS),
+    ObjectDef("meetings", associations=_ENGAGEMENT_LINKS),
+    ObjectDef("tasks", associations=_ENGAGEMENT_LINKS),
+    ObjectDef("users"),
+    ObjectDef("goal_targets"),
+    ObjectDef("feedback_submissions", associations=("companies",)),
+)
+
+
+def object_defs(extra_objects: list[str]) -> tuple[ObjectDef, ...]:
+    """The standard objects plus config's `extra_objects` (custom `p_<name>` or type ids)."""
+    known = {o.name for o in STANDARD_OBJECTS}
+    extras = tuple(ObjectDef(name) for name in dict.fromkeys(extra_objects) if name not in known)
+    return STANDARD_OBJECTS + extras

@@ -1,0 +1,95 @@
+"""`hubspot_source`: the dlt source of one HubSpot portal, one resource per object type.
+
+Resources are generated from settings.STANDARD_OBJECTS (+ config.extra_objects); each yields Arrow
+tables of strings into its own table (merge on `id`) and, marked by table name, its associations
+and (deals) pipeline stages. Owners (with teams) come from the owners API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import dlt
+from dlt.extract.resource import DltResource
+from dlt.extract.source import DltSource
+
+from connectors.context import ExtractContext
+from connectors.hubspot.client import HubSpotClient, Unavailable
+from connectors.hubspot.objects import ObjectSync
+from connectors.hubspot.reader import Reader
+from connectors.hubspot.records import owner_row
+from connectors.hubspot.settings import (
+    ASSOCIATIONS_TABLE,
+    OWNERS,
+    PIPELINE_STAGES_TABLE,
+    ObjectDef,
+    object_defs,
+)
+from spm_sync.config import HubSpotSource
+from spm_sync.errors import BudgetExhausted
+
+ASSOCIATION_KEY = ["from_object", "from_id", "to_object", "to_id", "association_type_id"]
+ASSOCIATION_MERGE_KEY = ["from_object", "from_id", "to_object"]  # a re-read replaces a record's links
+
+
+def object_resource(obj: ObjectDef, reader: Reader, config: HubSpotSource, context: ExtractContext) -> DltResource:
+    """The resource of one object type (its table, plus associations / stages variants)."""
+
+    def pull() -> Iterator[Any]:
+        yield from ObjectSync(obj, reader, config, context).run(dlt.current.resource_state())
+
+    resource = dlt.resource(pull, name=obj.table, table_name=obj.table, primary_key="id", write_disposition="merge")
+    if obj.associations:
+        resource.apply_hints(
+            table_name=ASSOCIATIONS_TABLE,
+            primary_key=ASSOCIATION_KEY,
+            merge_key=ASSOCIATION_MERGE_KEY,
+            write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+            create_table_variant=True,
+        )
+    if obj.stage_properties:
+        resource.apply_hints(
+            table_name=PIPELINE_STAGES_TABLE,
+            primary_key=["pipeline_id", "stage_id"],
+            write_disposition="merge",
+            create_table_variant=True,
+        )
+    return resource
+
+
+def owners_resource(reader: Reader, context: ExtractContext) -> DltResource:
+    """Owners (active and archived) with their teams; a small list, read whole every run."""
+
+    def pull() -> Iterator[list[dict[str, Any]]]:
+        try:
+            for archived in (False, True):
+                for owners in reader.owners(archived=archived):
+                    if owners:
+                        context.progress(OWNERS, len(owners), 1)
+                        yield [owner_row(o) for o in owners]
+        except Unavailable as exc:
+            context.warn(f"hubspot object {OWNERS} skipped: {exc.message}")
+        except BudgetExhausted as exc:
+            context.warn(f"hubspot object {OWNERS} stopped by the API budget: {exc}")
+
+    return dlt.resource(pull, name=OWNERS, table_name=OWNERS, primary_key="id", write_disposition="merge")
+
+
+def hubspot_source(config: HubSpotSource, context: ExtractContext) -> DltSource:
+    """The dlt source for one configured HubSpot portal (objects filtered by `context.objects`)."""
+    reader = Reader(HubSpotClient(config, context.calls))
+    wanted = None if config.objects is None else {*config.objects, *config.extra_objects}
+    resources = [
+        object_resource(obj, reader, config, context)
+        for obj in object_defs(config.extra_objects)
+        if context.wants(obj.name) and (wanted is None or obj.name in wanted or obj.table in wanted)
+    ]
+    if context.wants(OWNERS) and (wanted is None or OWNERS in wanted):
+        resources.append(owners_resource(reader, context))
+
+    @dlt.source(name="hubspot", max_table_nesting=1)
+    def hubspot() -> list[DltResource]:
+        return resources
+
+    return hubspot()

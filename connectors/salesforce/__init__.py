@@ -1,0 +1,1 @@
+"""Salesforce connector: read side (`source.salesforce_source`) and write side (`writer`)."""

@@ -1,0 +1,79 @@
+"""Constants of the Salesforce connector: API limits, batch sizes, retry policy and the object table.
+
+Why one place: the numbers come from Salesforce's documentation (REST query batch sizes, URI
+length, Bulk API 2.0 result paging) and tests shrink some of them (e.g. `MAX_URL_LENGTH`) to reach
+code paths that need a huge org otherwise. Modules read them at call time, so monkeypatching works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# ---- REST ------------------------------------------------------------------------------------
+# `Sforce-Query-Options: batchSize=N` accepts 200..2000; 2000 is the most records per call.
+QUERY_BATCH_SIZE = 2000
+# Salesforce rejects request URIs longer than 16,384 bytes (HTTP 414); keep a margin for the host.
+MAX_URL_LENGTH = 16_000
+# Conditional describe (If-Modified-Since) once the cached copy is this old; younger copies are used
+# as they are, so an unchanged org costs no describe call at all on most runs.
+DESCRIBE_MAX_AGE_S = 12 * 3600.0
+
+# A cursor value this much older than the run that saw it can gain no more rows (commit lag is far
+# shorter), so the next run may skip the rows at exactly that value that it already has (by Id).
+CURSOR_SETTLE_S = 300.0
+
+# ---- Bulk API 2.0 ------------------------------------------------------------------------------
+# Records per results call (`maxRecords`); bounds the memory one CSV chunk takes.
+BULK_MAX_RECORDS = 50_000
+BULK_POLL_START_S = 0.2
+BULK_POLL_MAX_S = 10.0
+BULK_JOB_TIMEOUT_S = 3600.0
+# Calls a Bulk pull needs besides one per results page (create, a few polls, slack for retries).
+BULK_OVERHEAD_CALLS = 8
+
+# ---- retries ------------------------------------------------------------------------------------
+RETRY_BASE_S = 0.5
+RETRY_MAX_WAIT_S = 30.0
+RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+RETRIABLE_ERROR_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "QUERY_TIMEOUT"})
+LIMIT_ERROR_CODE = "REQUEST_LIMIT_EXCEEDED"  # the daily allowance: never retried (BudgetExhausted)
+CONCURRENCY_LIMIT_MARK = "ConcurrentPerOrg"  # same code for too many long requests at once: a throttle
+SESSION_ERROR_CODE = "INVALID_SESSION_ID"
+
+
+# ---- objects ----------------------------------------------------------------------------------
+MODSTAMP = "SystemModstamp"
+CREATED = "CreatedDate"
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """One object the connector pulls: its cursor field and primary key (Id on every sObject)."""
+
+    name: str
+    cursor: str = MODSTAMP
+    primary_key: str = "Id"
+    optional: bool = False  # only some orgs have it (feature not enabled): a missing one is no warning
+
+
+# The read side: adding an object is one row. History objects are insert-only: cursor on CreatedDate.
+OBJECTS: tuple[ObjectSpec, ...] = (
+    ObjectSpec("User"),
+    ObjectSpec("UserRole"),
+    ObjectSpec("Account"),
+    ObjectSpec("Opportunity"),
+    ObjectSpec("OpportunityHistory", cursor=CREATED),
+    ObjectSpec("OpportunityFieldHistory", cursor=CREATED, optional=True),
+    ObjectSpec("Lead"),
+    ObjectSpec("Task"),
+    ObjectSpec("Event"),
+    ObjectSpec("ForecastingQuota"),
+    ObjectSpec("CurrencyType", optional=True),
+    ObjectSpec("DatedConversionRate", optional=True),
+    ObjectSpec("Period", optional=True),
+    ObjectSpec("FiscalYearSettings", optional=True),
+    ObjectSpec("OpportunitySplit", optional=True),
+)
+
+# Field types never queried: compound fields (their components are) and file bodies.
+SKIPPED_FIELD_TYPES = frozenset({"address", "location", "base64"})

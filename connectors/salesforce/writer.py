@@ -1,0 +1,201 @@
+"""Salesforce write side: describe -> field types, SOQL read-back, sObject Collections update/upsert.
+
+Why sObject Collections: 200 records per call (the API's maximum), one result per record in order
+(`allOrNone: false`), so one record's validation error never costs the others their write. Bulk API 2.0
+ingest is not used: a write-back of 2,000 reps x 4 metrics is 40 collection calls, well inside limits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from connectors.salesforce import settings
+from connectors.salesforce.client import SalesforceApiError, SalesforceClient, error_details
+from connectors.writing import (
+    BatchRejected,
+    CurrentRecord,
+    FieldInfo,
+    Kind,
+    RecordResult,
+    RecordWrite,
+    chunks,
+    send_splitting,
+)
+from spm_sync.calls import ApiCalls
+from spm_sync.config import SalesforceSource
+from spm_sync.errors import ConfigError, ConnectorError
+
+COLLECTION_MAX = 200  # sObject Collections: at most 200 records per request
+ROLLED_BACK = "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+KINDS: dict[str, Kind] = {
+    "percent": "percent",
+    "currency": "number",
+    "double": "number",
+    "int": "integer",
+    "long": "integer",
+    "string": "text",
+    "textarea": "text",
+}
+IN_LIST_CHARS = 8_000  # SOQL `IN (...)` chunk size in characters: the GET query stays far below URI limits
+
+Body = Callable[[RecordWrite], dict[str, Any]]
+
+
+def soql_literal(value: str) -> str:
+    """A SOQL string literal (backslash and quote escaped: keys come from data, never trusted)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def field_info(describe: dict[str, Any]) -> FieldInfo:
+    """One describe `fields[]` entry reduced to what formatting and validation need."""
+    crm_type = str(describe.get("type", ""))
+    return FieldInfo(
+        name=str(describe["name"]),
+        kind=KINDS.get(crm_type, "unsupported"),
+        crm_type=crm_type,
+        scale=describe.get("scale") if crm_type in ("percent", "currency", "double") else None,
+        length=describe.get("length") or None,
+        updateable=bool(describe.get("updateable")),
+        createable=bool(describe.get("createable")),
+        required=not describe.get("nillable", True),
+        unique=bool(describe.get("externalId")) or bool(describe.get("unique")),
+    )
+
+
+def in_lists(keys: Sequence[str]) -> Iterator[list[str]]:
+    """Keys as quoted literals, grouped so each `IN (...)` stays under `IN_LIST_CHARS`."""
+    group: list[str] = []
+    size = 0
+    for key in keys:
+        literal = soql_literal(key)
+        if group and size + len(literal) + 1 > IN_LIST_CHARS:
+            yield group
+            group, size = [], 0
+        group.append(literal)
+        size += len(literal) + 1
+    if group:
+        yield group
+
+
+class SalesforceWriter:
+    """Field updates and upserts on one org, through the connector's `SalesforceClient`."""
+
+    batch_size = COLLECTION_MAX
+    user_object = "User"
+    user_match_field: str | None = None
+    identity_column = "crm_id"
+
+    def __init__(self, config: SalesforceSource, calls: ApiCalls, client: SalesforceClient | None = None) -> None:
+        self.config = config
+        self.calls = calls
+        self.client = client or SalesforceClient(config, calls)
+        self._fields: dict[str, dict[str, FieldInfo]] = {}
+        self.sleep: Callable[[float], None] = time.sleep
+
+    def is_user_object(self, object_name: str) -> bool:
+        return object_name.lower() == "user"
+
+    # ---- reads ---------------------------------------------------------------------------------
+    def fields(self, object_name: str) -> dict[str, FieldInfo]:
+        """The object's fields from describe (one call per object per run)."""
+        if object_name not in self._fields:
+            try:
+                describe = self.client.describe(object_name) or {}
+            except SalesforceApiError as exc:
+                if exc.status == 404:
+                    raise ConfigError(f"source {self.config.name}: object {object_name} does not exist") from None
+                raise
+            self._fields[object_name] = {f["name"]: field_info(f) for f in describe.get("fields", [])}
+        return self._fields[object_name]
+
+    def read(
+        self, object_name: str, match_field: str | None, keys: Sequence[str], fields: Sequence[str]
+    ) -> dict[str, CurrentRecord]:
+        """Current values of `fields` on the records whose `match_field` (or Id) is in `keys`."""
+        match = match_field or "Id"
+        columns = list(dict.fromkeys(["Id", match, *fields]))
+        found: dict[str, CurrentRecord] = {}
+        for group in in_lists(sorted(set(keys))):
+            soql = f"SELECT {', '.join(columns)} FROM {object_name} WHERE {match} IN ({', '.join(group)})"
+            for row in self._query(soql, object_name):
+                record = CurrentRecord(str(row["Id"]), {f: row.get(f) for f in fields})
+                key = row.get(match)
+                if key is None:
+                    continue
+                found[str(key)] = record
+                if match == "Id":
+                    found[str(key)[:15]] = record  # keys may be 15-character ids
+        return found
+
+    def _query(self, soql: str, object_name: str) -> Iterator[dict[str, Any]]:
+        headers = {"Sforce-Query-Options": f"batchSize={settings.QUERY_BATCH_SIZE}"}
+        response = self.client.request("GET", "query", params={"q": soql}, headers=headers, object=object_name)
+        while True:
+            page = self.client.json(response)
+            yield from page.get("records", [])
+            if page.get("done", True) or not page.get("nextRecordsUrl"):
+                return
+            response = self.client.request("GET", page["nextRecordsUrl"], headers=headers, object=object_name)
+
+    # ---- writes --------------------------------------------------------------------------------
+    def update(self, object_name: str, records: Sequence[RecordWrite]) -> list[RecordResult]:
+        """PATCH composite/sobjects: set fields on existing records by Id."""
+        def body(record: RecordWrite) -> dict[str, Any]:
+            return {"attributes": {"type": object_name}, "id": record.key, **record.values}
+
+        return self._write(object_name, "composite/sobjects", records, body)
+
+    def upsert(self, object_name: str, external_id_field: str, records: Sequence[RecordWrite]) -> list[RecordResult]:
+        """PATCH composite/sobjects/{Object}/{ExternalIdField}: create or update by external id."""
+        def body(record: RecordWrite) -> dict[str, Any]:
+            return {"attributes": {"type": object_name}, external_id_field: record.key, **record.values}
+
+        return self._write(object_name, f"composite/sobjects/{object_name}/{external_id_field}", records, body)
+
+    def _write(self, object_name: str, path: str, records: Sequence[RecordWrite], body: Body) -> list[RecordResult]:
+        results: list[RecordResult] = []
+        for chunk in chunks(records, COLLECTION_MAX):
+            results += send_splitting(chunk, lambda batch: self._send_locked(object_name, path, batch, body))
+        return results
+
+    def _send_locked(
+        self, object_name: str, path: str, records: Sequence[RecordWrite], body: Body
+    ) -> list[RecordResult]:
+        """One collection call; records that lost a row lock (UNABLE_TO_LOCK_ROW) are sent again."""
+        results = {r.key: r for r in self._send(object_name, path, records, body)}
+        for attempt in range(self.config.max_retries):
+            locked = [r for r in records if results[r.key].error_code in settings.RETRIABLE_ERROR_CODES]
+            if not locked:
+                break
+            self.sleep(min(settings.RETRY_BASE_S * 2**attempt, settings.RETRY_MAX_WAIT_S))
+            results.update({r.key: r for r in self._send(object_name, path, locked, body)})
+        return [results[r.key] for r in records]
+
+    def _send(self, object_name: str, path: str, records: Sequence[RecordWrite], body: Body) -> list[RecordResult]:
+        payload = {"allOrNone": False, "records": [body(r) for r in records]}
+        response = self.client.request("PATCH", path, json=payload, object=object_name, ok=(400,))
+        if response.status_code == 400:
+            code, message = error_details(response)
+            raise BatchRejected(code or "400", message)
+        answers = self.client.json(response)
+        if not isinstance(answers, list) or len(answers) != len(records):
+            raise ConnectorError(
+                f"sObject Collections answered {type(answers).__name__} for {len(records)} records",
+                source=self.config.name, object=object_name,
+            )
+        results = [_result(record, answer) for record, answer in zip(records, answers, strict=True)]
+        if len(records) > 1 and any(r.error_code == ROLLED_BACK for r in results):
+            raise BatchRejected(ROLLED_BACK, "the batch was rolled back as a whole")
+        return results
+
+
+def _result(record: RecordWrite, answer: dict[str, Any]) -> RecordResult:
+    if answer.get("success"):
+        return RecordResult(record.key, True, answer.get("id"))
+    errors = answer.get("errors") or [{}]
+    first = errors[0]
+    fields = first.get("fields") or []
+    message = str(first.get("message") or "rejected") + (f" (fields: {', '.join(fields)})" if fields else "")
+    return RecordResult(record.key, False, answer.get("id"), first.get("statusCode"), message)

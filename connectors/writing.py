@@ -1,0 +1,90 @@
+"""The write side's shared shapes: what a CRM says about a field, one record to write, one outcome.
+
+Why here and not in `spm_sync/writeback/`: connectors may not import pipeline stages, yet both
+writers must hand the write-back stage the same shapes; and the "split a batch the CRM refused as a
+whole" rule is the same for both CRMs, so it lives once, next to the shapes it works on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# How a value is formatted, whatever the CRM calls the type (Salesforce describe, HubSpot properties).
+Kind = Literal["percent", "number", "integer", "text", "unsupported"]
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One CRM field as its describe / properties API reports it, reduced to what formatting needs."""
+
+    name: str
+    kind: Kind
+    crm_type: str
+    scale: int | None = None  # decimal places kept (None: the CRM does not say)
+    length: int | None = None  # text fields: the most characters
+    updateable: bool = True
+    createable: bool = True
+    required: bool = False  # a null cannot be written
+    unique: bool = False  # usable as an external id / idProperty
+
+
+@dataclass(frozen=True)
+class RecordWrite:
+    """One record to write: `key` is the CRM record id (update) or the external id value (upsert)."""
+
+    key: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What the CRM did with one record; `record_id` is the CRM id when it told us."""
+
+    key: str
+    ok: bool
+    record_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class CurrentRecord:
+    """A record as read back from the CRM: its id and the current values of the fields we manage."""
+
+    record_id: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+class BatchRejected(Exception):
+    """The CRM refused a whole batch without per-record results (HTTP 400, an all-or-none failure)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """Consecutive slices of at most `size` items."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def send_splitting(
+    records: Sequence[RecordWrite], send: Callable[[Sequence[RecordWrite]], list[RecordResult]]
+) -> list[RecordResult]:
+    """Send one batch; when the CRM refuses it as a whole, send each half on its own, recursively.
+
+    Why: one malformed record must not block the others. A single record the CRM still refuses is
+    recorded as rejected with the CRM's code and message; it is never retried within the run.
+    """
+    if not records:
+        return []
+    try:
+        return send(records)
+    except BatchRejected as exc:
+        if len(records) == 1:
+            return [RecordResult(records[0].key, False, error_code=exc.code, error_message=exc.message)]
+    middle = len(records) // 2
+    return send_splitting(records[:middle], send) + send_splitting(records[middle:], send)

@@ -1,0 +1,635 @@
+"""KPI definitions -> the SQL statements that compute every metric for every entity and period.
+
+Why this shape (all set-based, inside the store):
+1. rows of each model are aggregated once per (owner, month) - or per (owner, day) for trailing
+   windows - so the big tables are scanned once per time column, not once per period or metric;
+2. those small facts are summed into periods and into entities through `kpi_membership`
+   (rep -> the rep, its team and every ancestor team); the company sums all rows, unowned included;
+3. targets are prorated per month, with a team's explicit rows replacing its members' below it;
+4. count-distinct metrics are counted per entity directly (distinct counts do not add up);
+5. ratios, derived metrics and ranks are columns over the entity grid, in dependency layers, then
+   unpivoted into `spm.kpi_values`. Ratios are therefore always ratios of sums.
+Generated SQL is DuckDB's dialect kept portable (Store.sql transpiles it for PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from spm_sync.metrics.definitions import (
+    Catalog,
+    Derived,
+    ModelDef,
+    Primitive,
+    Rank,
+    Ratio,
+    Simple,
+    Target,
+    dependencies,
+    parse_expression,
+)
+
+COMPANY_ID = "company"
+TEMP_TABLES = (
+    "kpi_periods",
+    "kpi_month_map",
+    "kpi_team_tree",
+    "kpi_entities",
+    "kpi_membership",
+    "kpi_owner_months",
+    "kpi_owner_trailing",
+    "kpi_distinct_rows",
+    "kpi_owner_facts",
+    "kpi_target_facts",
+    "kpi_distinct_facts",
+    "kpi_entity_facts",
+    "kpi_wide",
+)
+KPI_COLUMNS = "entity_type, entity_id, period, metric, value, numerator, denominator, computed_at, run_id"
+NULL = "CAST(NULL AS DOUBLE)"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One statement of the plan; `name` is the temp table it creates (or what it does)."""
+
+    name: str
+    sql: str
+
+
+def q(name: str) -> str:
+    return f'"{name}"'
+
+
+def fact_columns(metric: Primitive) -> list[str]:
+    """The columns a metric needs in the entity facts (mean: sum and count)."""
+    if isinstance(metric, Simple):
+        return [f"{metric.name}__n", f"{metric.name}__d"] if metric.agg == "mean" else [metric.name]
+    if isinstance(metric, Target):
+        return [metric.name]
+    return []
+
+
+def _when(metric: Simple | Target, value: str) -> str:
+    return f"CASE WHEN {metric.filter} THEN {value} END" if metric.filter else value
+
+
+def _model_columns(metrics: list[Primitive], model: ModelDef, extra: tuple[str, ...] = ()) -> list[str]:
+    used: set[str] = set(extra)
+    for metric in metrics:
+        if isinstance(metric, Simple):
+            used.add(metric.time)
+        for text in (getattr(metric, "expr", None), getattr(metric, "filter", None)):
+            if text:
+                used |= {c.name for c in parse_expression(text).find_all(exp.Column)}
+    return [c for c in model.columns if c in used]
+
+
+def model_cte(name: str, model: ModelDef, columns: list[str]) -> str:
+    """`m_<model>`: the model's rows with owner_id and only the columns some metric uses."""
+    items = ", ".join([f"{model.owner} AS owner_id"] + [f"{model.column_sql(c)} AS {q(c)}" for c in columns])
+    where = f" WHERE {model.where}" if model.where else ""
+    return f"m_{name} AS (\n  SELECT {items}\n  FROM {model.from_}{where}\n)"
+
+
+def _models_ctes(catalog: Catalog, metrics: list[Primitive], extra: tuple[str, ...] = ()) -> list[str]:
+    by_model: dict[str, list[Primitive]] = defaultdict(list)
+    for metric in metrics:
+        by_model[metric.model].append(metric)  # type: ignore[union-attr]
+    return [
+        model_cte(name, catalog.models[name], _model_columns(group, catalog.models[name], extra))
+        for name, group in by_model.items()
+    ]
+
+
+def _create_as(table: str, ctes: list[str], select: str) -> Step:
+    """`CREATE TEMP TABLE <table> AS WITH <ctes> <select>` as the step named after the table."""
+    return Step(table, f"CREATE TEMP TABLE {table} AS\nWITH " + ",\n".join(ctes) + f"\n{select}")
+
+
+def _union(branches: list[str]) -> str:
+    return "\n  UNION ALL\n  ".join(branches)
+
+
+# --- structure: calendar, teams, entities -------------------------------------------------------
+
+
+def month_map_step() -> Step:
+    """month start -> the month, quarter and year it belongs to (needs kpi_periods)."""
+    return Step(
+        "kpi_month_map",
+        (
+            "CREATE TEMP TABLE kpi_month_map AS\n"
+            "SELECT m.period_start AS month, p.period\n"
+            "FROM kpi_periods AS m JOIN kpi_periods AS p\n"
+            "  ON m.grain = 'month' AND p.period_start <= m.period_start AND m.period_start < p.period_end"
+        ),
+    )
+
+
+def structure_steps() -> list[Step]:
+    """Team closure (team -> itself and every ancestor), entity list and rep/team membership."""
+    tree = (
+        "CREATE TEMP TABLE kpi_team_tree AS\n"
+        "WITH RECURSIVE nodes AS (\n"
+        "  SELECT team_id, parent_team_id FROM spm.teams WHERE team_id IS NOT NULL\n"
+        "  UNION ALL\n"
+        "  SELECT DISTINCT team_id, CAST(NULL AS TEXT) FROM spm.reps\n"
+        "  WHERE team_id IS NOT NULL AND team_id NOT IN (SELECT team_id FROM spm.teams WHERE team_id IS NOT NULL)\n"
+        "), tree AS (\n"
+        "  SELECT team_id, team_id AS ancestor_id, 0 AS distance FROM nodes\n"
+        "  UNION ALL\n"
+        "  SELECT tree.team_id, nodes.parent_team_id, tree.distance + 1\n"
+        "  FROM tree JOIN nodes ON nodes.team_id = tree.ancestor_id\n"
+        "  WHERE nodes.parent_team_id IS NOT NULL AND tree.distance < 32\n"
+        ")\n"
+        "SELECT team_id, ancestor_id, min(distance) AS distance FROM tree GROUP BY team_id, ancestor_id"
+    )
+    entities = (
+        "CREATE TEMP TABLE kpi_entities AS\n"
+        "SELECT 'rep' AS entity_type, rep_id AS entity_id, team_id AS rank_group FROM spm.reps\n"
+        "UNION ALL\n"
+        "SELECT DISTINCT 'team', team_id, CAST(NULL AS TEXT) FROM kpi_team_tree\n"
+        "UNION ALL\n"
+        f"SELECT 'company', '{COMPANY_ID}', CAST(NULL AS TEXT)"
+    )
+    membership = (
+        "CREATE TEMP TABLE kpi_membership AS\n"
+        "SELECT rep_id AS owner_id, 'rep' AS entity_type, rep_id AS entity_id FROM spm.reps\n"
+        "UNION ALL\n"
+        "SELECT r.rep_id, 'team', t.ancestor_id FROM spm.reps AS r JOIN kpi_team_tree AS t ON t.team_id = r.team_id"
+    )
+    return [
+        Step("kpi_team_tree", tree),
+        Step("kpi_entities", entities),
+        Step("kpi_membership", membership),
+    ]
+
+
+# --- facts --------------------------------------------------------------------------------------
+
+
+def _additive(catalog: Catalog) -> list[Simple]:
+    return [m for m in catalog.metrics if isinstance(m, Simple) and m.agg != "count_distinct"]
+
+
+def _groups(catalog: Catalog, trailing: bool) -> dict[tuple[str, str, int | None], list[Simple]]:
+    """Additive metrics by (model, time column, window): each group is one scan of its model."""
+    groups: dict[tuple[str, str, int | None], list[Simple]] = defaultdict(list)
+    for metric in _additive(catalog):
+        if bool(metric.trailing_days) == trailing:
+            groups[(metric.model, metric.time, metric.trailing_days)].append(metric)
+    return groups
+
+
+def _contributions(metric: Simple) -> list[tuple[str, str]]:
+    """(column, per-row value) of an additive metric: what a row adds to its sums."""
+    expr = f"({metric.expr})" if metric.expr else "1"
+    if metric.agg == "sum":
+        return [(metric.name, _when(metric, expr))]
+    conditions = [c for c in (metric.filter, f"{expr} IS NOT NULL" if metric.expr else None) if c]
+    counted = f"CASE WHEN {' AND '.join(conditions)} THEN 1 ELSE 0 END" if conditions else "1"
+    if metric.agg == "count":
+        return [(metric.name, counted)]
+    return [(metric.name + "__n", _when(metric, expr)), (metric.name + "__d", counted)]
+
+
+def _create(table: str, keys: str, columns: list[str]) -> str:
+    return f"CREATE TEMP TABLE {table} ({keys}" + "".join(f", {q(c)} DOUBLE" for c in columns) + ")"
+
+
+def owner_month_steps(catalog: Catalog) -> list[Step]:
+    """Additive metrics per (owner, month): one INSERT per model, one branch per time column.
+
+    A model with several time columns is MATERIALIZED once and read by each branch.
+    """
+    groups = _groups(catalog, False)
+    columns = [c for g in groups.values() for m in g for c in fact_columns(m)]
+    steps = [Step("kpi_owner_months", _create("kpi_owner_months", "owner_id TEXT, month DATE", columns))]
+    by_model: dict[str, list[tuple[str, list[Simple]]]] = defaultdict(list)
+    for (model, time, _), group in groups.items():
+        by_model[model].append((time, group))
+    for model, times in by_model.items():
+        metrics = [m for _, group in times for m in group]
+        own = [c for m in metrics for c in fact_columns(m)]
+        cte = _models_ctes(catalog, list(metrics))[0]
+        if len(times) > 1:
+            cte = cte.replace(" AS (\n", " AS MATERIALIZED (\n", 1)
+        branches = []
+        for time, group in times:
+            parts = dict(c for m in group for c in _contributions(m))
+            bucket = f"CAST(date_trunc('month', {q(time)}) AS DATE)"
+            sums = ",\n    ".join(f"sum({parts[c]}) AS {q(c)}" if c in parts else f"{NULL} AS {q(c)}" for c in own)
+            branches.append(
+                f"SELECT owner_id, {bucket} AS month,\n    {sums}\n  FROM m_{model} WHERE {q(time)} IS NOT NULL\n"
+                f"  GROUP BY owner_id, {bucket}"
+            )
+        steps.append(
+            Step(
+                f"kpi_owner_months:{model}",
+                f"INSERT INTO kpi_owner_months (owner_id, month, {', '.join(q(c) for c in own)})\n"
+                f"WITH {cte}\n{_union(branches)}",
+            )
+        )
+    return steps
+
+
+def _boundary(day: str) -> str:
+    """The first month start after `day`: the first period end a row at `day` can count for."""
+    return f"CAST(date_trunc('month', {day}) + INTERVAL 1 MONTH AS DATE)"
+
+
+def owner_trailing_steps(catalog: Catalog) -> list[Step]:
+    """Trailing-window metrics as +value / -value at month boundaries (a running sum reads them back).
+
+    A row at day d counts for period ends E with d < E <= d + window: it enters at the first month
+    start after d and leaves at the first month start after d + window.
+    """
+    groups = _groups(catalog, True)
+    columns = [c for g in groups.values() for m in g for c in fact_columns(m)]
+    steps = [Step("kpi_owner_trailing", _create("kpi_owner_trailing", "owner_id TEXT, boundary DATE", columns))]
+    for (model, time, window), group in groups.items():
+        parts = [c for m in group for c in _contributions(m)]
+        names = ", ".join(q(n) for n, _ in parts)
+        values = ", ".join(f"{value} AS {q(name)}" for name, value in parts)
+        sums = ", ".join(f"sum({q(n)}) AS {q(n)}" for n, _ in parts)
+        steps.append(
+            Step(
+                f"kpi_owner_trailing:{model}.{time}.{window}",
+                f"INSERT INTO kpi_owner_trailing (owner_id, boundary, {names})\n"
+                f"WITH {_models_ctes(catalog, list(group))[0]},\n"
+                f"rows_ AS (\n  SELECT owner_id, CAST({q(time)} AS DATE) AS day, {values}\n"
+                f"  FROM m_{model} WHERE {q(time)} IS NOT NULL\n),\n"
+                f"deltas AS (\n  SELECT owner_id, {_boundary('day')} AS boundary, {names} FROM rows_\n  UNION ALL\n"
+                f"  SELECT owner_id, {_boundary(f'day + {window}')}, "
+                + ", ".join(f"-{q(n)}" for n, _ in parts)
+                + " FROM rows_\n)\n"
+                f"SELECT owner_id, boundary, {sums} FROM deltas GROUP BY owner_id, boundary",
+            )
+        )
+    return steps
+
+
+def _distinct(catalog: Catalog) -> list[Simple]:
+    return [m for m in catalog.metrics if isinstance(m, Simple) and m.agg == "count_distinct"]
+
+
+def distinct_rows_steps(catalog: Catalog) -> list[Step]:
+    """count_distinct metrics: the distinct (entity, key, day) rows, counted once periods are known."""
+    steps = [
+        Step(
+            "kpi_distinct_rows",
+            "CREATE TEMP TABLE kpi_distinct_rows (metric TEXT, entity_type TEXT, entity_id TEXT, k TEXT, day DATE)",
+        )
+    ]
+    for metric in _distinct(catalog):
+        keep = f" AND ({metric.filter})" if metric.filter else ""
+        steps.append(
+            Step(
+                f"kpi_distinct_rows:{metric.name}",
+                "INSERT INTO kpi_distinct_rows (metric, entity_type, entity_id, k, day)\n"
+                f"WITH {_models_ctes(catalog, [metric])[0]},\n"
+                f"rows_ AS (\n  SELECT DISTINCT owner_id, CAST(({metric.expr}) AS TEXT) AS k, "
+                f"CAST({q(metric.time)} AS DATE) AS day\n"
+                f"  FROM m_{metric.model} WHERE {q(metric.time)} IS NOT NULL AND ({metric.expr}) IS NOT NULL{keep}\n)\n"
+                f"SELECT '{metric.name}', m.entity_type, m.entity_id, r.k, r.day\n"
+                "FROM rows_ AS r JOIN kpi_membership AS m ON m.owner_id = r.owner_id\n"
+                f"UNION\nSELECT '{metric.name}', 'company', '{COMPANY_ID}', k, day FROM rows_",
+            )
+        )
+    return steps
+
+
+def _running(source: str, keys: list[str], columns: list[str]) -> list[str]:
+    """CTEs `net` and `running`: deltas folded onto the calendar's period ends, then summed up to each end."""
+    key_list = ", ".join(keys)
+    sums = ", ".join(f"sum({q(c)}) AS {q(c)}" for c in columns)
+    running = ", ".join(
+        f"sum(coalesce(n.{q(c)}, 0)) OVER (PARTITION BY {', '.join('o.' + k for k in keys)} ORDER BY x.period_end "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS {q(c)}"
+        for c in columns
+    )
+    on = " AND ".join(f"n.{k} = o.{k}" for k in keys)
+    folded = "greatest(boundary, (SELECT min(period_end) FROM kpi_periods))"  # earlier deltas count from the start
+    return [
+        "ends AS (SELECT DISTINCT period_end FROM kpi_periods)",
+        f"net AS (\n  SELECT {key_list}, {folded} AS boundary, {sums}\n"
+        f"  FROM {source} GROUP BY {key_list}, {folded}\n)",
+        f"running AS (\n  SELECT {', '.join('o.' + k for k in keys)}, x.period_end, {running}\n"
+        f"  FROM (SELECT DISTINCT {key_list} FROM net) AS o CROSS JOIN ends AS x\n"
+        f"  LEFT JOIN net AS n ON {on} AND n.boundary = x.period_end\n)",
+    ]
+
+
+def owner_facts_step(catalog: Catalog) -> Step:
+    """Additive metrics per (owner, period): months summed into periods, trailing windows read at period ends."""
+    month_cols = [c for g in _groups(catalog, False).values() for m in g for c in fact_columns(m)]
+    trailing_cols = [c for g in _groups(catalog, True).values() for m in g for c in fact_columns(m)]
+    columns = month_cols + trailing_cols
+    ctes = _running("kpi_owner_trailing", ["owner_id"], trailing_cols) if trailing_cols else []
+
+    def items(own: list[str], alias: str) -> str:
+        return ", ".join(f"{alias}.{q(c)}" if c in own else f"{NULL} AS {q(c)}" for c in columns)
+
+    branches = [
+        f"SELECT b.owner_id, p.period, {items(month_cols, 'b')}\n"
+        "  FROM kpi_owner_months AS b JOIN kpi_month_map AS p ON p.month = b.month"
+    ]
+    if trailing_cols:
+        branches.append(
+            f"SELECT r.owner_id, p.period, {items(trailing_cols, 'r')}\n"
+            "  FROM running AS r JOIN kpi_periods AS p ON p.period_end = r.period_end"
+        )
+    ctes.append(f"facts AS (\n  {_union(branches)}\n)")
+    sums = ", ".join(f"sum({q(c)}) AS {q(c)}" for c in columns)
+    return _create_as("kpi_owner_facts", ctes, f"SELECT owner_id, period, {sums}\nFROM facts GROUP BY owner_id, period")
+
+
+def target_facts_step(catalog: Catalog) -> Step:
+    """Targets per entity and period: rows prorated by days per month; explicit team rows replace below."""
+    targets = [m for m in catalog.metrics if isinstance(m, Target)]
+    if not targets:
+        return Step(
+            "kpi_target_facts",
+            "CREATE TEMP TABLE kpi_target_facts AS\n"
+            "SELECT entity_type, entity_id, period FROM kpi_entities CROSS JOIN kpi_periods WHERE FALSE",
+        )
+    ctes = _models_ctes(catalog, list(targets), extra=("period_start", "period_end"))
+    rows = _union(
+        [
+            f"SELECT '{t.name}' AS target, owner_id, period_start, period_end, ({t.expr}) AS amount "
+            f"FROM m_{t.model}" + (f" WHERE {t.filter}" if t.filter else "")
+            for t in targets
+        ]
+    )
+    link = "n.team_id = {x}.team_id AND n.target = {x}.target AND n.month = {x}.month"
+    ctes += [
+        f"target_rows AS (\n  {rows}\n)",
+        "monthly AS (\n"
+        "  SELECT r.target, r.owner_id, m.period_start AS month,\n"
+        "    CAST(r.amount AS DOUBLE)\n"
+        "      * (least(r.period_end, m.period_end) - greatest(r.period_start, m.period_start))\n"
+        "      / (r.period_end - r.period_start) AS amount\n"
+        "  FROM target_rows AS r JOIN kpi_periods AS m\n"
+        "    ON m.grain = 'month' AND m.period_start < r.period_end AND r.period_start < m.period_end\n"
+        "  WHERE r.period_end > r.period_start AND r.amount IS NOT NULL\n)",
+        "nodes AS (SELECT DISTINCT team_id FROM kpi_team_tree)",
+        "team_rows AS (\n  SELECT target, owner_id AS team_id, month, sum(amount) AS amount FROM monthly\n"
+        "  WHERE owner_id IN (SELECT team_id FROM nodes) GROUP BY target, owner_id, month\n)",
+        "rep_rows AS (\n  SELECT mo.target, r.rep_id, r.team_id, mo.month, sum(mo.amount) AS amount\n"
+        "  FROM monthly AS mo LEFT JOIN spm.reps AS r ON r.rep_id = mo.owner_id\n"
+        "  WHERE mo.owner_id IS NULL OR mo.owner_id NOT IN (SELECT team_id FROM nodes)\n"
+        "  GROUP BY mo.target, r.rep_id, r.team_id, mo.month\n)",
+        "nearest AS (\n  SELECT c.team_id, e.target, e.month, min(c.distance) AS distance\n"
+        "  FROM kpi_team_tree AS c JOIN team_rows AS e ON e.team_id = c.ancestor_id\n"
+        "  GROUP BY c.team_id, e.target, e.month\n)",
+        "nearest_above AS (\n  SELECT c.team_id, e.target, e.month, min(c.distance) AS distance\n"
+        "  FROM kpi_team_tree AS c JOIN team_rows AS e ON e.team_id = c.ancestor_id\n"
+        "  WHERE c.distance > 0 GROUP BY c.team_id, e.target, e.month\n)",
+        "contributions AS (\n  "
+        + _union(
+            [
+                "SELECT 'rep' AS entity_type, rep_id AS entity_id, target, month, amount FROM rep_rows "
+                "WHERE rep_id IS NOT NULL",
+                "SELECT 'team', c.ancestor_id, r.target, r.month, r.amount\n"
+                "  FROM rep_rows AS r JOIN kpi_team_tree AS c ON c.team_id = r.team_id\n"
+                f"  LEFT JOIN nearest AS n ON {link.format(x='r')}\n"
+                "  WHERE n.distance IS NULL OR c.distance < n.distance",
+                "SELECT 'team', c.ancestor_id, t.target, t.month, t.amount\n"
+                "  FROM team_rows AS t JOIN kpi_team_tree AS c ON c.team_id = t.team_id\n"
+                f"  LEFT JOIN nearest_above AS n ON {link.format(x='t')}\n"
+                "  WHERE n.distance IS NULL OR c.distance < n.distance",
+                f"SELECT 'company', '{COMPANY_ID}', r.target, r.month, r.amount\n"
+                f"  FROM rep_rows AS r LEFT JOIN nearest AS n ON {link.format(x='r')}\n"
+                "  WHERE n.distance IS NULL",
+                f"SELECT 'company', '{COMPANY_ID}', t.target, t.month, t.amount\n"
+                f"  FROM team_rows AS t LEFT JOIN nearest_above AS n ON {link.format(x='t')}\n"
+                "  WHERE n.distance IS NULL",
+            ]
+        )
+        + "\n)",
+    ]
+    # rounded to micro-units: prorating by days leaves float noise (14999.999999999998 for 15000)
+    pivots = ", ".join(
+        f"CAST(round(CAST(sum(CASE WHEN c.target = '{t.name}' THEN c.amount END) AS DECIMAL(38, 9)), 6) AS DOUBLE) "
+        f"AS {q(t.name)}"
+        for t in targets
+    )
+    select = (
+        f"SELECT c.entity_type, c.entity_id, p.period, {pivots}\n"
+        "FROM contributions AS c JOIN kpi_month_map AS p ON p.month = c.month\n"
+        "GROUP BY c.entity_type, c.entity_id, p.period"
+    )
+    return _create_as("kpi_target_facts", ctes, select)
+
+
+def distinct_facts_step(catalog: Catalog) -> Step:
+    """count_distinct metrics per entity and period, from kpi_distinct_rows.
+
+    A trailing window is counted without expanding rows over periods: for each (entity, key) the
+    distinct days d1 < d2 < ... each cover the period ends E in (d_i, min(d_i+1, d_i + window)],
+    disjoint by construction, so +1/-1 at month boundaries and a running sum give the count per end.
+    """
+    metrics = _distinct(catalog)
+    keys = ["metric", "entity_type", "entity_id"]
+    branches = []
+    ctes: list[str] = []
+    trailing = [m for m in metrics if m.trailing_days]
+    if trailing:
+        windows = " ".join(f"WHEN '{m.name}' THEN {m.trailing_days}" for m in trailing)
+        ctes += [
+            "spans AS (\n  SELECT metric, entity_type, entity_id, day,\n"
+            f"    least(lead(day) OVER (PARTITION BY metric, entity_type, entity_id, k ORDER BY day), "
+            f"day + CASE metric {windows} END) AS stop\n"
+            f"  FROM kpi_distinct_rows WHERE metric IN ({', '.join(repr(m.name) for m in trailing)})\n)",
+            f"deltas AS (\n  SELECT metric, entity_type, entity_id, {_boundary('day')} AS boundary, 1 AS n FROM spans\n"
+            f"  UNION ALL\n  SELECT metric, entity_type, entity_id, {_boundary('stop')}, -1 FROM spans\n)",
+            *_running("deltas", keys, ["n"]),
+        ]
+        branches.append(
+            "SELECT r.metric, r.entity_type, r.entity_id, p.period, r.n\n"
+            "  FROM running AS r JOIN kpi_periods AS p ON p.period_end = r.period_end"
+        )
+    in_period = [m for m in metrics if not m.trailing_days]
+    if in_period:
+        branches.append(
+            "SELECT d.metric, d.entity_type, d.entity_id, p.period, count(DISTINCT d.k) AS n\n"
+            "  FROM kpi_distinct_rows AS d\n"
+            "  JOIN kpi_month_map AS p ON p.month = CAST(date_trunc('month', d.day) AS DATE)\n"
+            f"  WHERE d.metric IN ({', '.join(repr(m.name) for m in in_period)})\n"
+            "  GROUP BY d.metric, d.entity_type, d.entity_id, p.period"
+        )
+    if not branches:
+        branches.append(
+            "SELECT metric, entity_type, entity_id, CAST(NULL AS TEXT) AS period, 0 AS n "
+            "FROM kpi_distinct_rows WHERE FALSE"
+        )
+    ctes.append(f"counts AS (\n  {_union(branches)}\n)")
+    pivots = "".join(f", max(CASE WHEN metric = '{m.name}' THEN n END) AS {q(m.name)}" for m in metrics)
+    select = f"SELECT entity_type, entity_id, period{pivots}\nFROM counts GROUP BY entity_type, entity_id, period"
+    return _create_as("kpi_distinct_facts", ctes, select)
+
+
+def entity_facts_step(catalog: Catalog) -> Step:
+    """The complete grid entity x period, every fact column (missing = NULL, made 0 later)."""
+    additive = [c for m in _additive(catalog) for c in fact_columns(m)]
+    sums = ", ".join(f"sum(f.{q(c)}) AS {q(c)}" for c in additive)
+    targets = [m.name for m in catalog.metrics if isinstance(m, Target)]
+    distinct = [m.name for m in catalog.metrics if isinstance(m, Simple) and m.agg == "count_distinct"]
+    items = [f"a.{q(c)}" for c in additive] + [f"t.{q(c)}" for c in targets] + [f"d.{q(c)}" for c in distinct]
+    on = "{x}.entity_type = e.entity_type AND {x}.entity_id = e.entity_id AND {x}.period = p.period"
+    sql = (
+        "CREATE TEMP TABLE kpi_entity_facts AS\n"
+        "WITH additive AS (\n"
+        f"  SELECT m.entity_type, m.entity_id, f.period, {sums}\n"
+        "  FROM kpi_owner_facts AS f JOIN kpi_membership AS m ON m.owner_id = f.owner_id\n"
+        "  GROUP BY m.entity_type, m.entity_id, f.period\n"
+        "  UNION ALL\n"
+        f"  SELECT 'company', '{COMPANY_ID}', f.period, {sums}\n"
+        "  FROM kpi_owner_facts AS f GROUP BY f.period\n"
+        ")\n"
+        f"SELECT e.entity_type, e.entity_id, e.rank_group, p.period, {', '.join(items)}\n"
+        "FROM kpi_entities AS e CROSS JOIN kpi_periods AS p\n"
+        f"LEFT JOIN additive AS a ON {on.format(x='a')}\n"
+        f"LEFT JOIN kpi_target_facts AS t ON {on.format(x='t')}\n"
+        f"LEFT JOIN kpi_distinct_facts AS d ON {on.format(x='d')}"
+    )
+    return Step("kpi_entity_facts", sql)
+
+
+# --- metric values --------------------------------------------------------------------------------
+
+
+def _over_metrics(text: str) -> str:
+    """An expression over metric names, with every name quoted (names may be SQL keywords)."""
+    return parse_expression(text).sql(dialect="duckdb", identify=True)
+
+
+def _value_columns(metric: Primitive) -> list[str]:
+    """SELECT items of a metric's value (and numerator/denominator where they differ from it)."""
+    name = q(metric.name)
+    if isinstance(metric, Simple | Target):
+        if isinstance(metric, Simple) and metric.agg == "mean":
+            n, d = q(metric.name + "__n"), q(metric.name + "__d")
+            return [
+                f"CAST(coalesce({n}, 0) AS DOUBLE) AS {n}",
+                f"CAST(coalesce({d}, 0) AS DOUBLE) AS {d}",
+                f"CASE WHEN coalesce({d}, 0) = 0 THEN NULL ELSE CAST({n} AS DOUBLE) / {d} END AS {name}",
+            ]
+        return [f"CAST(coalesce({name}, 0) AS DOUBLE) AS {name}"]
+    if isinstance(metric, Ratio):
+        num, den = _over_metrics(metric.numerator), _over_metrics(metric.denominator)
+        guard = f"({den}) > 0" if metric.positive_denominator else f"({den}) <> 0"
+        return [
+            f"CAST({num} AS DOUBLE) AS {q(metric.name + '__n')}",
+            f"CAST({den} AS DOUBLE) AS {q(metric.name + '__d')}",
+            f"CASE WHEN {guard} THEN CAST({num} AS DOUBLE) / ({den}) END AS {name}",
+        ]
+    if isinstance(metric, Derived):
+        return [f"CAST({_over_metrics(metric.expr)} AS DOUBLE) AS {name}"]
+    assert isinstance(metric, Rank)
+    of = q(metric.of)
+    ranked = f"entity_type = 'rep' AND rank_group IS NOT NULL AND {of} IS NOT NULL"
+    window = f"PARTITION BY entity_type, period, rank_group, {of} IS NULL ORDER BY {of} {metric.order.upper()}"
+    return [
+        f"CASE WHEN {ranked} THEN CAST(rank() OVER ({window}) AS DOUBLE) END AS {name}",
+        f"CASE WHEN entity_type = 'rep' AND rank_group IS NOT NULL "
+        f"THEN CAST(count({of}) OVER (PARTITION BY entity_type, period, rank_group) AS DOUBLE) END "
+        f"AS {q(metric.name + '__d')}",
+    ]
+
+
+def _layers(catalog: Catalog) -> list[list[Primitive]]:
+    depth: dict[str, int] = {}
+    for metric in catalog.metrics:  # dependency order
+        deps = dependencies(metric)
+        depth[metric.name] = 1 + max((depth[d] for d in deps), default=-1) if deps else 0
+    layers: list[list[Primitive]] = [[] for _ in range(max(depth.values(), default=0) + 1)]
+    for metric in catalog.metrics:
+        layers[depth[metric.name]].append(metric)
+    return layers
+
+
+def wide_step(catalog: Catalog) -> Step:
+    """One row per entity and period, one column per metric (value, and numerator/denominator)."""
+    ctes = []
+    for index, layer in enumerate(_layers(catalog)):
+        items = ",\n    ".join(c for m in layer for c in _value_columns(m))
+        if index == 0:
+            ctes.append(
+                "l0 AS (\n  SELECT entity_type, entity_id, rank_group, period,\n"
+                f"    {items}\n  FROM kpi_entity_facts\n)"
+            )
+        else:
+            ctes.append(f"l{index} AS (\n  SELECT l{index - 1}.*,\n    {items}\n  FROM l{index - 1}\n)")
+    return _create_as("kpi_wide", ctes, f"SELECT * FROM l{len(ctes) - 1}")
+
+
+def _parts(metric: Primitive) -> tuple[str, str]:
+    """(numerator, denominator) columns of a metric in kpi_wide."""
+    if isinstance(metric, Ratio) or (isinstance(metric, Simple) and metric.agg == "mean"):
+        return q(metric.name + "__n"), q(metric.name + "__d")
+    if isinstance(metric, Rank):
+        return NULL, q(metric.name + "__d")
+    return q(metric.name), NULL
+
+
+def insert_step(catalog: Catalog) -> Step:
+    """Unpivot the visible metrics into spm.kpi_values (parameters: computed_at, run_id)."""
+    branches = []
+    for metric in catalog.visible:
+        numerator, denominator = _parts(metric)
+        where = " WHERE entity_type = 'rep'" if isinstance(metric, Rank) else ""
+        branches.append(
+            f"SELECT entity_type, entity_id, period, '{metric.name}' AS metric, {q(metric.name)} AS value, "
+            f"{numerator} AS numerator, {denominator} AS denominator FROM kpi_wide{where}"
+        )
+    sql = (
+        f"INSERT INTO spm.kpi_values ({KPI_COLUMNS})\n"
+        "SELECT u.entity_type, u.entity_id, u.period, u.metric, u.value, u.numerator, u.denominator,\n"
+        "  CAST(? AS TIMESTAMP), CAST(? AS TEXT)\n"
+        f"FROM (\n  {_union(branches)}\n) AS u"
+    )
+    return Step("insert_kpi_values", sql)
+
+
+# What bounds the calendar: the months that hold additive facts.
+RANGE_SQL = "SELECT min(month), max(month) FROM kpi_owner_months"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """`prepare` needs no calendar; then kpi_periods is loaded (covering RANGE_SQL), `compute` runs,
+    and `insert` writes spm.kpi_values inside the caller's transaction."""
+
+    prepare: list[Step]
+    compute: list[Step]
+    insert: Step
+
+    @property
+    def steps(self) -> list[Step]:
+        return [*self.prepare, *self.compute, self.insert]
+
+
+def compile_plan(catalog: Catalog) -> Plan:
+    """Every statement of a metrics run, in order."""
+    return Plan(
+        prepare=[
+            *structure_steps(),
+            *owner_month_steps(catalog),
+            *owner_trailing_steps(catalog),
+            *distinct_rows_steps(catalog),
+        ],
+        compute=[
+            month_map_step(),
+            owner_facts_step(catalog),
+            target_facts_step(catalog),
+            distinct_facts_step(catalog),
+            entity_facts_step(catalog),
+            wide_step(catalog),
+        ],
+        insert=insert_step(catalog),
+    )

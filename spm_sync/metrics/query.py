@@ -1,0 +1,106 @@
+"""Reading stored KPI values: the rows behind `spm-sync kpis` and write-back, filtered and ordered.
+
+Why ordered by the calendar: a period id sorts as text (`2026-03` < `FY2026`), which is stable but
+not what a reader expects; rows come by entity, then period start (month before its quarter before
+its year), then metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from spm_sync.errors import ConfigError
+from spm_sync.metrics.calendar import CURRENT, GRAINS
+from spm_sync.store import Store
+
+ENTITY_TYPES = ("rep", "team", "company")
+ROW_KEYS = ("entity_type", "entity_id", "period", "metric", "value", "numerator", "denominator")
+
+
+@dataclass(frozen=True)
+class KpiFilter:
+    """Which stored values to return; every field is optional (None = no restriction)."""
+
+    period: str | None = None
+    grain: str | None = None
+    entity_type: str | None = None
+    entity_id: str | None = None
+    team: str | None = None
+    metrics: Sequence[str] | None = None
+    today: date | None = None  # for current_month / current_quarter / current_year (default: today UTC)
+
+
+def _current_period(store: Store, name: str, today: date) -> str | None:
+    row = store.fetchone(
+        "SELECT period FROM spm.fiscal_periods WHERE grain = ? AND period_start <= ? AND ? < period_end",
+        [CURRENT[name], today, today],
+    )
+    return row[0] if row else None
+
+
+def _check_choice(value: str | None, choices: tuple[str, ...], what: str) -> None:
+    if value is not None and value not in choices:
+        raise ConfigError(f"unknown {what} {value!r} (use one of {', '.join(choices)})")
+
+
+def _check_metrics(store: Store, metrics: Sequence[str]) -> None:
+    known = {r[0] for r in store.fetchall("SELECT DISTINCT metric FROM spm.kpi_values")}
+    unknown = sorted(set(metrics) - known)
+    if known and unknown:
+        raise ConfigError(f"unknown metric(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+
+
+def query_kpis(store: Store, filters: KpiFilter) -> list[dict[str, Any]]:
+    """Stored KPI values as dicts with exactly DESIGN.md's JSON keys, in a deterministic order."""
+    _check_choice(filters.grain, GRAINS, "grain")
+    _check_choice(filters.entity_type, ENTITY_TYPES, "entity type")
+    where: list[str] = []
+    params: list[Any] = []
+    prefix = ""
+    if filters.period is not None:
+        period: str | None = filters.period
+        if period in CURRENT:
+            period = _current_period(store, period, filters.today or datetime.now(UTC).date())
+        if period is None:
+            return []
+        where.append("v.period = ?")
+        params.append(period)
+    if filters.grain is not None:
+        where.append("p.grain = ?")
+        params.append(filters.grain)
+    if filters.entity_type is not None:
+        where.append("v.entity_type = ?")
+        params.append(filters.entity_type)
+    if filters.entity_id is not None:
+        where.append("v.entity_id = ?")
+        params.append(filters.entity_id)
+    if filters.metrics:
+        _check_metrics(store, filters.metrics)
+        where.append(f"v.metric IN ({', '.join('?' for _ in filters.metrics)})")
+        params.extend(filters.metrics)
+    if filters.team is not None:
+        # members by current membership: reps of the team and of its descendant teams, and the team itself
+        prefix = (
+            "WITH RECURSIVE subtree(team_id, depth) AS (\n"
+            "  SELECT CAST(? AS TEXT), 0\n"
+            "  UNION ALL\n"
+            "  SELECT t.team_id, s.depth + 1 FROM spm.teams AS t JOIN subtree AS s ON t.parent_team_id = s.team_id\n"
+            "  WHERE s.depth < 32\n"
+            ")\n"
+        )
+        params.insert(0, filters.team)
+        where.append(
+            "((v.entity_type = 'team' AND v.entity_id = ?) OR (v.entity_type = 'rep' AND v.entity_id IN "
+            "(SELECT r.rep_id FROM spm.reps AS r WHERE r.team_id IN (SELECT team_id FROM subtree))))"
+        )
+        params.append(filters.team)
+    sql = (
+        prefix + "SELECT v.entity_type, v.entity_id, v.period, v.metric, v.value, v.numerator, v.denominator\n"
+        "FROM spm.kpi_values AS v LEFT JOIN spm.fiscal_periods AS p ON p.period = v.period\n"
+        + (f"WHERE {' AND '.join(where)}\n" if where else "")
+        + "ORDER BY v.entity_type, v.entity_id, p.period_start, p.period_end, v.period, v.metric"
+    )
+    return [dict(zip(ROW_KEYS, row, strict=True)) for row in store.fetchall(sql, params)]

@@ -1,0 +1,280 @@
+"""The build step: mapping output (`_in_<target>` views) -> final rows (`_out_<table>` views), as SQL text.
+
+Why one place for this: whatever CRM a row came from, ids are prefixed the same way, owners resolve
+through one identity table (a person in two CRMs is one rep), money converts with one rate table and
+quality is judged by one set of rules. Pure functions returning SQL; run.py executes them.
+"""
+
+from __future__ import annotations
+
+from spm_sync.normalize.helpers import sql_literal
+from spm_sync.normalize.targets import TARGETS
+
+# spm.<table> columns in layout order; the swap copies exactly these from _out_<table>.
+OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "reps": ("rep_id", "source", "crm_id", "name", "email", "team_id", "manager_rep_id", "is_active"),
+    "rep_identities": ("rep_id", "source", "crm_id", "crm_user_id", "email"),
+    "teams": ("team_id", "name", "parent_team_id"),
+    "accounts": ("account_id", "source", "crm_id", "name", "owner_rep_id", "created_at"),
+    "opportunities": (
+        "opportunity_id", "source", "crm_id", "account_id", "owner_rep_id", "name", "stage", "stage_category",
+        "is_closed", "is_won", "amount", "currency", "amount_rc", "recurring_amount_rc", "deal_type",
+        "created_at", "close_date", "is_deleted", "updated_at",
+    ),
+    "stage_events": ("opportunity_id", "stage", "stage_category", "entered_at"),
+    "leads": ("lead_id", "source", "owner_rep_id", "created_at", "status", "is_converted", "converted_at"),
+    "activities": (
+        "activity_id", "source", "owner_rep_id", "kind", "occurred_at", "is_completed", "account_id",
+        "opportunity_id",
+    ),
+    "feedback": ("feedback_id", "source", "kind", "score", "comment", "submitted_at", "account_id", "rep_id"),
+    "quotas": ("owner", "source", "period_start", "period_end", "measure", "amount_rc"),
+    "activity_targets": ("owner", "source", "period_start", "period_end", "kind", "target"),
+    "currency_rates": ("source", "currency", "rate"),
+}
+
+
+def _id(alias: str, column: str) -> str:
+    """`<source>:<crm id>`, NULL when the CRM id is NULL."""
+    return f"CASE WHEN {alias}.{column} IS NOT NULL THEN {alias}.source || ':' || {alias}.{column} END"
+
+
+def input_view(target: str, selects: list[str]) -> str:
+    """`_in_<target>`: the mapping parts of every source stacked; a view, so raw rows stream through once."""
+    if not selects:
+        columns = ", ".join(
+            f"CAST(NULL AS {sql_type}) AS {name}" for name, sql_type in TARGETS[target].columns.items()
+        )
+        selects = [f"SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS INTEGER) AS src_order, {columns} WHERE FALSE"]
+    return f"CREATE TEMP VIEW _in_{target} AS\n" + "\nUNION ALL\n".join(selects)
+
+
+CREATE_SOURCES = "CREATE TEMP TABLE _sources (source VARCHAR, src_order INTEGER, source_type VARCHAR, home VARCHAR)"
+CREATE_STAGE_MAP = "CREATE TEMP TABLE _stage_map (source VARCHAR, stage VARCHAR, category VARCHAR)"
+
+
+def home_currencies() -> str:
+    """A source's home currency: its corporate currency when it has a rate table, else the declared one."""
+    return """UPDATE _sources SET home = COALESCE((
+  SELECT MIN(r.currency) FROM _in_currency_rates AS r WHERE r.source = _sources.source AND r.is_corporate
+), home)"""
+
+
+def fx(reporting: str) -> str:
+    """Per source and currency, the factor to the reporting currency (own rates first, else the first
+    source in config order that knows both currencies)."""
+    rc = sql_literal(reporting)
+    return f"""CREATE TEMP TABLE _fx AS
+WITH rates AS (
+  SELECT source, src_order, currency, rate FROM _in_currency_rates WHERE rate > 0
+), pair AS (
+  SELECT c.source, c.src_order, c.currency, rc.rate / c.rate AS to_rc
+  FROM rates AS c JOIN rates AS rc ON rc.source = c.source AND rc.currency = {rc}
+), best AS (
+  SELECT currency, to_rc, ROW_NUMBER() OVER (PARTITION BY currency ORDER BY src_order) AS rn FROM pair
+), currencies AS (
+  SELECT currency FROM rates UNION SELECT home FROM _sources UNION SELECT {rc}
+)
+SELECT s.source, c.currency,
+  CASE WHEN c.currency = {rc} THEN 1.0 ELSE COALESCE(own.to_rc, b.to_rc) END AS to_rc
+FROM _sources AS s
+CROSS JOIN currencies AS c
+LEFT JOIN pair AS own ON own.source = s.source AND own.currency = c.currency
+LEFT JOIN best AS b ON b.currency = c.currency AND b.rn = 1"""
+
+
+IDENTITIES = """CREATE TEMP TABLE _identities AS
+SELECT
+  CASE WHEN email_key IS NULL THEN source || ':' || crm_id
+       ELSE FIRST_VALUE(source || ':' || crm_id) OVER (PARTITION BY email_key ORDER BY src_order, crm_id) END AS rep_id,
+  source, src_order, crm_id, crm_user_id, email, email_key
+FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY source, crm_id ORDER BY src_order) AS rn,
+    NULLIF(LOWER(TRIM(email)), '') AS email_key
+  FROM _in_reps
+) AS r
+WHERE rn = 1"""
+
+# A person named by email (files exports, quotas) -> their rep.
+EMAIL_REPS = """CREATE TEMP TABLE _email_reps AS
+SELECT DISTINCT email_key, rep_id FROM _identities WHERE email_key IS NOT NULL"""
+
+# Membership given explicitly (files `teams`) wins over the CRM's own team; first source in order.
+TEAM_OVERRIDE = """CREATE TEMP TABLE _team_override AS
+SELECT email_key, team_id FROM (
+  SELECT NULLIF(LOWER(TRIM(email)), '') AS email_key, source || ':' || team_crm_id AS team_id,
+    ROW_NUMBER() OVER (PARTITION BY LOWER(TRIM(email)) ORDER BY src_order) AS rn
+  FROM _in_team_members
+) AS m
+WHERE rn = 1 AND email_key IS NOT NULL"""
+
+# Per rep, the first non-null team / manager across its identities (config order).
+REPS = """CREATE TEMP VIEW _out_reps AS
+WITH rows AS (
+  SELECT i.rep_id, i.src_order, i.email_key, r.source, r.crm_id, r.name, r.email, r.is_active,
+    CASE WHEN r.team_crm_id IS NOT NULL THEN r.source || ':' || r.team_crm_id END AS team_id,
+    m.rep_id AS manager_rep_id
+  FROM _identities AS i
+  JOIN _in_reps AS r ON r.source = i.source AND r.crm_id = i.crm_id
+  LEFT JOIN _identities AS m ON m.source = r.source AND m.crm_id = r.manager_crm_id
+), team AS (
+  SELECT rep_id, team_id, ROW_NUMBER() OVER (PARTITION BY rep_id ORDER BY src_order) AS rn
+  FROM rows WHERE team_id IS NOT NULL
+), manager AS (
+  SELECT rep_id, manager_rep_id, ROW_NUMBER() OVER (PARTITION BY rep_id ORDER BY src_order) AS rn
+  FROM rows WHERE manager_rep_id IS NOT NULL AND manager_rep_id <> rep_id
+), active AS (
+  SELECT rep_id, BOOL_OR(COALESCE(is_active, TRUE)) AS is_active FROM rows GROUP BY rep_id
+)
+SELECT p.rep_id, p.source, p.crm_id, p.name, p.email, COALESCE(o.team_id, t.team_id) AS team_id,
+  m.manager_rep_id, a.is_active
+FROM rows AS p
+LEFT JOIN team AS t ON t.rep_id = p.rep_id AND t.rn = 1
+LEFT JOIN manager AS m ON m.rep_id = p.rep_id AND m.rn = 1
+LEFT JOIN active AS a ON a.rep_id = p.rep_id
+LEFT JOIN _team_override AS o ON o.email_key = p.email_key
+WHERE p.rep_id = p.source || ':' || p.crm_id"""
+
+REP_IDENTITIES = """CREATE TEMP VIEW _out_rep_identities AS
+SELECT rep_id, source, crm_id, crm_user_id, email FROM _identities"""
+
+TEAMS = f"""CREATE TEMP VIEW _out_teams AS
+SELECT team_id, name, parent_team_id FROM (
+  SELECT t.source || ':' || t.crm_id AS team_id, COALESCE(t.name, t.crm_id) AS name, {_id("t", "parent_crm_id")}
+    AS parent_team_id, ROW_NUMBER() OVER (PARTITION BY t.source, t.crm_id ORDER BY t.name) AS rn
+  FROM _in_teams AS t
+) AS d
+WHERE rn = 1"""
+
+ACCOUNTS = """CREATE TEMP VIEW _out_accounts AS
+SELECT a.source || ':' || a.crm_id AS account_id, a.source, a.crm_id, a.name,
+  COALESCE(i.rep_id, ie.rep_id) AS owner_rep_id, a.created_at
+FROM _in_accounts AS a
+LEFT JOIN _identities AS i ON i.source = a.source AND i.crm_id = a.owner_crm_id
+LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(a.owner_email))
+WHERE NOT COALESCE(a.is_deleted, FALSE)"""
+
+OPPORTUNITIES = f"""CREATE TEMP VIEW _out_opportunities AS
+SELECT
+  o.source || ':' || o.crm_id AS opportunity_id, o.source, o.crm_id, {_id("o", "account_crm_id")} AS account_id,
+  COALESCE(i.rep_id, ie.rep_id) AS owner_rep_id, o.name, o.stage, sm.category AS stage_category,
+  COALESCE(o.is_closed, sm.category IN ('closed_won', 'closed_lost')) AS is_closed,
+  COALESCE(o.is_won, sm.category = 'closed_won') AS is_won,
+  o.amount, COALESCE(o.currency, s.home) AS currency,
+  COALESCE(o.amount_home * hx.to_rc, o.amount * fx.to_rc) AS amount_rc,
+  o.recurring_amount * COALESCE(
+    CASE WHEN o.amount_home IS NOT NULL AND o.amount <> 0 THEN o.amount_home * hx.to_rc / o.amount END, fx.to_rc
+  ) AS recurring_amount_rc,
+  o.deal_type, o.created_at, o.close_date, COALESCE(o.is_deleted, FALSE) AS is_deleted, o.updated_at,
+  COALESCE(o.owner_crm_id, o.owner_email) AS owner_given
+FROM _in_opportunities AS o
+JOIN _sources AS s ON s.source = o.source
+LEFT JOIN _identities AS i ON i.source = o.source AND i.crm_id = o.owner_crm_id
+LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(o.owner_email))
+LEFT JOIN _stage_map AS sm ON sm.source = o.source AND sm.stage = o.stage
+LEFT JOIN _fx AS fx ON fx.source = o.source AND fx.currency = COALESCE(o.currency, s.home)
+LEFT JOIN _fx AS hx ON hx.source = o.source AND hx.currency = s.home"""
+
+# An entry is a change of stage: OpportunityHistory also records amount and date edits.
+STAGE_EVENTS = """CREATE TEMP VIEW _out_stage_events AS
+SELECT opportunity_id, stage, stage_category, entered_at FROM (
+  SELECT e.source || ':' || e.opportunity_crm_id AS opportunity_id, e.stage, sm.category AS stage_category,
+    e.entered_at,
+    LAG(e.stage) OVER (PARTITION BY e.source, e.opportunity_crm_id ORDER BY e.entered_at) AS previous_stage
+  FROM _in_stage_events AS e
+  JOIN _in_opportunities AS o ON o.source = e.source AND o.crm_id = e.opportunity_crm_id
+    AND NOT COALESCE(o.is_deleted, FALSE)
+  LEFT JOIN _stage_map AS sm ON sm.source = e.source AND sm.stage = e.stage
+  WHERE NOT COALESCE(e.is_deleted, FALSE)
+) AS x
+WHERE previous_stage IS NULL OR previous_stage <> stage"""
+
+LEADS = """CREATE TEMP VIEW _out_leads AS
+SELECT l.source || ':' || l.crm_id AS lead_id, l.source, i.rep_id AS owner_rep_id, l.created_at, l.status,
+  COALESCE(l.is_converted, l.converted_at IS NOT NULL) AS is_converted, l.converted_at
+FROM _in_leads AS l
+LEFT JOIN _identities AS i ON i.source = l.source AND i.crm_id = l.owner_crm_id
+WHERE NOT COALESCE(l.is_deleted, FALSE)"""
+
+ACTIVITIES = f"""CREATE TEMP VIEW _out_activities AS
+SELECT a.source || ':' || a.crm_id AS activity_id, a.source, i.rep_id AS owner_rep_id, a.kind, a.occurred_at,
+  a.is_completed, {_id("a", "account_crm_id")} AS account_id, {_id("a", "opportunity_crm_id")} AS opportunity_id,
+  a.owner_crm_id
+FROM _in_activities AS a
+LEFT JOIN _identities AS i ON i.source = a.source AND i.crm_id = a.owner_crm_id
+WHERE NOT COALESCE(a.is_deleted, FALSE)"""
+
+FEEDBACK = f"""CREATE TEMP VIEW _out_feedback AS
+SELECT f.source || ':' || f.crm_id AS feedback_id, f.source, f.kind, f.score, f.comment, f.submitted_at,
+  {_id("f", "account_crm_id")} AS account_id, i.rep_id
+FROM _in_feedback AS f
+LEFT JOIN _identities AS i ON i.source = f.source AND i.crm_id = f.rep_crm_id
+WHERE NOT COALESCE(f.is_deleted, FALSE)"""
+
+
+def _owned(target: str, value_sql: str, value_name: str, extra: str) -> str:
+    """Quotas and activity targets: owner = a rep (by CRM id, CRM user id or email) or a team."""
+    return f"""CREATE TEMP VIEW _out_{target} AS
+SELECT
+  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, {_id("q", "owner_team_crm_id")}) AS owner,
+  q.source, q.period_start, q.period_end, {extra}, {value_sql} AS {value_name},
+  COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given
+FROM _in_{target} AS q
+JOIN _sources AS s ON s.source = q.source
+LEFT JOIN _identities AS ic ON ic.source = q.source AND ic.crm_id = q.owner_crm_id
+LEFT JOIN _identities AS iu ON iu.source = q.source AND iu.crm_user_id = q.owner_user_id
+LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(q.owner_email))"""
+
+
+QUOTAS = (
+    _owned(
+        "quotas",
+        "CASE WHEN COALESCE(q.measure, 'revenue') <> 'revenue' THEN q.amount "
+        "ELSE COALESCE(q.amount_home * hx.to_rc, q.amount * fx.to_rc) END",
+        "amount_rc",
+        "COALESCE(q.measure, 'revenue') AS measure, q.amount, COALESCE(q.currency, s.home) AS currency",
+    )
+    + """
+LEFT JOIN _fx AS fx ON fx.source = q.source AND fx.currency = COALESCE(q.currency, s.home)
+LEFT JOIN _fx AS hx ON hx.source = q.source AND hx.currency = s.home
+WHERE NOT COALESCE(q.is_deleted, FALSE)"""
+)
+
+ACTIVITY_TARGETS = _owned("activity_targets", "q.target", "target", "q.kind")
+
+CURRENCY_RATES = """CREATE TEMP VIEW _out_currency_rates AS
+SELECT DISTINCT source, currency, rate FROM _in_currency_rates"""
+
+# Order matters: identities first, then everything that resolves through them.
+BUILD_ORDER: tuple[tuple[str, str], ...] = (
+    ("rep_identities", REP_IDENTITIES),
+    ("reps", REPS),
+    ("teams", TEAMS),
+    ("accounts", ACCOUNTS),
+    ("opportunities", OPPORTUNITIES),
+    ("stage_events", STAGE_EVENTS),
+    ("leads", LEADS),
+    ("activities", ACTIVITIES),
+    ("feedback", FEEDBACK),
+    ("quotas", QUOTAS),
+    ("activity_targets", ACTIVITY_TARGETS),
+    ("currency_rates", CURRENCY_RATES),
+)
+
+
+def swap(table: str, layout: list[tuple[str, str]], where: str = "", recreate: bool = False) -> tuple[str, str]:
+    """Replace spm.<table> by _out_<table> (run inside one transaction).
+
+    `layout` is the table's current (column, type) list, so a column added by a later migration
+    survives (as NULL). `recreate` (DuckDB) drops and re-creates the table: writing a new table
+    skips the per-row delete markers and costs about half of DELETE + INSERT at 5M rows.
+    """
+    if not recreate:
+        columns = ", ".join(OUTPUT_COLUMNS[table])
+        insert = f"INSERT INTO spm.{table} ({columns}) SELECT {columns} FROM _out_{table}{where}"
+        return (f"DELETE FROM spm.{table}", insert)
+    ours = set(OUTPUT_COLUMNS[table])
+    select = ", ".join(
+        f"CAST({name if name in ours else 'NULL'} AS {sql_type}) AS {name}" for name, sql_type in layout
+    )
+    return (f"DROP TABLE spm.{table}", f"CREATE TABLE spm.{table} AS SELECT {select} FROM _out_{table}{where}")

@@ -1,0 +1,206 @@
+"""The normalize stage: raw_<source> tables -> spm.* through the mappings, rebuilt in full and swapped in.
+
+Why stage then swap: the staging is connection-private TEMP views (mapping parts, final rows) and a
+few small TEMP tables (identities, rates); the swap (DELETE + INSERT of every spm table, plus the
+quality report) is one transaction, so readers see the old tables until the new ones are complete
+and a failure leaves them untouched. Views, not tables: a million-row table then streams from raw to
+spm once instead of being copied twice in memory.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from spm_sync.config import Config, FilesSource
+from spm_sync.normalize import build, quality
+from spm_sync.normalize.compile import Catalog, Describe, SourceRef, compile_part
+from spm_sync.normalize.mapping import load_mapping
+from spm_sync.normalize.model import Mapping
+from spm_sync.normalize.targets import TARGETS
+from spm_sync.runs import Run, utcnow
+from spm_sync.store import Store
+
+_ABSENT_COLUMN = re.compile(r"column (\S+) not in raw data")
+_UNLOADED_TABLE = re.compile(r"raw table (\w+)\.(\w+) not loaded yet; skipped")
+QUALITY_OBJECTS = ("opportunity", "activity", "quota", "activity_target")
+# Rows whose owner did not resolve are reported (quality), not stored: an ownerless quota counts nowhere.
+SWAP_FILTERS = {"quotas": " WHERE owner IS NOT NULL", "activity_targets": " WHERE owner IS NOT NULL"}
+
+
+@dataclass
+class NormalizeResult:
+    tables: dict[str, int] = field(default_factory=dict)
+    quality: dict[str, int] = field(default_factory=dict)  # "check_name object" -> count
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        lines = [f"normalized in {self.seconds:.1f}s"]
+        lines += [f"  spm.{name}: {count:,} rows" for name, count in self.tables.items()]
+        if self.quality:
+            lines.append("data quality (spm_state.quality):")
+            lines += [f"  {check}: {count:,}" for check, count in sorted(self.quality.items())]
+        else:
+            lines.append("data quality: no problems found")
+        absent = sorted({m.group(1) for note in self.notes if (m := _ABSENT_COLUMN.search(note))})
+        unloaded: dict[str, dict[str, None]] = {}  # dataset -> tables, in order of first mention
+        for note in self.notes:
+            if m := _UNLOADED_TABLE.search(note):
+                unloaded.setdefault(m.group(1), {})[m.group(2)] = None
+        others = [n for n in self.notes if not (_ABSENT_COLUMN.search(n) or _UNLOADED_TABLE.search(n))]
+        if others or absent or unloaded:
+            lines.append("notes:")
+            lines += [f"  {note}" for note in others]
+            lines += [f"  {dataset}: not loaded (yet), skipped: {', '.join(tables)}"
+                      for dataset, tables in unloaded.items()]
+        if absent:
+            shown = ", ".join(absent[:12]) + (f" and {len(absent) - 12} more" if len(absent) > 12 else "")
+            lines.append(f"  {len(absent)} mapped column(s) not in the raw data yet (read as NULL): {shown}")
+        return "\n".join(lines)
+
+
+def raw_catalog(store: Store, dataset: str) -> Catalog:
+    """{table: {column: type}} of one raw dataset (empty when the source never synced)."""
+    rows = store.fetchall(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = ?",
+        [dataset],
+    )
+    catalog: dict[str, dict[str, str]] = defaultdict(dict)
+    for table, column, data_type in rows:
+        catalog[table][column.lower()] = str(data_type).upper()
+    return catalog
+
+
+def describer(store: Store) -> Describe:
+    """Bind a SELECT without running it; PostgreSQL has no DESCRIBE, so types stay unknown (CAST)."""
+
+    def describe(sql: str) -> list[tuple[str, str]]:
+        if store.backend != "duckdb":
+            return []
+        return [(row[0], str(row[1])) for row in store.fetchall(f"DESCRIBE {sql}")]
+
+    return describe
+
+
+TEMP_TABLES = ("_sources", "_stage_map", "_fx", "_identities", "_email_reps", "_team_override")
+
+
+def _drop_temp(store: Store) -> None:
+    """Views first: they read the tables."""
+    for name in [f"_out_{table}" for table in build.OUTPUT_COLUMNS] + [f"_in_{target}" for target in TARGETS]:
+        store.execute(f"DROP VIEW IF EXISTS {name}")
+    for name in TEMP_TABLES:
+        store.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def stage_inputs(cfg: Config, store: Store, mappings: dict[str, Mapping], result: NormalizeResult) -> None:
+    """Define `_in_<target>` over every source's raw tables, in config order."""
+    selects: dict[str, list[str]] = {target: [] for target in TARGETS}
+    store.execute(build.CREATE_SOURCES)
+    store.execute(build.CREATE_STAGE_MAP)
+    describe = describer(store)
+    for order, source in enumerate(cfg.sources):
+        mapping = mappings[source.name]
+        home = source.currency if isinstance(source, FilesSource) else mapping.currency.home
+        store.execute(
+            "INSERT INTO _sources VALUES (?, ?, ?, ?)",
+            [source.name, order, source.type, home or cfg.reporting.currency],
+        )
+        store.executemany(
+            "INSERT INTO _stage_map VALUES (?, ?, ?)",
+            [(source.name, stage, category) for stage, category in mapping.stages.items()],
+        )
+        ref = SourceRef(source.name, order, f"raw_{source.name}")
+        catalog = raw_catalog(store, ref.dataset)
+        if not catalog:
+            result.notes.append(f"{source.name}: no raw tables yet (run `spm-sync sync {source.name}`); skipped")
+            continue
+        for target in TARGETS:
+            parts = mapping.parts(target)
+            for index, part in enumerate(parts):
+                where = f"{source.name} {target}" + (f"[{index}]" if len(parts) > 1 else "")
+                compiled = compile_part(mapping, target, part, ref, catalog, describe, where)
+                result.notes += compiled.notes
+                if compiled.sql is not None:
+                    selects[target].append(compiled.sql)
+    for target, parts in selects.items():
+        store.execute(build.input_view(target, parts))
+
+
+def build_outputs(cfg: Config, store: Store) -> None:
+    store.execute(build.home_currencies())
+    store.execute(build.fx(cfg.reporting.currency))
+    store.execute(build.IDENTITIES)
+    store.execute(build.EMAIL_REPS)
+    store.execute(build.TEAM_OVERRIDE)
+    for _table, statement in build.BUILD_ORDER:
+        store.execute(statement)
+
+
+def _layout(store: Store, table: str) -> list[tuple[str, str]]:
+    rows = store.fetchall(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'spm' "
+        "AND table_name = ? ORDER BY ordinal_position",
+        [table],
+    )
+    return [(str(name), str(data_type)) for name, data_type in rows]
+
+
+def swap_in(cfg: Config, store: Store, run: Run) -> None:
+    """One transaction: every spm table replaced, and this run's quality report replacing the last."""
+    now = utcnow()
+    marks = ", ".join(f"'{o}'" for o in QUALITY_OBJECTS)
+    layouts = {table: _layout(store, table) for table in build.OUTPUT_COLUMNS}
+    with store.transaction():
+        for table, layout in layouts.items():
+            recreate = store.backend == "duckdb"
+            for statement in build.swap(table, layout, SWAP_FILTERS.get(table, ""), recreate=recreate):
+                store.execute(statement)
+        store.execute(f"DELETE FROM spm_state.quality WHERE object IN ({marks})")
+        for check in quality.checks(cfg.reporting.currency):
+            store.execute(quality.insert(check, run.run_id), [now])
+
+
+def _set_utc(store: Store) -> str | None:
+    """Text timestamps without an offset are UTC; returns the session setting to restore."""
+    if store.backend != "duckdb":
+        store.execute("SET TIME ZONE 'UTC'")
+        return None
+    row = store.fetchone("SELECT current_setting('TimeZone')")
+    store.execute("SET TimeZone = 'UTC'")
+    return str(row[0]) if row else None
+
+
+def normalize(cfg: Config, store: Store, run: Run) -> NormalizeResult:
+    """Rebuild spm.* from every configured source's raw tables; see the module docstring."""
+    started = time.monotonic()
+    mappings = {source.name: load_mapping(source.type) for source in cfg.sources}
+    result = NormalizeResult()
+    previous_tz = _set_utc(store)
+    _drop_temp(store)
+    try:
+        stage_inputs(cfg, store, mappings, result)
+        build_outputs(cfg, store)
+        swap_in(cfg, store, run)
+    finally:
+        _drop_temp(store)
+        if previous_tz:
+            store.execute(f"SET TimeZone = '{previous_tz}'")
+    for table in build.OUTPUT_COLUMNS:
+        row = store.fetchone(f"SELECT count(*) FROM spm.{table}")
+        result.tables[table] = int(row[0]) if row else 0
+    marks = ", ".join(f"'{o}'" for o in QUALITY_OBJECTS)
+    for check, obj, count in store.fetchall(
+        f"SELECT check_name, object, count(*) FROM spm_state.quality WHERE run_id = ? AND object IN ({marks}) "
+        "GROUP BY 1, 2 ORDER BY 1, 2",
+        [run.run_id],
+    ):
+        result.quality[f"{check} {obj}"] = int(count)
+    for table, count in result.tables.items():
+        run.count(table, count)
+    result.seconds = time.monotonic() - started
+    run.details.update({"quality": result.quality, "notes": result.notes[:200]})
+    return result

@@ -1,0 +1,124 @@
+"""The inputs a mapping may fill: per target, the columns (name -> SQL type) a mapping part produces.
+
+Why a separate vocabulary from `spm.*`: a mapping speaks in the CRM's own ids (`owner_crm_id`,
+`account_crm_id`); the build step (build.py) turns them into prefixed ids, resolves owners through
+rep identities, converts money and checks quality, the same way for every CRM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Categories every built-in mapping and metric understands; a mapping may declare more (`categories:`).
+STAGE_CATEGORIES = (
+    "prospecting",
+    "qualification",
+    "needs_analysis",
+    "proposal",
+    "negotiation",
+    "closed_won",
+    "closed_lost",
+)
+DEAL_TYPES = ("new", "renewal", "expansion")
+ACTIVITY_KINDS = ("call", "email", "meeting", "task")
+FEEDBACK_KINDS = ("nps", "csat", "ces", "rep")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One input of the build step: its columns and which of them a mapping part must give."""
+
+    name: str
+    columns: dict[str, str]
+    required: tuple[str, ...]
+    key: tuple[str, ...] = ()  # rows are made unique on (source, *key), the newest kept
+    enums: dict[str, tuple[str, ...]] | None = None
+
+    def column_type(self, column: str) -> str:
+        return self.columns[column]
+
+
+def _t(name: str, columns: str, required: str, key: str = "", **enums: tuple[str, ...]) -> Target:
+    parsed = dict(part.split(":") for part in columns.split())
+    return Target(name, parsed, tuple(required.split()), tuple(key.split()), enums or None)
+
+
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        _t(
+            "reps",
+            "crm_id:VARCHAR crm_user_id:VARCHAR name:VARCHAR email:VARCHAR team_crm_id:VARCHAR "
+            "manager_crm_id:VARCHAR is_active:BOOLEAN",
+            "crm_id",
+            "crm_id",
+        ),
+        _t("teams", "crm_id:VARCHAR name:VARCHAR parent_crm_id:VARCHAR", "crm_id", "crm_id"),
+        _t("team_members", "team_crm_id:VARCHAR email:VARCHAR", "team_crm_id email", "email"),
+        _t(
+            "accounts",
+            "crm_id:VARCHAR name:VARCHAR owner_crm_id:VARCHAR owner_email:VARCHAR created_at:TIMESTAMP "
+            "is_deleted:BOOLEAN updated_at:TIMESTAMP",
+            "crm_id",
+            "crm_id",
+        ),
+        _t(
+            "opportunities",
+            "crm_id:VARCHAR account_crm_id:VARCHAR owner_crm_id:VARCHAR owner_email:VARCHAR name:VARCHAR stage:VARCHAR "
+            "is_closed:BOOLEAN is_won:BOOLEAN amount:DOUBLE currency:VARCHAR amount_home:DOUBLE "
+            "recurring_amount:DOUBLE deal_type:VARCHAR created_at:TIMESTAMP close_date:DATE "
+            "is_deleted:BOOLEAN updated_at:TIMESTAMP",
+            "crm_id",
+            "crm_id",
+            deal_type=DEAL_TYPES,
+        ),
+        _t(
+            "stage_events",
+            "opportunity_crm_id:VARCHAR stage:VARCHAR entered_at:TIMESTAMP is_deleted:BOOLEAN",
+            "opportunity_crm_id stage entered_at",
+        ),
+        _t(
+            "leads",
+            "crm_id:VARCHAR owner_crm_id:VARCHAR created_at:TIMESTAMP status:VARCHAR is_converted:BOOLEAN "
+            "converted_at:TIMESTAMP is_deleted:BOOLEAN updated_at:TIMESTAMP",
+            "crm_id created_at",
+            "crm_id",
+        ),
+        _t(
+            "activities",
+            "crm_id:VARCHAR owner_crm_id:VARCHAR kind:VARCHAR occurred_at:TIMESTAMP is_completed:BOOLEAN "
+            "account_crm_id:VARCHAR opportunity_crm_id:VARCHAR is_deleted:BOOLEAN updated_at:TIMESTAMP",
+            "crm_id kind occurred_at",
+            "crm_id",
+            kind=ACTIVITY_KINDS,
+        ),
+        _t(
+            "feedback",
+            "crm_id:VARCHAR kind:VARCHAR score:DOUBLE comment:VARCHAR submitted_at:TIMESTAMP "
+            "account_crm_id:VARCHAR rep_crm_id:VARCHAR is_deleted:BOOLEAN updated_at:TIMESTAMP",
+            "crm_id kind score submitted_at",
+            "crm_id",
+            kind=FEEDBACK_KINDS,
+        ),
+        _t(
+            "quotas",
+            "owner_crm_id:VARCHAR owner_user_id:VARCHAR owner_email:VARCHAR owner_team_crm_id:VARCHAR "
+            "period_start:DATE period_end:DATE measure:VARCHAR amount:DOUBLE currency:VARCHAR "
+            "amount_home:DOUBLE is_deleted:BOOLEAN",
+            "period_start period_end amount",
+        ),
+        _t(
+            "activity_targets",
+            "owner_crm_id:VARCHAR owner_user_id:VARCHAR owner_email:VARCHAR owner_team_crm_id:VARCHAR "
+            "period_start:DATE period_end:DATE kind:VARCHAR target:DOUBLE",
+            "period_start period_end kind target",
+            kind=ACTIVITY_KINDS,
+        ),
+        _t(
+            "currency_rates",
+            "currency:VARCHAR rate:DOUBLE is_corporate:BOOLEAN",
+            "currency rate",
+            "currency",
+        ),
+    )
+}

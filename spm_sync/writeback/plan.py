@@ -1,0 +1,131 @@
+"""Pure planning: KPI rows -> slots, slots vs ledger -> pending, pending vs CRM -> steps -> records.
+
+Why pure: this is where every write-back decision is made (what is sent, what is a conflict, what is
+invalid), so it is tested without a CRM or a store; the engine only feeds it data and ships its output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from connectors.writing import CurrentRecord, FieldInfo, RecordWrite
+from spm_sync.writeback.model import Invalid, KpiValue, LedgerEntry, Matching, Slot, Step
+from spm_sync.writeback.values import canonical, same, wire_value
+
+KEY_SEPARATOR = "|"
+
+
+def upsert_key(entity_id: str, period: str) -> str:
+    """The deterministic external id of one entity x period record (`<entity_id>|<period>`)."""
+    return f"{entity_id}{KEY_SEPARATOR}{period}"
+
+
+def plan_slots(
+    field_map: Mapping[str, str],
+    period: str,
+    matching: Matching,
+    kpis: Iterable[KpiValue],
+    identities: Mapping[str, str],
+    fields: Mapping[str, FieldInfo],
+    no_identity: str = "no CRM user for this rep",
+) -> tuple[list[Slot], list[Invalid]]:
+    """One slot per KPI row whose metric the target maps; rows that cannot be written are `Invalid`."""
+    slots: list[Slot] = []
+    invalid: list[Invalid] = []
+    for kpi in kpis:
+        crm_field = field_map.get(kpi.metric)
+        if crm_field is None:
+            continue
+        info = fields[crm_field]
+        if matching.upsert:
+            key: str | None = upsert_key(kpi.entity_id, period)
+        elif matching.identity:
+            key = identities.get(kpi.entity_id)
+        else:
+            key = kpi.entity_id
+        if not key:
+            invalid.append(Invalid(kpi.entity_id, no_identity, kpi.metric, crm_field))
+            continue
+        if kpi.value is None and info.required:
+            invalid.append(Invalid(kpi.entity_id, "null value for a required field", kpi.metric, crm_field))
+            continue
+        value = wire_value(kpi.value, info)
+        slots.append(Slot(kpi.entity_id, period, kpi.metric, crm_field, key, value, kpi.kpi_run_id))
+    slots.sort(key=lambda s: (s.record_key, s.field))
+    return slots, invalid
+
+
+def diff_ledger(
+    slots: Sequence[Slot],
+    ledger: Mapping[tuple[str, str, str], LedgerEntry],
+    fields: Mapping[str, FieldInfo],
+    upsert: bool,
+) -> tuple[list[Slot], list[Step]]:
+    """Split slots into pending (differ from the last successful write) and unchanged steps."""
+    pending: list[Slot] = []
+    unchanged: list[Step] = []
+    for slot in slots:
+        entry = ledger.get(slot.ledger_key(upsert))
+        if entry is not None and canonical(slot.value, fields[slot.field]) == entry.value:
+            unchanged.append(Step(slot, "unchanged", entry.record_id, last_written=entry.value,
+                                  reason="same as last write"))
+        else:
+            pending.append(slot)
+    return pending, unchanged
+
+
+def decide(
+    pending: Sequence[Slot],
+    current: Mapping[str, CurrentRecord],
+    ledger: Mapping[tuple[str, str, str], LedgerEntry],
+    fields: Mapping[str, FieldInfo],
+    matching: Matching,
+    overwrite: bool,
+    object_name: str,
+) -> list[Step]:
+    """Compare pending slots with the CRM's current values: send, already in sync, conflict, or invalid.
+
+    A conflict is a field whose CRM value differs from what we last wrote to that same record: a
+    person edited it, and only `overwrite: true` lets us replace their value.
+    """
+    steps: list[Step] = []
+    for slot in pending:
+        info = fields[slot.field]
+        record = current.get(slot.record_key)
+        if record is None:
+            if matching.upsert:
+                steps.append(Step(slot, "send", reason="new record"))
+            else:
+                where = matching.field or "Id"
+                steps.append(Step(slot, "invalid", reason=f"no {object_name} record with {where}={slot.record_key}"))
+            continue
+        now = record.values.get(slot.field)
+        entry = ledger.get(slot.ledger_key(matching.upsert))
+        owned = entry is not None and entry.record_id in (None, record.record_id)
+        last = entry.value if owned and entry is not None else None
+        if same(now, slot.value, info):
+            steps.append(Step(slot, "in_sync", record.record_id, now, last, "CRM already holds the value"))
+        elif owned and not same(now, last, info):
+            if overwrite:
+                steps.append(Step(slot, "send", record.record_id, now, last, "overwrites an edit in the CRM"))
+            else:
+                steps.append(Step(slot, "conflict", record.record_id, now, last, "edited in the CRM since our write"))
+        else:
+            steps.append(Step(slot, "send", record.record_id, now, last))
+    return steps
+
+
+def record_writes(steps: Sequence[Step], upsert: bool) -> list[RecordWrite]:
+    """Group the `send` steps by record (one write per record, every changed field in it)."""
+    grouped: dict[str, dict[str, object]] = {}
+    for step in steps:
+        if step.action != "send":
+            continue
+        key = step.slot.record_key if upsert else str(step.record_id)
+        grouped.setdefault(key, {})[step.slot.field] = step.slot.value
+    return [RecordWrite(key, values) for key, values in grouped.items()]
+
+
+def write_key(step: Step, upsert: bool) -> str:
+    """The key a step's record is written under (see `record_writes`)."""
+    return step.slot.record_key if upsert else str(step.record_id)

@@ -1,0 +1,179 @@
+"""The write-back stage: plan -> diff against the ledger -> read back -> batched apply -> ledger.
+
+Only this module does I/O (store reads, CRM calls through the connectors' writers, ledger writes);
+every decision is made by the pure functions of `plan.py`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from connectors.writing import RecordResult, RecordWrite, chunks
+from spm_sync.config import Config
+from spm_sync.errors import ConfigError
+from spm_sync.metrics import resolve_period
+from spm_sync.runs import Run, utcnow
+from spm_sync.store import Store
+from spm_sync.writeback import ledger
+from spm_sync.writeback.inputs import load_identities, load_kpis
+from spm_sync.writeback.model import Invalid, Rejection, Step, TargetReport
+from spm_sync.writeback.plan import decide, diff_ledger, plan_slots, record_writes, write_key
+from spm_sync.writeback.result import WritebackResult
+from spm_sync.writeback.targets import PreparedTarget, select, target_problems
+from spm_sync.writeback.values import canonical
+from spm_sync.writeback.writers import Writer, open_writer
+
+MAX_LISTED = 50  # rejected / invalid rows kept in the run record per target
+
+
+def today(cfg: Config) -> date:
+    """`as_of` pins "today" (tests, reproducible reports); periods follow the metrics' fiscal calendar."""
+    return cfg.as_of or datetime.now(UTC).date()
+
+
+def write_back(
+    cfg: Config, store: Store, run: Run, targets: list[str] | None = None, dry_run: bool = False
+) -> WritebackResult:
+    """Push changed KPI values into CRM fields; with `dry_run`, plan only (no write calls).
+
+    Every target is checked against the CRM's describe before the first write of any of them.
+    """
+    chosen = select(cfg, targets)
+    writers: dict[str, Writer] = {}
+    for target in chosen:
+        if target.source not in writers:
+            writers[target.source] = open_writer(cfg, target.source)
+    prepared = []
+    problems: list[str] = []
+    for target in chosen:
+        writer = writers[target.source]
+        before = Counter(writer.calls.by_family)
+        found, item = target_problems(target, writer)
+        problems += [f"writeback target {target.name}: {p}" for p in found]
+        prepared.append((item, Counter(writer.calls.by_family) - before))
+    if problems:
+        raise ConfigError("; ".join(problems))
+    day = today(cfg)
+    result = WritebackResult([], dry_run)
+    try:
+        for item, describe_calls in prepared:
+            writer = writers[item.target.source]
+            before = Counter(writer.calls.by_family)
+            period = resolve_period(cfg, item.target.period, day)
+            report = run_target(store, run, item, writer, period, dry_run)
+            report.calls = Counter(writer.calls.by_family) - before + describe_calls
+            result.reports.append(report)
+    finally:
+        _record_run(run, result, writers)  # a failed run still records what it finished
+    return result
+
+
+def run_target(
+    store: Store, run: Run, item: PreparedTarget, writer: Writer, period: str, dry_run: bool
+) -> TargetReport:
+    """One target: only slots that differ from the ledger are read back, and only those are sent."""
+    target, matching = item.target, item.matching
+    report = TargetReport(target.name, target.source, target.object, target.mode, period)
+    kpis = load_kpis(store, target.entity, period, list(item.field_map))
+    identities = load_identities(store, target.source, matching.identity) if matching.identity else {}
+    slots, report.invalid = plan_slots(
+        item.field_map, period, matching, kpis, identities, item.fields,
+        no_identity=f"no CRM user for this rep in source {target.source}",
+    )
+    last = ledger.load_last_success(store, target.name, matching.upsert)
+    pending, unchanged = diff_ledger(slots, last, item.fields, matching.upsert)
+    current = {}
+    if pending:
+        keys = sorted({s.record_key for s in pending})
+        current = writer.read(target.object, matching.field, keys, sorted({s.field for s in pending}))
+    decided = decide(pending, current, last, item.fields, matching, target.overwrite, target.object)
+    steps = [s for s in decided if s.action != "invalid"]
+    report.invalid += [Invalid(s.slot.entity_id, str(s.reason), s.slot.metric, s.slot.field)
+                       for s in decided if s.action == "invalid"]
+    report.steps = unchanged + steps
+    if dry_run:
+        return report
+    ledger.append(store, [_row(item, run, s, "in_sync" if s.action == "in_sync" else "conflict", s.record_id)
+                          for s in steps if s.action in ("in_sync", "conflict")])
+    _apply(store, run, item, writer, steps, report)
+    return report
+
+
+def _apply(store: Store, run: Run, item: PreparedTarget, writer: Writer, steps: Sequence[Step],
+           report: TargetReport) -> None:
+    """Send in API-maximum batches; each batch's outcomes go to the ledger in one transaction."""
+    upsert = item.matching.upsert
+    by_record: dict[str, list[Step]] = {}
+    for step in steps:
+        if step.action == "send":
+            by_record.setdefault(write_key(step, upsert), []).append(step)
+    for batch in chunks(record_writes(steps, upsert), writer.batch_size):
+        results = _send(item, writer, batch)
+        rows = []
+        for result in results:
+            for step in by_record[result.key]:
+                rows.append(_row(item, run, step, "sent" if result.ok else "rejected",
+                                 result.record_id or step.record_id, result))
+            if result.ok:
+                report.sent += len(by_record[result.key])
+            else:
+                fields = tuple(s.slot.field for s in by_record[result.key])
+                report.rejections.append(Rejection(result.key, fields, result.error_code, result.error_message))
+        ledger.append(store, rows)
+
+
+def _send(item: PreparedTarget, writer: Writer, batch: Sequence[RecordWrite]) -> list[RecordResult]:
+    target = item.target
+    if item.matching.upsert:
+        return writer.upsert(target.object, str(item.matching.field), batch)
+    return writer.update(target.object, batch)
+
+
+def _row(item: PreparedTarget, run: Run, step: Step, outcome: str, record_id: str | None,
+         result: RecordResult | None = None) -> ledger.LedgerRow:
+    slot = step.slot
+    message = None
+    if outcome == "conflict":
+        message = f"CRM holds {step.current!r}, last written {step.last_written!r}"
+    elif result is not None and not result.ok:
+        message = result.error_message
+    return ledger.LedgerRow(
+        target=item.target.name,
+        record_id=record_id,
+        field=slot.field,
+        entity_id=slot.entity_id,
+        period=slot.period,
+        metric=slot.metric,
+        value_sent=canonical(slot.value, item.fields[slot.field]),
+        kpi_run_id=slot.kpi_run_id,
+        run_id=run.run_id,
+        sent_at=utcnow(),
+        outcome=outcome,
+        error_code=result.error_code if result is not None and not result.ok else None,
+        error_message=message,
+    )
+
+
+def _record_run(run: Run, result: WritebackResult, writers: dict[str, Writer]) -> None:
+    """Counts per target into the run record (`spm-sync status` reads them back)."""
+    details: dict[str, object] = {}
+    for report in result.reports:
+        counts = report.counts()
+        details[report.name] = {
+            **counts,
+            "period": report.period,
+            "dry_run": result.dry_run,
+            "calls": dict(report.calls),
+            "rejections": [vars(r) for r in report.rejections[:MAX_LISTED]],
+            "invalid_rows": [vars(i) for i in report.invalid[:MAX_LISTED]],
+        }
+        if not result.dry_run:
+            run.count(f"{report.name}.sent", counts["sent"])
+            run.count(f"{report.name}.rejected", counts["rejected"])
+    run.details["writeback"] = details
+    run.details["dry_run"] = result.dry_run
+    for name, writer in writers.items():
+        for family, n in writer.calls.by_family.items():
+            run.api_calls[f"{name}.{family}"] = n

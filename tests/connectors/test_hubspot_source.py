@@ -1,0 +1,278 @@
+"""hubspot_source end to end: real hubspot-api-client over loopback HTTP into a temp DuckDB store."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spm_sync.config import Config, parse_config
+from spm_sync.extract import SyncResult, sync_source
+from spm_sync.runs import Run
+from spm_sync.sandbox import Sandbox
+from spm_sync.sandbox.dataset import generate
+from spm_sync.sandbox.faults import FaultConfig, FaultKind
+from spm_sync.sandbox.hubspot import HubSpotSandbox
+from spm_sync.store import Store, open_store
+
+STANDARD = ["deals", "contacts", "companies", "calls", "emails", "meetings", "tasks", "users", "goal_targets",
+            "feedback_submissions"]
+
+
+@dataclass
+class Harness:
+    """One sandbox portal, one store, one source config; `sync()` runs the real extract stage."""
+
+    hubspot: HubSpotSandbox
+    tmp: Path
+    source: dict[str, Any]
+    store: Store | None = None
+
+    def config(self, **overrides: Any) -> Config:
+        source = {"name": "hs", "type": "hubspot", "base_url": self.hubspot.base_url,
+                  "access_token": self.hubspot.access_token, "lookback_minutes": 0,
+                  "rate_limit": {"requests_per_10s": 1000, "search_per_second": 50}, **self.source, **overrides}
+        return parse_config({"store": {"path": str(self.tmp / "s.duckdb"), "state_dir": str(self.tmp / "state")},
+                             "sources": [source]})
+
+    def sync(self, *, objects: list[str] | None = None, window: tuple[datetime, datetime] | None = None,
+             full: bool = False, **overrides: Any) -> SyncResult:
+        cfg = self.config(**overrides)
+        if self.store is None:
+            self.store = open_store(cfg)
+        return sync_source(cfg, self.store, "hs", run=Run(job="sync"), objects=objects, window=window, full=full)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        assert self.store is not None
+        return self.store.fetchall(sql)
+
+    def count(self, table: str) -> int:
+        return self.rows(f"SELECT count(*) FROM raw_hs.{table}")[0][0]
+
+    def columns(self, table: str) -> set[str]:
+        return {r[0] for r in self.rows("SELECT column_name FROM information_schema.columns "
+                                        f"WHERE table_schema = 'raw_hs' AND table_name = '{table}'")}
+
+
+@pytest.fixture(scope="module")
+def dataset() -> Any:
+    return generate(seed=7, scale="small")
+
+
+@pytest.fixture
+def harness(tmp_path: Path, dataset: Any) -> Iterator[Harness]:
+    with Sandbox(seed=7, scale="small", rate_limit=1000, search_rate_limit=50, dataset=dataset) as sb:
+        yield Harness(sb.hubspot, tmp_path, {})
+
+
+def portal_count(hs: HubSpotSandbox, object_type: str) -> int:
+    return len(hs.portal.ids(object_type)) + len(hs.portal.ids(object_type, archived=True))
+
+
+def test_full_sync_lands_every_object(harness: Harness) -> None:
+    result = harness.sync()
+    hs = harness.hubspot
+    assert result.warnings == []
+    for name in STANDARD:
+        assert harness.count(name) == portal_count(hs, name), name
+    assert harness.count("owners") == len(hs.portal.owners)
+    assert harness.rows("SELECT stage_id, label, display_order, is_closed, probability "
+                        "FROM raw_hs.deal_pipeline_stages "
+                        "WHERE stage_id IN ('contractsent', 'closedwon') ORDER BY stage_id") == [
+        ("closedwon", "Closed Won", 5, "true", "1.0"),
+        ("contractsent", "Contract Sent", 4, "false", "0.9"),
+    ]
+    deal_id = hs.portal.ids("deals")[0]
+    wire = hs.portal.get("deals", deal_id)
+    got = harness.rows(f"SELECT amount, dealstage, hs_v2_date_entered_contractsent, hs_date_entered_closedwon, "
+                       f"archived FROM raw_hs.deals WHERE id = '{deal_id}'")
+    assert got == [(wire["amount"], wire["dealstage"], wire.get("hs_v2_date_entered_contractsent"),
+                    wire.get("hs_date_entered_closedwon"), False)]
+    columns = harness.columns("deals")
+    assert {"id", "archived", "created_at", "updated_at", "amount", "hs_object_id"} <= columns
+    assert {f"hs_v2_date_entered_{s}" for s in ("appointmentscheduled", "contractsent", "closedlost")} <= columns
+    # minimum calls: ceil(n/100) list pages per object (+ archived listing), 1 association batch per pair
+    calls = result.api_calls["by_family"]
+    assert calls["objects.deals.list"] == math.ceil(len(hs.portal.ids("deals")) / 100) + max(
+        1, math.ceil(len(hs.portal.ids("deals", archived=True)) / 100))
+    assert calls["associations.deals.companies.batch.read"] == 1
+
+
+def test_associations_complete(harness: Harness) -> None:
+    harness.sync(objects=["deals", "calls"])
+    store = harness.hubspot.portal.associations
+    for from_type, to_type in (("deals", "companies"), ("calls", "deals"), ("calls", "companies")):
+        expected = {
+            (str(f), str(t))
+            for f in harness.hubspot.portal.ids(from_type)
+            for t in store.targets(from_type, int(f), to_type)[0].tolist()
+        }
+        got = set(harness.rows(f"SELECT DISTINCT from_id, to_id FROM raw_hs.associations "
+                               f"WHERE from_object = '{from_type}' AND to_object = '{to_type}'"))
+        assert got == expected and expected, (from_type, to_type)
+    primary = harness.rows("SELECT DISTINCT association_type_id FROM raw_hs.associations "
+                           "WHERE from_object = 'deals' ORDER BY 1")
+    assert (5,) in primary
+
+
+def test_incremental_picks_up_changes_archives_and_hard_deletes(harness: Harness) -> None:
+    portal = harness.hubspot.portal
+    harness.sync(delete_sweep_days=0)
+    changed, archived, deleted = portal.ids("deals")[:3]
+    time.sleep(0.01)
+    portal.update("deals", changed, {"amount": "12345.5", "dealname": "Changed deal"})
+    created = portal.create("deals", {"dealname": "Brand new", "amount": "10", "dealstage": "qualifiedtobuy",
+                                      "pipeline": "default"})
+    portal.archive("deals", archived)
+    portal.hard_delete("deals", deleted)
+
+    result = harness.sync(delete_sweep_days=0)
+
+    assert result.warnings == []
+    assert harness.rows(f"SELECT amount, dealname, archived FROM raw_hs.deals WHERE id = '{changed}'") == [
+        ("12345.5", "Changed deal", False)]
+    assert harness.rows(f"SELECT dealname, amount, dealstage FROM raw_hs.deals WHERE id = '{created}'") == [
+        ("Brand new", "10", "qualifiedtobuy")]
+    assert harness.rows(f"SELECT archived, dealname IS NOT NULL FROM raw_hs.deals WHERE id = '{archived}'") == [
+        (True, True)]
+    assert harness.rows(f"SELECT archived, hard_deleted FROM raw_hs.deals WHERE id = '{deleted}'") == [(True, True)]
+    assert harness.count("deals") == portal_count(harness.hubspot, "deals") + 1  # + the hard-deleted tombstone
+    calls = result.api_calls["by_family"]
+    assert calls["objects.deals.search"] == 1 + 2  # the window, then the id sweep (2 pages of 200 ids)
+
+
+def test_no_change_incremental_is_one_search_per_object(harness: Harness) -> None:
+    harness.sync()
+    result = harness.sync()
+    calls = result.api_calls["by_family"]
+    assert {k: v for k, v in calls.items() if k.endswith(".search")} == {
+        f"objects.{name}.search": 1 for name in STANDARD}
+    assert result.records.get("deals", 0) == 0 and result.records.get("calls", 0) == 0
+
+
+def test_search_cap_25000_records_in_one_instant(harness: Harness) -> None:
+    portal = harness.hubspot.portal
+    harness.sync(objects=["deals"])
+    new_ids = [portal.create("deals", {"dealname": f"bulk {i}", "amount": "1"}) for i in range(25_000)]
+    instant = portal.now_ms() - 1
+    assert portal.set_modified("deals", instant, new_ids) == 25_000
+
+    result = harness.sync(objects=["deals"])
+
+    assert result.records["deals"] == 25_000
+    assert harness.count("deals") == portal_count(harness.hubspot, "deals")
+    assert harness.rows("SELECT count(*) FROM raw_hs.deals WHERE dealname LIKE 'bulk %'") == [(25_000,)]
+    assert result.api_calls["by_family"]["objects.deals.search"] == 125  # ceil(25,000 / 200), no cap error
+
+
+def test_missing_scope_is_reported_once_and_skipped(harness: Harness) -> None:
+    harness.hubspot.portal.revoke_scope("feedback_submissions")
+    result = harness.sync(objects=["deals", "feedback_submissions"])
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith("hubspot object feedback_submissions skipped:")
+    assert "MISSING_SCOPES" in result.warnings[0] or "scope" in result.warnings[0].lower()
+    assert harness.count("deals") == portal_count(harness.hubspot, "deals")
+    assert "feedback_submissions" not in result.records
+
+
+def test_dated_api_version_paths(harness: Harness) -> None:
+    paths: list[str] = []
+    server = harness.hubspot.server
+    original = server.after
+
+    def record(request: Any, response: Any) -> Any:
+        paths.append(request.path)
+        return original(request, response) if original else response
+
+    server.after = record
+    harness.sync(objects=["deals"], api_version="2026-03")
+    assert harness.count("deals") == portal_count(harness.hubspot, "deals")
+    assert paths and all("/2026-03/" in p and "/v3/" not in p and "/v4/" not in p for p in paths)
+    assert {p.split("/2026-03/")[0] for p in paths} == {"/crm/objects", "/crm/properties", "/crm/pipelines",
+                                                       "/crm/associations"}
+
+
+def test_allow_list_and_long_property_lists(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("connectors.hubspot.records.MAX_QUERY_CHARS", 400)  # force the batch-read split
+    result = harness.sync(objects=["deals", "companies"], fields={"allow": {"companies": ["name"]}})
+    deal_id = harness.hubspot.portal.ids("deals")[5]
+    wire = harness.hubspot.portal.get("deals", deal_id)
+    assert harness.rows(f"SELECT amount, dealname, pipeline FROM raw_hs.deals WHERE id = '{deal_id}'") == [
+        (wire["amount"], wire["dealname"], wire["pipeline"])]
+    assert result.api_calls["by_family"]["objects.deals.batch.read"] >= 5
+    company_columns = harness.columns("companies")
+    assert {"name", "hs_object_id", "hs_lastmodifieddate"} <= company_columns
+    assert "domain" not in company_columns and "industry" not in company_columns
+
+
+def test_backfill_window_leaves_the_cursor_alone(harness: Harness) -> None:
+    portal = harness.hubspot.portal
+    harness.sync(objects=["deals"])
+    stamps = {i: portal.get("deals", i)["hs_lastmodifieddate"] for i in portal.ids("deals")}
+    ordered = sorted(stamps.values())
+    start = datetime.fromisoformat(ordered[len(ordered) // 4].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(ordered[len(ordered) // 2].replace("Z", "+00:00"))
+    expected = sum(1 for s in stamps.values() if start <= datetime.fromisoformat(s.replace("Z", "+00:00")) < end)
+
+    result = harness.sync(objects=["deals"], window=(start, end))
+
+    assert result.records["deals"] == expected > 0
+    after = harness.sync(objects=["deals"])  # the main pipeline's cursor did not move: nothing new
+    assert after.records.get("deals", 0) == 0
+
+
+def test_budget_stop_keeps_progress_and_resumes(harness: Harness) -> None:
+    first = harness.sync(objects=["deals"], api_budget={"per_run": 4})
+    assert any("stopped by the API budget" in w for w in first.warnings)
+    loaded = harness.count("deals")
+    assert 0 < loaded < portal_count(harness.hubspot, "deals")
+    second = harness.sync(objects=["deals"])
+    assert second.warnings == []
+    assert harness.count("deals") == portal_count(harness.hubspot, "deals")
+    assert harness.rows("SELECT count(*) FROM (SELECT DISTINCT from_id FROM raw_hs.associations)")[0][0] == sum(
+        1 for d in harness.hubspot.portal.ids("deals")
+        if len(harness.hubspot.portal.associations.targets("deals", int(d), "companies")[0]))
+
+
+def _snapshot(harness: Harness) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        "deals": harness.rows("SELECT id, archived, amount, dealstage, hs_lastmodifieddate "
+                              "FROM raw_hs.deals ORDER BY id"),
+        "companies": harness.rows("SELECT id, name FROM raw_hs.companies ORDER BY id"),
+        "associations": harness.rows("SELECT from_object, from_id, to_object, to_id, association_type_id "
+                                     "FROM raw_hs.associations ORDER BY ALL"),
+    }
+
+
+def test_429_storm_and_faults_end_with_the_same_store(tmp_path: Path, dataset: Any) -> None:
+    part = dataset.for_crm(False)[1]
+    with HubSpotSandbox(part, rate_limit=1000) as clean_hs:
+        clean = Harness(clean_hs, tmp_path / "clean", {})
+        clean.sync(objects=["deals", "companies"])
+        expected = _snapshot(clean)
+    faults = FaultConfig(rate=0.15, seed=3, timeout_s=0.5, retry_after_s=1,
+                         kinds=(FaultKind.THROTTLE, FaultKind.SERVER_ERROR, FaultKind.RESET, FaultKind.TRUNCATE,
+                                FaultKind.TIMEOUT))
+    # the server allows 4 requests per second while the client believes 100 per 10 s: a 429 storm
+    with HubSpotSandbox(part, faults=faults, rate_limit=4, rate_window_s=1.0) as stormy_hs:
+        stormy = Harness(stormy_hs, tmp_path / "stormy", {})
+        result = stormy.sync(objects=["deals", "companies"], timeout_s=0.4, max_retries=8,
+                             rate_limit={"requests_per_10s": 100, "search_per_second": 5})
+        assert result.warnings == []
+        assert sum(faults.injected().values()) > 0
+        assert _snapshot(stormy) == expected
+        assert stormy_hs.stats()["total"] > clean_hs.stats()["total"]
+
+
+def test_window_end_is_exclusive_and_utc() -> None:
+    from connectors.hubspot.objects import iso_ms, to_ms
+
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert iso_ms(to_ms(moment)) == "2026-03-01T12:00:00.000Z"
+    assert to_ms(moment + timedelta(milliseconds=1)) - to_ms(moment) == 1

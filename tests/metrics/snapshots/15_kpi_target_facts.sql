@@ -1,0 +1,72 @@
+CREATE TEMP TABLE kpi_target_facts AS
+WITH m_quotas AS (
+  SELECT owner AS owner_id, period_start AS "period_start", period_end AS "period_end", coalesce(measure, 'revenue') AS "measure", amount_rc AS "amount_rc"
+  FROM spm.quotas
+),
+m_activity_targets AS (
+  SELECT owner AS owner_id, period_start AS "period_start", period_end AS "period_end", kind AS "kind", target AS "target"
+  FROM spm.activity_targets
+),
+target_rows AS (
+  SELECT 'quota' AS target, owner_id, period_start, period_end, (amount_rc) AS amount FROM m_quotas WHERE measure = 'revenue'
+  UNION ALL
+  SELECT 'calls_vs_target__target' AS target, owner_id, period_start, period_end, (target) AS amount FROM m_activity_targets WHERE kind = 'call'
+  UNION ALL
+  SELECT 'emails_vs_target__target' AS target, owner_id, period_start, period_end, (target) AS amount FROM m_activity_targets WHERE kind = 'email'
+  UNION ALL
+  SELECT 'meetings_vs_target__target' AS target, owner_id, period_start, period_end, (target) AS amount FROM m_activity_targets WHERE kind = 'meeting'
+),
+monthly AS (
+  SELECT r.target, r.owner_id, m.period_start AS month,
+    CAST(r.amount AS DOUBLE)
+      * (least(r.period_end, m.period_end) - greatest(r.period_start, m.period_start))
+      / (r.period_end - r.period_start) AS amount
+  FROM target_rows AS r JOIN kpi_periods AS m
+    ON m.grain = 'month' AND m.period_start < r.period_end AND r.period_start < m.period_end
+  WHERE r.period_end > r.period_start AND r.amount IS NOT NULL
+),
+nodes AS (SELECT DISTINCT team_id FROM kpi_team_tree),
+team_rows AS (
+  SELECT target, owner_id AS team_id, month, sum(amount) AS amount FROM monthly
+  WHERE owner_id IN (SELECT team_id FROM nodes) GROUP BY target, owner_id, month
+),
+rep_rows AS (
+  SELECT mo.target, r.rep_id, r.team_id, mo.month, sum(mo.amount) AS amount
+  FROM monthly AS mo LEFT JOIN spm.reps AS r ON r.rep_id = mo.owner_id
+  WHERE mo.owner_id IS NULL OR mo.owner_id NOT IN (SELECT team_id FROM nodes)
+  GROUP BY mo.target, r.rep_id, r.team_id, mo.month
+),
+nearest AS (
+  SELECT c.team_id, e.target, e.month, min(c.distance) AS distance
+  FROM kpi_team_tree AS c JOIN team_rows AS e ON e.team_id = c.ancestor_id
+  GROUP BY c.team_id, e.target, e.month
+),
+nearest_above AS (
+  SELECT c.team_id, e.target, e.month, min(c.distance) AS distance
+  FROM kpi_team_tree AS c JOIN team_rows AS e ON e.team_id = c.ancestor_id
+  WHERE c.distance > 0 GROUP BY c.team_id, e.target, e.month
+),
+contributions AS (
+  SELECT 'rep' AS entity_type, rep_id AS entity_id, target, month, amount FROM rep_rows WHERE rep_id IS NOT NULL
+  UNION ALL
+  SELECT 'team', c.ancestor_id, r.target, r.month, r.amount
+  FROM rep_rows AS r JOIN kpi_team_tree AS c ON c.team_id = r.team_id
+  LEFT JOIN nearest AS n ON n.team_id = r.team_id AND n.target = r.target AND n.month = r.month
+  WHERE n.distance IS NULL OR c.distance < n.distance
+  UNION ALL
+  SELECT 'team', c.ancestor_id, t.target, t.month, t.amount
+  FROM team_rows AS t JOIN kpi_team_tree AS c ON c.team_id = t.team_id
+  LEFT JOIN nearest_above AS n ON n.team_id = t.team_id AND n.target = t.target AND n.month = t.month
+  WHERE n.distance IS NULL OR c.distance < n.distance
+  UNION ALL
+  SELECT 'company', 'company', r.target, r.month, r.amount
+  FROM rep_rows AS r LEFT JOIN nearest AS n ON n.team_id = r.team_id AND n.target = r.target AND n.month = r.month
+  WHERE n.distance IS NULL
+  UNION ALL
+  SELECT 'company', 'company', t.target, t.month, t.amount
+  FROM team_rows AS t LEFT JOIN nearest_above AS n ON n.team_id = t.team_id AND n.target = t.target AND n.month = t.month
+  WHERE n.distance IS NULL
+)
+SELECT c.entity_type, c.entity_id, p.period, CAST(round(CAST(sum(CASE WHEN c.target = 'quota' THEN c.amount END) AS DECIMAL(38, 9)), 6) AS DOUBLE) AS "quota", CAST(round(CAST(sum(CASE WHEN c.target = 'calls_vs_target__target' THEN c.amount END) AS DECIMAL(38, 9)), 6) AS DOUBLE) AS "calls_vs_target__target", CAST(round(CAST(sum(CASE WHEN c.target = 'emails_vs_target__target' THEN c.amount END) AS DECIMAL(38, 9)), 6) AS DOUBLE) AS "emails_vs_target__target", CAST(round(CAST(sum(CASE WHEN c.target = 'meetings_vs_target__target' THEN c.amount END) AS DECIMAL(38, 9)), 6) AS DOUBLE) AS "meetings_vs_target__target"
+FROM contributions AS c JOIN kpi_month_map AS p ON p.month = c.month
+GROUP BY c.entity_type, c.entity_id, p.period

@@ -1,0 +1,214 @@
+CREATE TEMP TABLE _fx AS
+WITH rates AS (
+  SELECT source, src_order, currency, rate FROM _in_currency_rates WHERE rate > 0
+), pair AS (
+  SELECT c.source, c.src_order, c.currency, rc.rate / c.rate AS to_rc
+  FROM rates AS c JOIN rates AS rc ON rc.source = c.source AND rc.currency = 'USD'
+), best AS (
+  SELECT currency, to_rc, ROW_NUMBER() OVER (PARTITION BY currency ORDER BY src_order) AS rn FROM pair
+), currencies AS (
+  SELECT currency FROM rates UNION SELECT home FROM _sources UNION SELECT 'USD'
+)
+SELECT s.source, c.currency,
+  CASE WHEN c.currency = 'USD' THEN 1.0 ELSE COALESCE(own.to_rc, b.to_rc) END AS to_rc
+FROM _sources AS s
+CROSS JOIN currencies AS c
+LEFT JOIN pair AS own ON own.source = s.source AND own.currency = c.currency
+LEFT JOIN best AS b ON b.currency = c.currency AND b.rn = 1;
+
+CREATE TEMP TABLE _identities AS
+SELECT
+  CASE WHEN email_key IS NULL THEN source || ':' || crm_id
+       ELSE FIRST_VALUE(source || ':' || crm_id) OVER (PARTITION BY email_key ORDER BY src_order, crm_id) END AS rep_id,
+  source, src_order, crm_id, crm_user_id, email, email_key
+FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY source, crm_id ORDER BY src_order) AS rn,
+    NULLIF(LOWER(TRIM(email)), '') AS email_key
+  FROM _in_reps
+) AS r
+WHERE rn = 1;
+
+CREATE TEMP VIEW _out_rep_identities AS
+SELECT rep_id, source, crm_id, crm_user_id, email FROM _identities;
+
+CREATE TEMP VIEW _out_reps AS
+WITH rows AS (
+  SELECT i.rep_id, i.src_order, i.email_key, r.source, r.crm_id, r.name, r.email, r.is_active,
+    CASE WHEN r.team_crm_id IS NOT NULL THEN r.source || ':' || r.team_crm_id END AS team_id,
+    m.rep_id AS manager_rep_id
+  FROM _identities AS i
+  JOIN _in_reps AS r ON r.source = i.source AND r.crm_id = i.crm_id
+  LEFT JOIN _identities AS m ON m.source = r.source AND m.crm_id = r.manager_crm_id
+), team AS (
+  SELECT rep_id, team_id, ROW_NUMBER() OVER (PARTITION BY rep_id ORDER BY src_order) AS rn
+  FROM rows WHERE team_id IS NOT NULL
+), manager AS (
+  SELECT rep_id, manager_rep_id, ROW_NUMBER() OVER (PARTITION BY rep_id ORDER BY src_order) AS rn
+  FROM rows WHERE manager_rep_id IS NOT NULL AND manager_rep_id <> rep_id
+), active AS (
+  SELECT rep_id, BOOL_OR(COALESCE(is_active, TRUE)) AS is_active FROM rows GROUP BY rep_id
+)
+SELECT p.rep_id, p.source, p.crm_id, p.name, p.email, COALESCE(o.team_id, t.team_id) AS team_id,
+  m.manager_rep_id, a.is_active
+FROM rows AS p
+LEFT JOIN team AS t ON t.rep_id = p.rep_id AND t.rn = 1
+LEFT JOIN manager AS m ON m.rep_id = p.rep_id AND m.rn = 1
+LEFT JOIN active AS a ON a.rep_id = p.rep_id
+LEFT JOIN _team_override AS o ON o.email_key = p.email_key
+WHERE p.rep_id = p.source || ':' || p.crm_id;
+
+CREATE TEMP VIEW _out_teams AS
+SELECT team_id, name, parent_team_id FROM (
+  SELECT t.source || ':' || t.crm_id AS team_id, COALESCE(t.name, t.crm_id) AS name, CASE WHEN t.parent_crm_id IS NOT NULL THEN t.source || ':' || t.parent_crm_id END
+    AS parent_team_id, ROW_NUMBER() OVER (PARTITION BY t.source, t.crm_id ORDER BY t.name) AS rn
+  FROM _in_teams AS t
+) AS d
+WHERE rn = 1;
+
+CREATE TEMP VIEW _out_accounts AS
+SELECT a.source || ':' || a.crm_id AS account_id, a.source, a.crm_id, a.name,
+  COALESCE(i.rep_id, ie.rep_id) AS owner_rep_id, a.created_at
+FROM _in_accounts AS a
+LEFT JOIN _identities AS i ON i.source = a.source AND i.crm_id = a.owner_crm_id
+LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(a.owner_email))
+WHERE NOT COALESCE(a.is_deleted, FALSE);
+
+CREATE TEMP VIEW _out_opportunities AS
+SELECT
+  o.source || ':' || o.crm_id AS opportunity_id, o.source, o.crm_id, CASE WHEN o.account_crm_id IS NOT NULL THEN o.source || ':' || o.account_crm_id END AS account_id,
+  COALESCE(i.rep_id, ie.rep_id) AS owner_rep_id, o.name, o.stage, sm.category AS stage_category,
+  COALESCE(o.is_closed, sm.category IN ('closed_won', 'closed_lost')) AS is_closed,
+  COALESCE(o.is_won, sm.category = 'closed_won') AS is_won,
+  o.amount, COALESCE(o.currency, s.home) AS currency,
+  COALESCE(o.amount_home * hx.to_rc, o.amount * fx.to_rc) AS amount_rc,
+  o.recurring_amount * COALESCE(
+    CASE WHEN o.amount_home IS NOT NULL AND o.amount <> 0 THEN o.amount_home * hx.to_rc / o.amount END, fx.to_rc
+  ) AS recurring_amount_rc,
+  o.deal_type, o.created_at, o.close_date, COALESCE(o.is_deleted, FALSE) AS is_deleted, o.updated_at,
+  COALESCE(o.owner_crm_id, o.owner_email) AS owner_given
+FROM _in_opportunities AS o
+JOIN _sources AS s ON s.source = o.source
+LEFT JOIN _identities AS i ON i.source = o.source AND i.crm_id = o.owner_crm_id
+LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(o.owner_email))
+LEFT JOIN _stage_map AS sm ON sm.source = o.source AND sm.stage = o.stage
+LEFT JOIN _fx AS fx ON fx.source = o.source AND fx.currency = COALESCE(o.currency, s.home)
+LEFT JOIN _fx AS hx ON hx.source = o.source AND hx.currency = s.home;
+
+CREATE TEMP VIEW _out_stage_events AS
+SELECT opportunity_id, stage, stage_category, entered_at FROM (
+  SELECT e.source || ':' || e.opportunity_crm_id AS opportunity_id, e.stage, sm.category AS stage_category,
+    e.entered_at,
+    LAG(e.stage) OVER (PARTITION BY e.source, e.opportunity_crm_id ORDER BY e.entered_at) AS previous_stage
+  FROM _in_stage_events AS e
+  JOIN _in_opportunities AS o ON o.source = e.source AND o.crm_id = e.opportunity_crm_id
+    AND NOT COALESCE(o.is_deleted, FALSE)
+  LEFT JOIN _stage_map AS sm ON sm.source = e.source AND sm.stage = e.stage
+  WHERE NOT COALESCE(e.is_deleted, FALSE)
+) AS x
+WHERE previous_stage IS NULL OR previous_stage <> stage;
+
+CREATE TEMP VIEW _out_leads AS
+SELECT l.source || ':' || l.crm_id AS lead_id, l.source, i.rep_id AS owner_rep_id, l.created_at, l.status,
+  COALESCE(l.is_converted, l.converted_at IS NOT NULL) AS is_converted, l.converted_at
+FROM _in_leads AS l
+LEFT JOIN _identities AS i ON i.source = l.source AND i.crm_id = l.owner_crm_id
+WHERE NOT COALESCE(l.is_deleted, FALSE);
+
+CREATE TEMP VIEW _out_activities AS
+SELECT a.source || ':' || a.crm_id AS activity_id, a.source, i.rep_id AS owner_rep_id, a.kind, a.occurred_at,
+  a.is_completed, CASE WHEN a.account_crm_id IS NOT NULL THEN a.source || ':' || a.account_crm_id END AS account_id, CASE WHEN a.opportunity_crm_id IS NOT NULL THEN a.source || ':' || a.opportunity_crm_id END AS opportunity_id,
+  a.owner_crm_id
+FROM _in_activities AS a
+LEFT JOIN _identities AS i ON i.source = a.source AND i.crm_id = a.owner_crm_id
+WHERE NOT COALESCE(a.is_deleted, FALSE);
+
+CREATE TEMP VIEW _out_feedback AS
+SELECT f.source || ':' || f.crm_id AS feedback_id, f.source, f.kind, f.score, f.comment, f.submitted_at,
+  CASE WHEN f.account_crm_id IS NOT NULL THEN f.source || ':' || f.account_crm_id END AS account_id, i.rep_id
+FROM _in_feedback AS f
+LEFT JOIN _identities AS i ON i.source = f.source AND i.crm_id = f.rep_crm_id
+WHERE NOT COALESCE(f.is_deleted, FALSE);
+
+CREATE TEMP VIEW _out_quotas AS
+SELECT
+  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END) AS owner,
+  q.source, q.period_start, q.period_end, COALESCE(q.measure, 'revenue') AS measure, q.amount, COALESCE(q.currency, s.home) AS currency, CASE WHEN COALESCE(q.measure, 'revenue') <> 'revenue' THEN q.amount ELSE COALESCE(q.amount_home * hx.to_rc, q.amount * fx.to_rc) END AS amount_rc,
+  COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given
+FROM _in_quotas AS q
+JOIN _sources AS s ON s.source = q.source
+LEFT JOIN _identities AS ic ON ic.source = q.source AND ic.crm_id = q.owner_crm_id
+LEFT JOIN _identities AS iu ON iu.source = q.source AND iu.crm_user_id = q.owner_user_id
+LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(q.owner_email))
+LEFT JOIN _fx AS fx ON fx.source = q.source AND fx.currency = COALESCE(q.currency, s.home)
+LEFT JOIN _fx AS hx ON hx.source = q.source AND hx.currency = s.home
+WHERE NOT COALESCE(q.is_deleted, FALSE);
+
+CREATE TEMP VIEW _out_activity_targets AS
+SELECT
+  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END) AS owner,
+  q.source, q.period_start, q.period_end, q.kind, q.target AS target,
+  COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given
+FROM _in_activity_targets AS q
+JOIN _sources AS s ON s.source = q.source
+LEFT JOIN _identities AS ic ON ic.source = q.source AND ic.crm_id = q.owner_crm_id
+LEFT JOIN _identities AS iu ON iu.source = q.source AND iu.crm_user_id = q.owner_user_id
+LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(q.owner_email));
+
+CREATE TEMP VIEW _out_currency_rates AS
+SELECT DISTINCT source, currency, rate FROM _in_currency_rates;
+
+INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
+SELECT 'RUN', q.source, 'unknown_owner', 'opportunity', q.record_id, q.detail, ?
+FROM (
+SELECT source, opportunity_id, CASE WHEN owner_given IS NULL THEN 'no owner'
+  ELSE 'owner ' || owner_given || ' is not a known user' END
+FROM _out_opportunities WHERE owner_rep_id IS NULL AND NOT is_deleted
+) AS q(source, record_id, detail);
+
+INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
+SELECT 'RUN', q.source, 'unknown_stage', 'opportunity', q.record_id, q.detail, ?
+FROM (
+SELECT source, opportunity_id, 'stage ' || COALESCE('''' || stage || '''', 'NULL')
+  || ' is not in the mapping''s stages'
+FROM _out_opportunities WHERE stage_category IS NULL AND NOT is_deleted
+) AS q(source, record_id, detail);
+
+INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
+SELECT 'RUN', q.source, 'no_rate', 'opportunity', q.record_id, q.detail, ?
+FROM (
+SELECT source, opportunity_id,
+  'no rate from ' || COALESCE(currency, 'unknown') || ' to ' || 'USD'
+FROM _out_opportunities WHERE amount IS NOT NULL AND amount_rc IS NULL AND NOT is_deleted
+) AS q(source, record_id, detail);
+
+INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
+SELECT 'RUN', q.source, 'no_owner', 'activity', q.record_id, q.detail, ?
+FROM (
+SELECT source, activity_id, CASE WHEN owner_crm_id IS NULL THEN 'no owner'
+  ELSE 'owner ' || owner_crm_id || ' is not a known user' END
+FROM _out_activities WHERE owner_rep_id IS NULL
+) AS q(source, record_id, detail);
+
+INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
+SELECT 'RUN', q.source, 'unknown_owner', 'quota', q.record_id, q.detail, ?
+FROM (
+SELECT source, COALESCE(owner_given, 'unknown') || ' ' || CAST(period_start AS VARCHAR),
+  'quota owner ' || COALESCE(owner_given, 'missing') || ' is not a known rep or team'
+FROM _out_quotas WHERE owner IS NULL
+) AS q(source, record_id, detail);
+
+INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
+SELECT 'RUN', q.source, 'no_rate', 'quota', q.record_id, q.detail, ?
+FROM (
+SELECT source, owner || ' ' || CAST(period_start AS VARCHAR),
+  'no rate from ' || COALESCE(currency, 'unknown') || ' to ' || 'USD'
+FROM _out_quotas WHERE owner IS NOT NULL AND amount IS NOT NULL AND amount_rc IS NULL
+) AS q(source, record_id, detail);
+
+INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
+SELECT 'RUN', q.source, 'unknown_owner', 'activity_target', q.record_id, q.detail, ?
+FROM (
+SELECT source, COALESCE(owner_given, 'unknown') || ' ' || CAST(period_start AS VARCHAR),
+  'activity target owner ' || COALESCE(owner_given, 'missing') || ' is not a known rep or team'
+FROM _out_activity_targets WHERE owner IS NULL
+) AS q(source, record_id, detail);

@@ -1,0 +1,46 @@
+"""The demo path end to end: sandbox CRMs -> sync -> normalize -> kpis -> write-back -> leaderboard."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from spm_sync.config import load_config
+from spm_sync.store import open_store
+
+
+def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
+    keep = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "spm_sync.cli", "demo", "--keep", str(keep)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "Leaderboard FY" in out
+    assert "Salesforce User fields" in out and "HubSpot users properties" in out
+    cfg = load_config(keep / "config.yaml")
+    period = re.search(r"Leaderboard (FY\d{4}-Q[1-4])", out).group(1)
+    with open_store(cfg) as store:
+        kpis = dict(
+            store.fetchall(
+                "SELECT r.name, k.value FROM spm.kpi_values k JOIN spm.reps r ON r.rep_id = k.entity_id "
+                "WHERE k.entity_type = 'rep' AND k.metric = 'quota_attainment' AND k.period = ?",
+                [period],
+            )
+        )
+        sent = store.fetchone("SELECT count(*) FROM spm_state.writeback_ledger WHERE outcome = 'sent'")[0]
+        runs = store.fetchall("SELECT job, status FROM spm_state.runs ORDER BY started_at")
+    assert [job for job, _ in runs] == ["sync", "sync", "normalize", "kpis", "writeback"]
+    assert {status for _, status in runs} == {"succeeded"}
+    assert sent > 0
+    # The Salesforce table shows what the CRM now holds: the percent field is attainment x 100.
+    shown = re.findall(r"│ ([A-Z][a-z]+ [A-Z][a-z]+) +│ ([0-9.]+) +│", out.split("Salesforce User fields")[1])
+    assert shown, out
+    for name, value in shown:
+        assert float(value) == round(kpis[name] * 100, 2)
