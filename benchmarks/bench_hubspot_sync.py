@@ -47,6 +47,7 @@ def serve(reps: int, contacts: int, rate_limit: int) -> None:
     if created:  # seeded long before the sync, as real contacts are (outside the incremental lookback)
         portal.set_modified("contacts", portal.now_ms() - 86_400_000, created)
     counts = {name: [len(portal.ids(name)), len(portal.ids(name, archived=True))] for name in portal.tables}
+    counts["owners"] = [sum(not o.archived for o in portal.owners), sum(o.archived for o in portal.owners)]
     links = {
         f"{src}->{dst}": sum(1 for i in portal.ids(src) if len(portal.associations.targets(src, int(i), dst)[0]))
         for src, dsts in (("deals", ("companies",)), *((e, ("deals", "companies")) for e in ENGAGEMENTS),
@@ -62,7 +63,12 @@ def serve(reps: int, contacts: int, rate_limit: int) -> None:
 
 def minimum_calls(counts: dict[str, list[int]]) -> dict[str, int]:
     """What the API allows at best, per object (list pages, archived listing, associations, properties)."""
-    from connectors.hubspot.settings import ASSOCIATION_BATCH_SIZE, LIST_PAGE_SIZE, STANDARD_OBJECTS
+    from connectors.hubspot.settings import (
+        ASSOCIATION_BATCH_SIZE,
+        LIST_PAGE_SIZE,
+        OWNERS_PAGE_SIZE,
+        STANDARD_OBJECTS,
+    )
 
     out = {}
     for obj in STANDARD_OBJECTS:
@@ -70,7 +76,8 @@ def minimum_calls(counts: dict[str, list[int]]) -> dict[str, int]:
         pages = max(1, math.ceil(live / LIST_PAGE_SIZE)) + max(1, math.ceil(archived / LIST_PAGE_SIZE))
         links = len(obj.associations) * math.ceil(live / ASSOCIATION_BATCH_SIZE)
         out[obj.name] = pages + links + 1 + (1 if obj.stage_properties else 0)  # + properties (+ pipelines)
-    out["owners"] = 2
+    live, archived = counts["owners"]
+    out["owners"] = max(1, math.ceil(live / OWNERS_PAGE_SIZE)) + max(1, math.ceil(archived / OWNERS_PAGE_SIZE))
     return out
 
 

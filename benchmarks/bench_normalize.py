@@ -161,8 +161,9 @@ def main() -> None:
                              text=True, env=env).stdout.strip().splitlines()[-1]
         report = json.loads(out)
         verdict = "OK" if report["seconds"] <= 15 else "OVER TARGET"
+        load = os.getloadavg()[0]
         print(f"run {attempt + 1}: normalize {report['seconds']} s (target <= 15 s: {verdict}), "
-              f"peak RSS {report['peak_rss_mb']} MB")
+              f"peak RSS {report['peak_rss_mb']} MB, load average {load:.1f} on {os.cpu_count()} cores")
         print(f"  rows: {json.dumps(report['tables'])}")
         print(f"  quality: {json.dumps(report['quality'])}")
 

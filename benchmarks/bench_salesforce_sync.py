@@ -55,7 +55,9 @@ def config(root: Path, sf: dict[str, Any], bulk_threshold: int) -> Any:
     })
 
 
-def phase(root: str, sf: dict[str, Any], bulk_threshold: int, objects: list[str] | None) -> dict[str, Any]:
+def phase(
+    root: str, sf: dict[str, Any], bulk_threshold: int, objects: list[str] | None, memory_limit: str | None
+) -> dict[str, Any]:
     """One sync in this (spawned) process; returns its numbers."""
     import connectors.salesforce.source as source_module
     from connectors.salesforce.client import SalesforceClient
@@ -73,6 +75,8 @@ def phase(root: str, sf: dict[str, Any], bulk_threshold: int, objects: list[str]
     source_module.SalesforceClient = Recording  # type: ignore[misc]
     cfg = config(Path(root), sf, bulk_threshold)
     store = open_store(cfg)
+    if memory_limit:  # DuckDB's merge of a multi-million-row table otherwise takes GBs (default: 80% of RAM)
+        store.connection.execute(f"SET memory_limit = '{memory_limit}'")
     started = time.perf_counter()
     result = sync_source(cfg, store, "sf", run=Run(job="sync"), objects=objects)
     elapsed = time.perf_counter() - started
@@ -100,9 +104,11 @@ def _per_object(counts: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]
     return out
 
 
-def run_phase(root: Path, sf: dict[str, Any], bulk_threshold: int, objects: list[str] | None) -> dict[str, Any]:
+def run_phase(
+    root: Path, sf: dict[str, Any], bulk_threshold: int, objects: list[str] | None, memory_limit: str | None
+) -> dict[str, Any]:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(phase, (str(root), sf, bulk_threshold, objects))
+        return pool.apply(phase, (str(root), sf, bulk_threshold, objects, memory_limit))
 
 
 def change_one_percent(root: Path, sf: dict[str, Any], objects: list[str] | None) -> dict[str, int]:
@@ -155,10 +161,13 @@ def _table(obj: str) -> str:
 
 
 def _minimum(rows: int, kind: str) -> int:
-    """REST: ceil(n/2000) pages (at least one query); Bulk: create + poll + ceil(n/50000) result pages."""
+    """REST: ceil(n/2000) pages (at least one query); Bulk: create + poll + ceil(n/50000) result pages;
+    `any`: the cheaper of the two."""
+    rest = max(1, math.ceil(rows / REST_PAGE))
+    bulk = 2 + math.ceil(rows / 50_000)
     if kind == "bulk" and rows > 10_000:
-        return 2 + math.ceil(rows / 50_000)
-    return max(1, math.ceil(rows / REST_PAGE))
+        return bulk
+    return min(rest, bulk) if kind == "any" else rest
 
 
 def main() -> None:
@@ -167,31 +176,33 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--objects", default="", help="comma-separated objects (default: all)")
     parser.add_argument("--paths", default="bulk,rest", help="which full syncs to run (bulk,rest)")
+    parser.add_argument("--duckdb-memory-limit", default=None, help="e.g. 1GB: SET memory_limit on the store")
     args = parser.parse_args()
     scale: Any = int(args.scale) if args.scale.isdigit() else args.scale
     objects = [o for o in args.objects.split(",") if o] or None
 
     started = time.perf_counter()
     proc, sf = start_sandbox(args.seed, scale)
-    print(f"sandbox up (scale={scale}) in {time.perf_counter() - started:.1f}s at {sf['instance_url']}")
+    print(f"sandbox up (scale={scale}) in {time.perf_counter() - started:.1f}s at {sf['instance_url']}; "
+          f"DuckDB memory_limit: {args.duckdb_memory_limit or 'default (80% of RAM)'}")
+    limit = args.duckdb_memory_limit
     try:
         with tempfile.TemporaryDirectory(prefix="bench-sf-") as tmp:
             last_root: Path | None = None
             for path in [p for p in args.paths.split(",") if p]:
                 root = Path(tmp) / path
                 threshold = 10_000 if path == "bulk" else 10**12
-                report(f"full sync via {path.upper()}", run_phase(root, sf, threshold, objects), path=path,
-                       minimum=path)
+                numbers = run_phase(root, sf, threshold, objects, limit)
+                report(f"full sync via {path.upper()}", numbers, path=path, minimum=path)
                 last_root = root
             if last_root is None:
                 return
-            threshold = 10_000
-            report("incremental, nothing changed", run_phase(last_root, sf, threshold, objects), path=None,
+            report("incremental, nothing changed", run_phase(last_root, sf, 10_000, objects, limit), path=None,
                    minimum="rest")
             changed = change_one_percent(last_root, sf, objects)
             print(f"\nchanged 1% through the API: {changed}")
-            report("incremental, 1% changed", run_phase(last_root, sf, threshold, objects), path=None,
-                   minimum="rest")
+            report("incremental, 1% changed", run_phase(last_root, sf, 10_000, objects, limit), path=None,
+                   minimum="any")
     finally:
         proc.terminate()
         proc.wait(timeout=30)

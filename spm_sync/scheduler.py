@@ -21,6 +21,7 @@ from spm_sync import jobs
 from spm_sync.config import Config, Schedule
 from spm_sync.errors import LockBusy
 from spm_sync.logs import log_event
+from spm_sync.ops.locks import stage_lock
 from spm_sync.runs import utcnow
 from spm_sync.store import open_store
 
@@ -90,8 +91,15 @@ def due_schedules(cfg: Config, now: datetime) -> list[tuple[Schedule, datetime]]
 
 
 def run_once(cfg: Config, now: datetime | None = None) -> dict[str, str]:
+    """Run what is due. Deciding and running is atomic across processes: two `--once` started by
+    overlapping cron ticks never both run the same due schedule (the second finds nothing to do)."""
     now = now or utcnow()
-    return {schedule.name: execute(cfg, schedule, due_at) for schedule, due_at in due_schedules(cfg, now)}
+    try:
+        with stage_lock(cfg.store, "schedule-once", cfg.runs.lock_timeout_s):
+            return {schedule.name: execute(cfg, schedule, due_at) for schedule, due_at in due_schedules(cfg, now)}
+    except LockBusy as exc:
+        log_event(f"another scheduler is deciding what is due: {exc}", level=logging.WARNING, stage="schedule")
+        return {}
 
 
 def _check_freshness(cfg: Config, alerted: set[str]) -> None:

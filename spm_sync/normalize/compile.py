@@ -1,5 +1,9 @@
 """Compile one mapping part to a SELECT over a source's raw tables (pure: catalog and types come in).
 
+A TIMESTAMPTZ raw column (Salesforce datetimes as dlt stores them) reads as naive UTC in expressions,
+the store's convention, so `COALESCE(activity_date, created_date)` mixes types without per-row
+time zone work.
+
 Why columns are resolved here: dlt only creates a column once some record had a value for it (a
 HubSpot property nobody filled, a custom field on an empty org), so a missing column reads as NULL
 with a note, rather than failing the whole rebuild.
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
-from spm_sync.normalize.helpers import coerce, expand_helpers, sql_literal
+from spm_sync.normalize.helpers import coerce, expand_helpers, sql_literal, utc_naive
 from spm_sync.normalize.model import Mapping, Part, ValueMap
 from spm_sync.normalize.targets import TARGETS, Target
 
@@ -27,11 +31,13 @@ Describe = Callable[[str], list[tuple[str, str]]]
 
 @dataclass(frozen=True)
 class SourceRef:
-    """Which source a part reads: its name (ids are prefixed with it), config order, raw dataset."""
+    """Which source a part reads: its name (ids are prefixed with it), config order, raw dataset, and
+    the store backend (the SQL dialect of a few helpers)."""
 
     name: str
     order: int
     dataset: str
+    backend: str = "duckdb"
 
 
 @dataclass
@@ -55,7 +61,8 @@ def _field_text(value: str | ValueMap) -> str:
 class _Resolver:
     """Qualifies columns with their table alias; unknown ones become NULL (noted once each)."""
 
-    def __init__(self, part: Part, table: str, catalog: Catalog, where: str) -> None:
+    def __init__(self, part: Part, table: str, catalog: Catalog, where: str, backend: str) -> None:
+        self.backend = backend
         self.aliases: dict[str, AnyMapping[str, str] | None] = {SRC: catalog.get(table)}
         self.tables = {SRC: table}
         for join in part.joins:
@@ -83,7 +90,10 @@ class _Resolver:
         if name not in columns:
             self._note(f"{self.where}: column {self.tables[alias]}.{name} not in raw data (reads NULL)")
             return exp.Null()
-        return exp.column(name, table=alias, quoted=True)
+        column = exp.column(name, table=alias, quoted=True)
+        if columns[name].startswith("TIMESTAMP WITH TIME ZONE"):
+            return utc_naive(column, self.backend)
+        return column
 
 
 def _expression(text: str, table: str, stage: str | None, resolve: _Resolver) -> exp.Expression:
@@ -109,7 +119,7 @@ def _stage_select(
     part: Part, target: Target, source: SourceRef, stage: str | None, catalog: Catalog, describe: Describe, where: str
 ) -> tuple[str, list[str]]:
     table = part.from_
-    resolve = _Resolver(part, table, catalog, where)
+    resolve = _Resolver(part, table, catalog, where, source.backend)
     given = {
         column: _expression(_field_text(value), table, stage, resolve) for column, value in part.fields.items()
     }

@@ -45,6 +45,15 @@ _COERCIONS: dict[tuple[str, str], str] = {
     ("TIMESTAMP WITH TIME ZONE", "DATE"): f"CAST(TIMEZONE('UTC', {_ARG}) AS DATE)",
 }
 
+# A TIMESTAMPTZ raw column read as naive UTC. DuckDB: the stored microseconds reinterpreted, ~25x
+# cheaper than TIMEZONE('UTC', x) (which goes through ICU per row); elsewhere the portable form.
+UTC_NAIVE = {"duckdb": f"MAKE_TIMESTAMP(EPOCH_US({_ARG}))"}
+UTC_NAIVE_DEFAULT = f"TIMEZONE('UTC', {_ARG})"
+
+
+def utc_naive(column: exp.Expression, backend: str) -> exp.Expression:
+    return _fill(UTC_NAIVE.get(backend, UTC_NAIVE_DEFAULT), column)
+
 
 def sql_literal(text: str) -> str:
     """A SQL string literal."""

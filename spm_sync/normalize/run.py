@@ -113,7 +113,7 @@ def stage_inputs(cfg: Config, store: Store, mappings: dict[str, Mapping], result
             "INSERT INTO _stage_map VALUES (?, ?, ?)",
             [(source.name, stage, category) for stage, category in mapping.stages.items()],
         )
-        ref = SourceRef(source.name, order, f"raw_{source.name}")
+        ref = SourceRef(source.name, order, f"raw_{source.name}", store.backend)
         catalog = raw_catalog(store, ref.dataset)
         if not catalog:
             result.notes.append(f"{source.name}: no raw tables yet (run `spm-sync sync {source.name}`); skipped")

@@ -93,9 +93,16 @@ def run_checks(config_path: Path) -> list[CheckResult]:
 
 
 def _mapping_problems(cfg: Config) -> list[str]:
-    from spm_sync.normalize import mapping_problems
+    """Every problem of every mapping file in use (a MappingError lists them all, one per line)."""
+    from spm_sync.normalize import load_mapping
 
-    return mapping_problems(cfg)
+    problems: list[str] = []
+    for source_type in sorted({s.type for s in cfg.sources}):
+        try:
+            load_mapping(source_type)
+        except SpmError as exc:
+            problems.extend(line for line in str(exc).splitlines() if line.strip())
+    return problems
 
 
 def _writeback_problems(cfg: Config) -> list[str]:

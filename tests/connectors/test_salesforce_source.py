@@ -308,3 +308,20 @@ def test_jwt_bearer_login_against_the_instance(tmp_path: Path, sandbox: Sandbox)
     result = sync(cfg, objects=["UserRole"])
     assert result.records == {"user_role": 3}
     assert result.api_calls["by_family"] == {"auth": 1, "describe": 1, "query": 1}
+
+
+def test_stale_describe_cache_skips_the_object_once_then_heals(tmp_path: Path, sandbox: Sandbox) -> None:
+    import json
+
+    cfg = make_config(tmp_path, sandbox)
+    sync(cfg, objects=["UserRole"])
+    cached = tmp_path / "state" / "cache" / "sf" / "describe" / "UserRole.json"
+    entry = json.loads(cached.read_text())
+    entry["describe"]["fields"].append({"name": "Dropped__c", "type": "string"})  # a field since deleted
+    cached.write_text(json.dumps(entry))
+    stale = sync(cfg, objects=["UserRole"])
+    assert stale.records == {}
+    assert len(stale.warnings) == 1 and stale.warnings[0].startswith("UserRole: fields changed since the cached")
+    assert not cached.exists()
+    healed = sync(cfg, objects=["UserRole"], full=True)
+    assert healed.records == {"user_role": 3} and healed.warnings == []

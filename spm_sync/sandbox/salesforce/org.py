@@ -201,9 +201,10 @@ class Org:
 
     def load(self, shaped: dict[str, Any]) -> None:
         """Bulk-load shaped columns (see shaping.shape) into the tables."""
+        claimed: set[int] = set()  # an array shaped for two objects must not be shared by their tables
         with self.lock:
             for name, part in shaped.items():
-                self.tables[name].append(part.columns, part.count)
+                self.tables[name].append(part.columns, part.count, claimed)
 
     # ---- lookup ------------------------------------------------------------------------------
     def table(self, object_name: str) -> Table:

@@ -12,6 +12,9 @@ Mappings worth knowing when reading KPIs off the emulated org:
   owner is owned by its account's owner.
 - lead status new/working/nurturing/unqualified/converted -> the four default Lead statuses.
 - timestamps are cut to whole seconds, as Salesforce stores them.
+
+Text comes out dictionary-encoded (store.Strings) straight from pyarrow's dictionary_encode, and
+every array is made once in its storage dtype, so Table.append adopts it without a second copy.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .schema import STAGE_INFO
-from .store import ref_code
+from .store import Strings, ref_code
 
 STAGE_NAMES_BY_CANONICAL: dict[str, str] = {
     "prospecting": "Prospecting",
@@ -74,15 +77,21 @@ def _np(col: pa.ChunkedArray) -> np.ndarray:
     return col.to_numpy(zero_copy_only=False)
 
 
-def _strs(col: pa.ChunkedArray) -> np.ndarray:
-    """Text column as an object array (None for null)."""
-    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=object)
+def _const(n: int, value: str) -> Strings:
+    """The same text in all n rows."""
+    return Strings(np.ones(n, dtype=np.int32), np.array([None, value], dtype=object))
+
+
+def _full_names(first: pa.ChunkedArray, last: pa.ChunkedArray) -> Strings:
+    return Strings.of(pc.binary_join_element_wise(first, last, " "))
 
 
 def _stamps(col: pa.ChunkedArray) -> np.ndarray:
     """Timestamps -> datetime64[ms] cut to whole seconds (NaT for null)."""
     values = pc.cast(col, pa.timestamp("ms", tz="UTC")) if pa.types.is_timestamp(col.type) else col
-    return _np(values).astype("datetime64[ms]").astype("datetime64[s]").astype("datetime64[ms]")
+    stamps = _np(values).astype("datetime64[ms]", copy=False)
+    fraction = (stamps.view(np.int64) % 1000).astype("timedelta64[ms]")
+    return np.where(np.isnat(stamps), stamps, stamps - fraction)
 
 
 def _days(col: pa.ChunkedArray) -> np.ndarray:
@@ -118,30 +127,16 @@ def refs(target: str, rows: np.ndarray) -> np.ndarray:
     return np.where(rows >= 0, ref_code(target, np.maximum(rows, 0)), -1)
 
 
-def _codes(col: pa.ChunkedArray | pa.Array, mapping: dict[str, str]) -> tuple[np.ndarray, list[str | None]]:
-    """(per-row code, mapped category per code): text columns have few distinct values, so map those."""
-    encoded = pc.dictionary_encode(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col)
-    categories = [mapping.get(v, v) for v in encoded.dictionary.to_pylist()]
-    codes = pc.fill_null(encoded.indices, len(categories)).to_numpy(zero_copy_only=False)
-    return codes, [*categories, None]
-
-
-def _map(col: pa.ChunkedArray | pa.Array, mapping: dict[str, str]) -> np.ndarray:
-    """Text column -> object array of mapped values (None stays None)."""
-    codes, categories = _codes(col, mapping)
-    return np.array(categories, dtype=object)[codes]
-
-
-def _stage_columns(col: pa.ChunkedArray) -> dict[str, np.ndarray]:
+def _stage_columns(col: pa.ChunkedArray) -> dict[str, Any]:
     """StageName plus the fields a real org derives from the stage."""
-    codes, categories = _codes(col, STAGE_NAMES_BY_CANONICAL)
-    info = [STAGE_INFO.get(c or "", (c, 0.0, "Omitted", False, False)) for c in categories]
+    stage = Strings.of(col, STAGE_NAMES_BY_CANONICAL)
+    info = [STAGE_INFO.get(c or "", (c, 0.0, "Omitted", False, False)) for c in stage.pool.tolist()]
     return {
-        "StageName": np.array(categories, dtype=object)[codes],
-        "Probability": np.array([i[1] for i in info], dtype=np.float64)[codes],
-        "ForecastCategoryName": np.array([i[2] for i in info], dtype=object)[codes],
-        "IsClosed": np.array([i[3] for i in info], dtype=bool)[codes],
-        "IsWon": np.array([i[4] for i in info], dtype=bool)[codes],
+        "StageName": stage,
+        "Probability": np.array([i[1] for i in info], dtype=np.float64)[stage.codes],
+        "ForecastCategoryName": Strings(stage.codes, np.array([None, *(i[2] for i in info[1:])], dtype=object)),
+        "IsClosed": np.array([i[3] for i in info], dtype=bool)[stage.codes],
+        "IsWon": np.array([i[4] for i in info], dtype=bool)[stage.codes],
     }
 
 
@@ -163,27 +158,26 @@ def shape(ds: Any) -> dict[str, Shaped]:
     out: dict[str, Shaped] = {}
 
     n = ds.teams.num_rows
-    names = _strs(ds.teams["name"])
+    names = Strings.of(ds.teams["name"])
     out["UserRole"] = Shaped(n, {
         "Name": names,
         "ParentRoleId": refs("UserRole", teams.of(ds.teams["parent_team_id"])),
-        "DeveloperName": np.array([_dev_name(s) for s in names.tolist()], dtype=object),
+        "DeveloperName": Strings(names.codes, np.array([None, *map(_dev_name, names.pool[1:].tolist())])),
         "RollupDescription": names,
-        "OpportunityAccessForAccountOwner": np.full(n, "None", dtype=object),
+        "OpportunityAccessForAccountOwner": _const(n, "None"),
         "LastModifiedDate": np.full(n, setup), "SystemModstamp": np.full(n, setup),
         "LastModifiedById": np.full(n, admin),
     })
 
     n = ds.reps.num_rows
-    first, last = _strs(ds.reps["first_name"]), _strs(ds.reps["last_name"])
-    email = _strs(ds.reps["email"])
+    email = Strings.of(ds.reps["email"])
     out["User"] = Shaped(n, {
-        "Username": email, "FirstName": first, "LastName": last,
-        "Name": np.array([f"{a} {b}" for a, b in zip(first.tolist(), last.tolist(), strict=True)], dtype=object),
-        "Email": email, "Title": _strs(ds.reps["title"]), "IsActive": _bools(ds.reps["is_active"]),
+        "Username": email, "FirstName": Strings.of(ds.reps["first_name"]), "LastName": Strings.of(ds.reps["last_name"]),
+        "Name": _full_names(ds.reps["first_name"], ds.reps["last_name"]),
+        "Email": email, "Title": Strings.of(ds.reps["title"]), "IsActive": _bools(ds.reps["is_active"]),
         "UserRoleId": refs("UserRole", teams.of(ds.reps["team_id"])),
         "ManagerId": refs("User", reps.of(ds.reps["manager_rep_id"])),
-        "CurrencyIsoCode": np.full(n, "USD", dtype=object), "DefaultCurrencyIsoCode": np.full(n, "USD", dtype=object),
+        "CurrencyIsoCode": _const(n, "USD"), "DefaultCurrencyIsoCode": _const(n, "USD"),
         **_audit(np.full(n, setup), np.full(n, setup), np.full(n, admin)),
     })
 
@@ -192,11 +186,11 @@ def shape(ds: Any) -> dict[str, Shaped]:
     created = _stamps(ds.accounts["created_at"])
     account_ids = _np(ds.accounts["account_id"]).astype(np.int64)
     out["Account"] = Shaped(n, {
-        "Name": _strs(ds.accounts["name"]), "Industry": _strs(ds.accounts["industry"]),
-        "Type": np.full(n, "Customer - Direct", dtype=object), "OwnerId": owner,
-        "BillingCity": np.array(CITIES, dtype=object)[account_ids % len(CITIES)],
-        "BillingCountry": np.full(n, "United States", dtype=object),
-        "CurrencyIsoCode": np.full(n, "USD", dtype=object),
+        "Name": Strings.of(ds.accounts["name"]), "Industry": Strings.of(ds.accounts["industry"]),
+        "Type": _const(n, "Customer - Direct"), "OwnerId": owner,
+        "BillingCity": Strings((account_ids % len(CITIES) + 1).astype(np.int32), np.array([None, *CITIES])),
+        "BillingCountry": _const(n, "United States"),
+        "CurrencyIsoCode": _const(n, "USD"),
         "IsDeleted": np.zeros(n, dtype=bool), **_audit(created, created, owner),
     })
 
@@ -211,24 +205,24 @@ def shape(ds: Any) -> dict[str, Shaped]:
     out["ForecastingQuota"] = Shaped(n, {
         "QuotaOwnerId": owner, "QuotaAmount": _floats(ds.quotas["amount"]),
         "StartDate": _days(ds.quotas["period_start"]), "IsAmount": np.ones(n, dtype=bool),
-        "IsQuantity": np.zeros(n, dtype=bool), "ForecastingTypeId": np.full(n, FORECASTING_TYPE_ID, dtype=object),
-        "CurrencyIsoCode": np.full(n, "USD", dtype=object),
+        "IsQuantity": np.zeros(n, dtype=bool), "ForecastingTypeId": _const(n, FORECASTING_TYPE_ID),
+        "CurrencyIsoCode": _const(n, "USD"),
         **_audit(np.full(n, setup), np.full(n, setup), np.full(n, admin)),
     })
 
     n = ds.currencies.num_rows
-    codes = _strs(ds.currencies["iso_code"])
+    codes = ds.currencies["iso_code"].to_pylist()
     out["CurrencyType"] = Shaped(n, {
         "IsoCode": codes, "ConversionRate": _floats(ds.currencies["conversion_rate"]),
-        "DecimalPlaces": np.array([0.0 if c == "JPY" else 2.0 for c in codes.tolist()]),
-        "IsActive": np.ones(n, dtype=bool), "IsCorporate": np.array([c == "USD" for c in codes.tolist()]),
+        "DecimalPlaces": np.array([0.0 if c == "JPY" else 2.0 for c in codes]),
+        "IsActive": np.ones(n, dtype=bool), "IsCorporate": np.array([c == "USD" for c in codes]),
         **_audit(np.full(n, setup), np.full(n, setup), np.full(n, admin)),
     })
 
     n = len(TASK_STATUS_ROWS)
     out["TaskStatus"] = Shaped(n, {
-        "MasterLabel": np.array([r[0] for r in TASK_STATUS_ROWS], dtype=object),
-        "ApiName": np.array([r[0] for r in TASK_STATUS_ROWS], dtype=object),
+        "MasterLabel": [r[0] for r in TASK_STATUS_ROWS],
+        "ApiName": [r[0] for r in TASK_STATUS_ROWS],
         "SortOrder": np.array([float(r[1]) for r in TASK_STATUS_ROWS]),
         "IsDefault": np.array([r[2] for r in TASK_STATUS_ROWS]),
         "IsClosed": np.array([r[3] for r in TASK_STATUS_ROWS]),
@@ -247,10 +241,10 @@ def _opportunities(ds: Any, reps: _Rows, accounts: _Rows) -> Shaped:
     owner = refs("User", reps.of(t["owner_rep_id"]))
     created, modified = _stamps(t["created_at"]), _stamps(t["updated_at"])
     return Shaped(n, {
-        "Name": _strs(t["name"]), "AccountId": refs("Account", accounts.of(t["account_id"])),
+        "Name": Strings.of(t["name"]), "AccountId": refs("Account", accounts.of(t["account_id"])),
         "OwnerId": owner, **_stage_columns(t["stage"]),
-        "Amount": _floats(t["amount"]), "CurrencyIsoCode": _map(t["currency"], {}),
-        "ARR__c": _floats(t["recurring_amount"]), "Type": _map(t["deal_type"], DEAL_TYPE_NAMES),
+        "Amount": _floats(t["amount"]), "CurrencyIsoCode": Strings.of(t["currency"]),
+        "ARR__c": _floats(t["recurring_amount"]), "Type": Strings.of(t["deal_type"], DEAL_TYPE_NAMES),
         "CloseDate": _days(t["close_date"]), "IsDeleted": _bools(t["is_deleted"]),
         **_audit(created, np.maximum(modified, created), owner),
     })
@@ -278,23 +272,23 @@ def _leads(ds: Any, reps: _Rows) -> Shaped:
     t = ds.leads
     n = t.num_rows
     owner = refs("User", reps.of(t["owner_rep_id"]))
-    first, last = _strs(t["first_name"]), _strs(t["last_name"])
     created, converted = _stamps(t["created_at"]), _stamps(t["converted_at"])
     modified = np.where(np.isnat(converted), created, np.maximum(converted, created))
     return Shaped(n, {
-        "FirstName": first, "LastName": last,
-        "Name": np.array([f"{a} {b}" for a, b in zip(first.tolist(), last.tolist(), strict=True)], dtype=object),
-        "Company": _strs(t["company"]), "Email": _strs(t["email"]),
-        "Status": _map(t["status"], LEAD_STATUS_NAMES), "LeadSource": np.full(n, "Web", dtype=object),
+        "FirstName": Strings.of(t["first_name"]), "LastName": Strings.of(t["last_name"]),
+        "Name": _full_names(t["first_name"], t["last_name"]),
+        "Company": Strings.of(t["company"]), "Email": Strings.of(t["email"]),
+        "Status": Strings.of(t["status"], LEAD_STATUS_NAMES), "LeadSource": _const(n, "Web"),
         "IsConverted": _bools(t["is_converted"]), "ConvertedDate": converted.astype("datetime64[D]"),
-        "OwnerId": owner, "CurrencyIsoCode": np.full(n, "USD", dtype=object),
+        "OwnerId": owner, "CurrencyIsoCode": _const(n, "USD"),
         "IsDeleted": np.zeros(n, dtype=bool), **_audit(created, modified, owner),
     })
 
 
 def _activities(ds: Any, reps: _Rows, accounts: _Rows, opps: _Rows, account: Shaped) -> tuple[Shaped, Shaped]:
     t = ds.activities
-    kind_codes, kinds = _codes(t["kind"], {})
+    kind = Strings.of(t["kind"])
+    kinds = kind.pool.tolist()
     account_rows = accounts.of(t["account_id"])
     opp_rows = opps.of(t["opportunity_id"])
     owner_rows = reps.of(t["owner_rep_id"])
@@ -304,27 +298,28 @@ def _activities(ds: Any, reps: _Rows, accounts: _Rows, opps: _Rows, account: Sha
     what = np.where(opp_rows >= 0, refs("Opportunity", opp_rows), account_ref)
     occurred = _stamps(t["occurred_at"])
     completed = _bools(t["is_completed"])
-    subject = _strs(t["subject"])
-    is_meeting = kind_codes == (kinds.index("meeting") if "meeting" in kinds else -1)
-    task, event = ~is_meeting, is_meeting
-    nt, ne = int(task.sum()), int(event.sum())
+    subject = Strings.of(t["subject"])
+    is_meeting = kind.codes == (kinds.index("meeting") if "meeting" in kinds else -1)
+    task, event = np.flatnonzero(~is_meeting), np.flatnonzero(is_meeting)
+    nt, ne = len(task), len(event)
+    done, when, owned_by = completed[task], occurred[task], owner[task]
     tasks = Shaped(nt, {
-        "Subject": subject[task], "ActivityDate": occurred[task].astype("datetime64[D]"),
-        "Status": np.where(completed[task], "Completed", "Not Started").astype(object),
-        "Priority": np.full(nt, "Normal", dtype=object), "IsClosed": completed[task],
-        "OwnerId": owner[task], "WhatId": what[task], "AccountId": account_ref[task],
-        "TaskSubtype": np.array([TASK_SUBTYPES.get(k or "", k) for k in kinds], dtype=object)[kind_codes[task]],
-        "CompletedDateTime": np.where(completed[task], occurred[task], np.datetime64("NaT", "ms")),
-        "IsDeleted": np.zeros(nt, dtype=bool), **_audit(occurred[task], occurred[task], owner[task]),
+        "Subject": subject[task], "ActivityDate": when.astype("datetime64[D]"),
+        "Status": Strings(np.where(done, 1, 2).astype(np.int32), np.array([None, "Completed", "Not Started"])),
+        "Priority": _const(nt, "Normal"), "IsClosed": done,
+        "OwnerId": owned_by, "WhatId": what[task], "AccountId": account_ref[task],
+        "TaskSubtype": Strings(kind.codes[task], np.array([None, *(TASK_SUBTYPES.get(k, k) for k in kinds[1:])])),
+        "CompletedDateTime": np.where(done, when, np.datetime64("NaT", "ms")),
+        "IsDeleted": np.zeros(nt, dtype=bool), **_audit(when, when, owned_by),
     })
     ids = _np(t["activity_id"]).astype(np.int64)[event]
     minutes = np.where(ids % 3 == 0, 60.0, 30.0)
-    start = occurred[event]
+    start, owned_by = occurred[event], owner[event]
     events = Shaped(ne, {
         "Subject": subject[event], "ActivityDateTime": start, "ActivityDate": start.astype("datetime64[D]"),
         "DurationInMinutes": minutes, "EndDateTime": start + (minutes * 60_000).astype("timedelta64[ms]"),
-        "OwnerId": owner[event], "WhatId": what[event], "AccountId": account_ref[event],
-        "IsDeleted": np.zeros(ne, dtype=bool), **_audit(start, start, owner[event]),
+        "OwnerId": owned_by, "WhatId": what[event], "AccountId": account_ref[event],
+        "IsDeleted": np.zeros(ne, dtype=bool), **_audit(start, start, owned_by),
     })
     return tasks, events
 
@@ -339,8 +334,8 @@ def _feedback(ds: Any, reps: _Rows, accounts: _Rows, account: Shaped) -> Shaped:
     submitted = _stamps(t["submitted_at"])
     numbers = _np(t["feedback_id"]).astype(np.int64)
     return Shaped(n, {
-        "Name": np.array([f"NPS-{i:06d}" for i in numbers.tolist()], dtype=object),
-        "Score__c": _floats(t["score"]), "Kind__c": _map(t["kind"], {}), "Comment__c": _strs(t["comment"]),
+        "Name": Strings.of([f"NPS-{i:06d}" for i in numbers.tolist()]),
+        "Score__c": _floats(t["score"]), "Kind__c": Strings.of(t["kind"]), "Comment__c": Strings.of(t["comment"]),
         "Account__c": refs("Account", account_rows), "Rep__c": rep, "SubmittedAt__c": submitted,
         "OwnerId": owner, "IsDeleted": np.zeros(n, dtype=bool), **_audit(submitted, submitted, owner),
     })

@@ -226,13 +226,21 @@ class Strings:
     pool: np.ndarray  # object: None, then str
 
     @classmethod
-    def of(cls, values: Any) -> Strings:
-        """Encode any sequence of str/None (pyarrow's dictionary_encode: one pass, no Python loop)."""
-        encoded = pc.dictionary_encode(pa.array(values, type=pa.string()))
-        codes = pc.fill_null(pc.add(pc.cast(encoded.indices, pa.int32()), 1), 0)
-        pool = np.empty(len(encoded.dictionary) + 1, dtype=object)
-        pool[1:] = encoded.dictionary.to_pylist()
-        return cls(codes.to_numpy(zero_copy_only=False).astype(np.int32, copy=False), pool)
+    def of(cls, values: Any, mapping: dict[str, str] | None = None) -> Strings:
+        """Encode a pyarrow (chunked) array or any sequence of str/None, mapping values through `mapping`.
+
+        pyarrow's dictionary_encode does the per-row work, so only distinct values touch Python.
+        """
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        elif not isinstance(values, pa.Array):
+            values = pa.array(values, type=pa.string())
+        encoded = pc.dictionary_encode(values)
+        distinct = encoded.dictionary.to_pylist()
+        pool = np.empty(len(distinct) + 1, dtype=object)
+        pool[1:] = [mapping.get(v, v) for v in distinct] if mapping else distinct
+        indices = pc.fill_null(pc.cast(encoded.indices, pa.int32()), -1).to_numpy(zero_copy_only=False)
+        return cls(indices + np.int32(1), pool)  # a fresh array the table can adopt; null -> 0
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -308,7 +316,8 @@ class Table:
     """Rows of one object type in growable column arrays; rows are never reused.
 
     A bulk load into an empty table adopts the shaped arrays without copying them (one copy of the
-    data, not two); text columns store codes into a `Pool`.
+    data, not two), and columns handed the same array (CreatedDate = LastModifiedDate = SystemModstamp
+    on loaded data) share it until one of them is written. Text columns store codes into a `Pool`.
     """
 
     def __init__(self, spec: ObjectSpec, capacity: int = 16) -> None:
@@ -323,6 +332,7 @@ class Table:
         }
         self.pools: dict[str, Pool] = {name: Pool() for name, kind in self.kinds.items() if kind == "str"}
         self._purged = np.zeros(self._cap, dtype=bool)
+        self._shared: set[str] = set()  # columns whose array another column also holds (copy on write)
         self._sorted: dict[str, tuple[int, np.ndarray]] = {}
         self.version = 0  # bumped on every mutation (cache keys, 304 checks)
 
@@ -359,12 +369,16 @@ class Table:
         purged[: self.n] = self._purged[: self.n]
         self._purged = purged
         self._cap = cap
+        self._shared.clear()
 
-    def append(self, columns: dict[str, Any], count: int) -> np.ndarray:
-        """Add `count` rows at once (vectorised load); missing columns stay null. Returns rows."""
+    def append(self, columns: dict[str, Any], count: int, claimed: set[int] | None = None) -> np.ndarray:
+        """Add `count` rows at once (vectorised load); missing columns stay null. Returns rows.
+
+        `claimed`: ids of arrays other tables adopted already (copied, not shared); extended here.
+        """
         start = self.n
         if start == 0 and count > self._cap:
-            self._adopt(columns, count)
+            self._adopt(columns, count, claimed if claimed is not None else set())
         else:
             self._grow(start + count)
             for name, values in columns.items():
@@ -373,21 +387,24 @@ class Table:
         self.version += 1
         return np.arange(start, start + count)
 
-    def _adopt(self, columns: dict[str, Any], count: int) -> None:
+    def _adopt(self, columns: dict[str, Any], count: int, claimed: set[int]) -> None:
         """First bulk load: keep the shaped arrays themselves when they fit (no second copy)."""
-        taken: set[int] = set()
+        holders: dict[int, str] = {}
         for name, kind in self.kinds.items():
             values = self._storable(name, columns[name]) if name in columns else None
             dtype = np.dtype(np.int32) if kind == "str" else np.dtype(DTYPES[kind])  # type: ignore[call-overload]
             if (isinstance(values, np.ndarray) and values.dtype == dtype and values.shape == (count,)
-                    and values.base is None and values.flags.writeable and id(values) not in taken):
-                taken.add(id(values))
+                    and values.base is None and values.flags.writeable and id(values) not in claimed):
+                if id(values) in holders:
+                    self._shared |= {name, holders[id(values)]}
+                holders[id(values)] = name
                 self._data[name] = values
                 continue
             fresh = empty_column(kind, count)
             if values is not None:
                 fresh[:] = values
             self._data[name] = fresh
+        claimed.update(holders)
         self._purged = np.zeros(count, dtype=bool)
         self._cap = count
 
@@ -406,6 +423,9 @@ class Table:
         return np.where(strings.codes > 0, strings.codes + np.int32(first - 1), 0).astype(np.int32)
 
     def set(self, row: int, name: str, value: object) -> None:
+        if name in self._shared:
+            self._data[name] = self._data[name].copy()
+            self._shared.discard(name)
         pool = self.pools.get(name)
         self._data[name][row] = value if pool is None else pool.code(value)  # type: ignore[arg-type]
         self.version += 1

@@ -33,6 +33,7 @@ MS_PER_DAY = 86_400_000
 FIRST_DAY, LAST_DAY = -25_567, 84_006  # 1900-01-01 .. 2199-12-31: the day table's range
 WIDE_TEXT = 256  # widest encoded value kept in a pool's padded matrix
 MAX_BAND_BYTES = 32 << 20  # a page band larger than this goes to the reference path
+POOL_MATRIX_BYTES = 128 << 20  # largest padded matrix kept per text column and dialect
 CSV_CHUNK_ROWS = 4096  # rows per CSV chunk: keeps the page matrix in cache
 
 
@@ -278,26 +279,51 @@ def _numbers(values: np.ndarray, dialect: Dialect, as_int: bool) -> Band:
 
 
 class _Encoded(NamedTuple):
-    """A pool's values in one dialect: bytes per value, lengths, and a padded matrix if narrow."""
+    """A pool's values in one dialect: concatenated bytes, where each starts, and a padded matrix if narrow."""
 
-    tokens: np.ndarray
+    flat: np.ndarray  # uint8
+    starts: np.ndarray
     lengths: np.ndarray
-    matrix: np.ndarray | None
     nul: np.ndarray  # per value: holds a NUL byte (a page squeezes zeros out, so those pages can't use bands)
+    matrix: np.ndarray | None
+
+
+def _concat_tokens(values: list[str | None], dialect: Dialect) -> tuple[bytes, np.ndarray]:
+    """Encoded values joined, and their lengths; in slices, because orjson returns each small result in
+    an oversized buffer (~4 KB), which would cost gigabytes for a million distinct names held at once."""
+    joined: list[bytes] = []
+    lengths: list[int] = []
+    for at in range(0, len(values), 8192):
+        tokens = [dialect.null if v is None else dialect.text(v) for v in values[at : at + 8192]]
+        lengths += map(len, tokens)
+        joined.append(b"".join(tokens))
+    return b"".join(joined), np.array(lengths, dtype=np.int64)
+
+
+def _gather(flat: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded (len(starts), width) matrix of the byte runs flat[starts[i] : starts[i] + lengths[i]]."""
+    if not len(flat):
+        return np.zeros((len(starts), width), dtype=np.uint8)
+    span = np.arange(width)
+    picked = flat[np.minimum(starts[:, None] + span, len(flat) - 1)]
+    return np.where(span < lengths[:, None], picked, 0).astype(np.uint8)
 
 
 def _encoded(pool: Pool, dialect: Dialect) -> _Encoded:
     def build(new: np.ndarray, previous: _Encoded | None) -> _Encoded:
-        fresh = np.empty(len(new), dtype=object)
-        fresh[:] = [dialect.null if v is None else dialect.text(v) for v in new.tolist()]
-        nul = np.array([b"\0" in token for token in fresh.tolist()], dtype=bool)
-        tokens = fresh if previous is None else np.concatenate([previous.tokens, fresh])
-        lengths = np.fromiter(map(len, tokens.tolist()), dtype=np.int64, count=len(tokens))
-        width = max(1, int(lengths.max()))
+        joined, new_lengths = _concat_tokens(new.tolist(), dialect)
+        fresh = np.frombuffer(joined, dtype=np.uint8)
+        flat = fresh if previous is None else np.concatenate([previous.flat, fresh])
+        lengths = new_lengths if previous is None else np.concatenate([previous.lengths, new_lengths])
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        nul = np.zeros(len(lengths), dtype=bool)
+        nul[np.searchsorted(starts, np.flatnonzero(flat == 0), side="right") - 1] = True
+        width = max(1, int(lengths.max(initial=0)))
         matrix = None
-        if width <= WIDE_TEXT and width * len(tokens) <= MAX_BAND_BYTES:
-            matrix = tokens.astype(f"S{width}").view(np.uint8).reshape(len(tokens), width)
-        return _Encoded(tokens, lengths, matrix, nul if previous is None else np.concatenate([previous.nul, nul]))
+        if width <= WIDE_TEXT and width * len(lengths) <= POOL_MATRIX_BYTES:
+            matrix = np.concatenate([_gather(flat, starts[at : at + 16384], lengths[at : at + 16384], width)
+                                     for at in range(0, len(lengths), 16384)])
+        return _Encoded(flat, starts, lengths, nul, matrix)
 
     return pool.derived(dialect.name, build)
 
@@ -312,7 +338,7 @@ def _text(pool: Pool, codes: np.ndarray, dialect: Dialect) -> Band:
     width = max(1, int(lengths.max()))
     if width * len(codes) > MAX_BAND_BYTES:
         raise Unsupported("text too long for a band")
-    return Band(encoded.tokens[codes].astype(f"S{width}").view(np.uint8).reshape(len(codes), width), lengths)
+    return Band(_gather(encoded.flat, encoded.starts[codes], lengths, width), lengths)
 
 
 _BY_KIND: dict[str, Callable[[np.ndarray, Dialect], Band]] = {

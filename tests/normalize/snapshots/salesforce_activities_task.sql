@@ -6,12 +6,12 @@ SELECT
   "src"."id" AS crm_id,
   "src"."owner_id" AS owner_crm_id,
   CASE CAST(("src"."task_subtype") AS TEXT) WHEN 'Call' THEN 'call' WHEN 'Email' THEN 'email' WHEN 'ListEmail' THEN 'email' ELSE 'task' END AS kind,
-  TIMEZONE('UTC', COALESCE(CAST("src"."activity_date" AS TIMESTAMP), "src"."completed_date_time", "src"."created_date")) AS occurred_at,
+  COALESCE(CAST("src"."activity_date" AS TIMESTAMP), MAKE_TIMESTAMP(EPOCH_US("src"."completed_date_time")), MAKE_TIMESTAMP(EPOCH_US("src"."created_date"))) AS occurred_at,
   COALESCE("src"."is_closed", "src"."status" = 'Completed') AS is_completed,
   "src"."account_id" AS account_crm_id,
   CASE WHEN "src"."what_id" LIKE '006%' THEN "src"."what_id" END AS opportunity_crm_id,
   "src"."is_deleted" AS is_deleted,
-  TIMEZONE('UTC', "src"."system_modstamp") AS updated_at
+  MAKE_TIMESTAMP(EPOCH_US("src"."system_modstamp")) AS updated_at
 FROM raw_sf.task AS src
 ) AS p
 WHERE crm_id IS NOT NULL AND kind IS NOT NULL AND occurred_at IS NOT NULL

@@ -16,10 +16,10 @@ SELECT
   CAST(NULL AS DOUBLE) AS amount_home,
   "src"."arr_c" AS recurring_amount,
   CASE CAST(("src"."type") AS TEXT) WHEN 'New Business' THEN 'new' WHEN 'New Customer' THEN 'new' WHEN 'Existing Customer - Upgrade' THEN 'expansion' WHEN 'Existing Customer - Expansion' THEN 'expansion' WHEN 'Existing Customer - Replacement' THEN 'renewal' WHEN 'Existing Customer - Downgrade' THEN 'renewal' WHEN 'Renewal' THEN 'renewal' WHEN 'Existing Customer - Renewal' THEN 'renewal' ELSE NULL END AS deal_type,
-  TIMEZONE('UTC', "src"."created_date") AS created_at,
+  MAKE_TIMESTAMP(EPOCH_US("src"."created_date")) AS created_at,
   "src"."close_date" AS close_date,
   "src"."is_deleted" AS is_deleted,
-  TIMEZONE('UTC', "src"."system_modstamp") AS updated_at
+  MAKE_TIMESTAMP(EPOCH_US("src"."system_modstamp")) AS updated_at
 FROM raw_sf.opportunity AS src
 ) AS p
 WHERE crm_id IS NOT NULL
