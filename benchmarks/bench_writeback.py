@@ -7,6 +7,10 @@ is ceil(records / batch maximum): Salesforce sObject Collections 200, HubSpot ba
 writes one record per rep x period holding the 4 metrics, so its minimum is ceil(2,000 / 200), a quarter
 of the one-record-per-metric layout's ceil(8,000 / 200).
 
+Salesforce is also run on the Bulk API 2.0 ingest path (`bulk_threshold: 0`): one job per run, so its
+minimum is 6 calls whatever the size (create, upload, close, at least one status poll, successful and
+failed results); the sandbox takes `bulk_delay_s` (0.2 s) to finish a job, which is in the wall time.
+
     .venv/bin/python benchmarks/bench_writeback.py [--reps 2000]
 """
 
@@ -37,7 +41,12 @@ from spm_sync.writeback import write_back  # noqa: E402
 AS_OF = date(2026, 3, 15)
 PERIOD = "2026-03"
 METRICS = ("quota_attainment", "revenue_won", "win_rate", "calls")
-WRITE_ENDPOINTS = {"salesforce": ("composite_sobjects",), "hubspot": ("batch_update", "batch_upsert")}
+INGEST_ENDPOINTS = ("bulk_ingest_create", "bulk_ingest_upload", "bulk_ingest_close", "bulk_ingest_status",
+                    "bulk_ingest_results")
+WRITE_ENDPOINTS = {"salesforce": ("composite_sobjects", *INGEST_ENDPOINTS), "hubspot": ("batch_update", "batch_upsert")}
+BULK_MIN_CALLS = 6  # one ingest job: create, upload, close, >= 1 poll, successful + failed results
+RUNS = (("salesforce", "update", False), ("salesforce", "upsert", False), ("salesforce", "update", True),
+        ("salesforce", "upsert", True), ("hubspot", "update", False), ("hubspot", "upsert", False))
 META_ENDPOINTS = {"salesforce": ("describe",), "hubspot": ("properties",)}
 BATCH_MAX = {"salesforce": 200, "hubspot": 100}
 TARGETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -67,7 +76,7 @@ def sandbox_for(reps: int) -> Sandbox:
                    rate_limit=190)
 
 
-def config(sb: Sandbox, path: Path, crm: str, mode: str) -> Config:
+def config(sb: Sandbox, path: Path, crm: str, mode: str, bulk: bool) -> Config:
     sources = {
         "salesforce": {"name": "sf", "type": "salesforce", "instance_url": sb.salesforce.instance_url,
                        "session_id": sb.salesforce.session_id, "ca_bundle": sb.salesforce.ca_bundle},
@@ -75,7 +84,7 @@ def config(sb: Sandbox, path: Path, crm: str, mode: str) -> Config:
                     "access_token": sb.hubspot.access_token, "rate_limit": {"requests_per_10s": 190}},
     }
     target = {"name": f"{crm}_{mode}", "source": sources[crm]["name"], "entity": "rep", "period": PERIOD,
-              **TARGETS[crm][mode]}
+              **TARGETS[crm][mode], **({"bulk_threshold": 0} if bulk else {})}
     return parse_config({"store": {"path": str(path)}, "as_of": AS_OF.isoformat(), "sources": [sources[crm]],
                          "writeback": [target]}, env={})
 
@@ -121,22 +130,24 @@ def main() -> None:
     args = parser.parse_args()
     console = Console(width=150)
     table = Table(title=f"write-back: {args.reps} reps x {len(METRICS)} metrics")
-    for name in ("CRM", "mode", "run", "values sent", "write calls", "minimum", "ratio", "read calls", "wall s"):
-        table.add_column(name, justify="left" if name in ("CRM", "mode", "run") else "right")
+    for name in ("CRM", "mode", "path", "run", "values sent", "write calls", "minimum", "ratio", "read calls",
+                 "wall s"):
+        table.add_column(name, justify="left" if name in ("CRM", "mode", "path", "run") else "right")
     with sandbox_for(args.reps) as sb, tempfile.TemporaryDirectory() as tmp:
-        for crm in ("salesforce", "hubspot"):
-            for mode in ("update", "upsert"):
-                cfg = config(sb, Path(tmp) / f"{crm}_{mode}" / "spm_sync.duckdb", crm, mode)
-                store = open_store(cfg)
-                minimum = math.ceil(args.reps / BATCH_MAX[crm])
-                for label, bump in (("first push", 0.0), ("no change", 0.0), ("all changed", 0.01)):
-                    seed(store, sb, args.reps, bump)
-                    writes, reads, sent, wall, _diff = measure(sb, cfg, store, crm)
-                    expected = 0 if label == "no change" else minimum
-                    ratio = f"{writes / expected:.2f}" if expected else ("ok" if writes == 0 else "FAIL")
-                    table.add_row(crm, mode, label, str(sent), str(writes), str(expected), ratio, str(reads),
-                                  f"{wall:.2f}")
-                store.close()
+        for crm, mode, bulk in RUNS:
+            path = "bulk ingest" if bulk else "batch API"
+            cfg = config(sb, Path(tmp) / f"{crm}_{mode}_{path[:4]}" / "spm_sync.duckdb", crm, mode, bulk)
+            store = open_store(cfg)
+            minimum = BULK_MIN_CALLS if bulk else math.ceil(args.reps / BATCH_MAX[crm])
+            base = 0.5 if bulk else 0.0  # other values than the batch-API run left in the same org
+            for label, bump in (("first push", base), ("no change", base), ("all changed", base + 0.01)):
+                seed(store, sb, args.reps, bump)
+                writes, reads, sent, wall, _diff = measure(sb, cfg, store, crm)
+                expected = 0 if label == "no change" else minimum
+                ratio = f"{writes / expected:.2f}" if expected else ("ok" if writes == 0 else "FAIL")
+                table.add_row(crm, mode, path, label, str(sent), str(writes), str(expected), ratio, str(reads),
+                              f"{wall:.2f}")
+            store.close()
     console.print(table)
     console.print(
         f"upsert minimum counts one record per rep x period with {len(METRICS)} fields; one record per metric "

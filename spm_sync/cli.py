@@ -283,14 +283,19 @@ def check() -> None:
 def demo(
     keep: Annotated[Path | None, typer.Option(help="Keep the demo's files (store, config) in this folder.")] = None,
     seed: Annotated[int, typer.Option(help="Data set seed.")] = 7,
+    store_dsn: Annotated[
+        str | None,
+        typer.Option(help="Run on this empty PostgreSQL database instead of a DuckDB file.", show_default=False),
+    ] = None,
 ) -> None:
     """Start the sandbox CRMs on loopback and run the whole loop; print a leaderboard.
 
     Needs no config and no network. Example: spm-sync demo --keep ./demo
+    On PostgreSQL: spm-sync demo --store-dsn postgresql://postgres@127.0.0.1:5432/spm_demo
     """
     from spm_sync.demo import run_demo
 
-    run_demo(console, keep=keep, seed=seed)
+    run_demo(console, keep=keep, seed=seed, store_dsn=store_dsn)
 
 
 @sandbox_app.command("serve")

@@ -175,6 +175,10 @@ class WritebackTarget(Model):
     record_id_field: str | None = Field(
         None, description="update mode on a non-user object: field holding the entity key"
     )
+    bulk_threshold: int = Field(
+        10_000, ge=0, description="more records than this in one run go through the CRM's bulk load API "
+        "(Salesforce Bulk API 2.0 ingest) instead of its batch API"
+    )
 
     @model_validator(mode="after")
     def _upsert_needs_external_id(self) -> WritebackTarget:

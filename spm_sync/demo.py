@@ -19,6 +19,7 @@ from rich.table import Table
 from spm_sync import jobs
 from spm_sync.calls import ApiCalls
 from spm_sync.config import Config, parse_config
+from spm_sync.errors import ConfigError
 from spm_sync.runs import utcnow
 from spm_sync.store import open_store
 
@@ -28,11 +29,19 @@ SF_FIELDS = {"quota_attainment": "Quota_Attainment__c", "revenue_won": "Revenue_
 HS_FIELDS = {"quota_attainment": "spm_quota_attainment", "revenue_won": "spm_revenue_won"}
 
 
-def demo_config_document(sandbox: Any, folder: Path) -> dict[str, Any]:
+def demo_store(folder: Path, store_dsn: str | None = None) -> dict[str, Any]:
+    """A DuckDB file in the demo folder, or the PostgreSQL database `store_dsn`; dlt's state stays in the folder."""
+    state_dir = str(folder / "state")
+    if store_dsn:
+        return {"backend": "postgres", "dsn": store_dsn, "state_dir": state_dir}
+    return {"path": str(folder / "spm_sync.duckdb"), "state_dir": state_dir}
+
+
+def demo_config_document(sandbox: Any, folder: Path, store_dsn: str | None = None) -> dict[str, Any]:
     """A config like a user would write, pointing both sources at the emulators."""
     sf, hs = sandbox.salesforce, sandbox.hubspot
     return {
-        "store": {"path": str(folder / "spm_sync.duckdb"), "state_dir": str(folder / "state")},
+        "store": demo_store(folder, store_dsn),
         "reporting": {"currency": "USD", "fiscal_year_start_month": 1},
         "sources": [
             {
@@ -147,7 +156,19 @@ def render_crm_values(cfg: Config, console: Console) -> None:
         console.print(table)
 
 
-def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7) -> None:
+def require_empty_store(cfg: Config) -> None:
+    """The demo's sandbox CRMs are new each time: a store holding an earlier run's ledger and cursors would
+    make write-back skip values it believes already sent, so a reused PostgreSQL database is refused."""
+    with open_store(cfg) as store:
+        row = store.fetchone("SELECT count(*) FROM spm_state.runs")
+    if row and row[0]:
+        raise ConfigError(
+            "--store-dsn: the database already holds spm-sync runs; the demo needs an empty database "
+            "(e.g. createdb spm_demo)"
+        )
+
+
+def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store_dsn: str | None = None) -> None:
     from spm_sync.metrics import resolve_period
     from spm_sync.sandbox import Sandbox
 
@@ -159,9 +180,11 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7) -> No
             console.print(
                 f"sandbox Salesforce at {sandbox.salesforce.instance_url}, HubSpot at {sandbox.hubspot.base_url}"
             )
-            document = demo_config_document(sandbox, folder)
+            document = demo_config_document(sandbox, folder, store_dsn)
             (folder / "config.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
             cfg = parse_config(document, file=str(folder / "config.yaml"))
+            if store_dsn:
+                require_empty_store(cfg)
             results = jobs.run_all(cfg)
             for synced in results["sync"]:
                 console.print(
@@ -176,4 +199,5 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7) -> No
             render_crm_values(cfg, console)
         console.print(
             f"demo finished in {time.monotonic() - started:.1f}s; files in {folder if keep else '(temp dir, removed)'}"
+            + ("; store: PostgreSQL (--store-dsn)" if store_dsn else "")
         )

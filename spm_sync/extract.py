@@ -29,6 +29,11 @@ class SyncResult:
     warnings: list[str] = field(default_factory=list)
 
 
+# Parquet is fastest into DuckDB; dlt's postgres destination loads parquet only through an ADBC
+# driver (else it warns and picks another format), so PostgreSQL gets csv, which it loads with COPY.
+LOADER_FILE_FORMATS = {"duckdb": "parquet", "postgres": "csv"}
+
+
 def pipelines_dir(cfg: Config) -> Path:
     return cfg.store.state_dir / "pipelines"
 
@@ -85,10 +90,16 @@ def sync_source(
         **({"progress": progress} if progress else {}),
     )
     context.cache_dir.mkdir(parents=True, exist_ok=True)
+    if hasattr(progress, "watch"):
+        progress.watch(calls)
     dlt_source = source_factory(source_cfg.type)(source_cfg, context)
     pipeline = make_pipeline(cfg, store, source_name, suffix="_backfill" if window else "")
     try:
-        pipeline.run(dlt_source, loader_file_format="parquet", refresh="drop_resources" if full else None)
+        pipeline.run(
+            dlt_source,
+            loader_file_format=LOADER_FILE_FORMATS[store.backend],
+            refresh="drop_resources" if full else None,
+        )
     except Exception as exc:
         budget_stop = _find_cause(exc, BudgetExhausted)
         if budget_stop is None:

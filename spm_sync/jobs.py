@@ -11,27 +11,24 @@ from datetime import datetime
 from typing import Any
 
 from spm_sync.config import Config
-from spm_sync.ops.locks import stage_lock
+from spm_sync.ops.locks import locked_store
 from spm_sync.runs import Run, prune_runs, recorded_run
-from spm_sync.store import Store, open_store
+from spm_sync.store import Store
 
 
 @contextmanager
 def job(cfg: Config, name: str, subject: str | None = None) -> Iterator[tuple[Store, Run]]:
-    """Lock the stage, open the store, record the run; alert when it fails."""
+    """Lock the stage and open the store (order per backend), record the run; alert when it fails."""
     stage = f"{name}:{subject}" if subject else name
-    with stage_lock(cfg.store, stage, cfg.runs.lock_timeout_s):
-        store = open_store(cfg, wait_s=max(cfg.runs.lock_timeout_s, 30.0))
+    wait_s = max(cfg.runs.lock_timeout_s, 30.0)
+    with locked_store(cfg.store, stage, cfg.runs.lock_timeout_s, wait_s) as store:
         try:
-            try:
-                with recorded_run(store, name, subject) as run:
-                    yield store, run
-            except Exception as exc:
-                _alert_failure(cfg, name, subject, exc)
-                raise
-            prune_runs(store, cfg.runs.retention_days)
-        finally:
-            store.close()
+            with recorded_run(store, name, subject) as run:
+                yield store, run
+        except Exception as exc:
+            _alert_failure(cfg, name, subject, exc)
+            raise
+        prune_runs(store, cfg.runs.retention_days)
 
 
 def _alert_failure(cfg: Config, name: str, subject: str | None, exc: Exception) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from spm_sync.config import load_config
+from spm_sync.ops.status import collect_status
 from spm_sync.store import open_store
 
 
@@ -35,10 +36,19 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
             )
         )
         sent = store.fetchone("SELECT count(*) FROM spm_state.writeback_ledger WHERE outcome = 'sent'")[0]
+        sent_by_target = dict(
+            store.fetchall("SELECT target, count(*) FROM spm_state.writeback_ledger WHERE outcome = 'sent' GROUP BY 1")
+        )
         runs = store.fetchall("SELECT job, status FROM spm_state.runs ORDER BY started_at")
     assert [job for job, _ in runs] == ["sync", "sync", "normalize", "kpis", "writeback"]
     assert {status for _, status in runs} == {"succeeded"}
     assert sent > 0
+    info = collect_status(cfg)
+    assert [s["source"] for s in info["sources"]] == ["sf", "hs"]
+    assert all(s["last_status"] == "succeeded" and not s["stale"] for s in info["sources"])
+    assert info["sources"][0]["records"]["opportunity"] > 0 and info["sources"][1]["records"]["deals"] > 0
+    assert {t["target"]: t["counts"]["sent"] for t in info["writeback"]} == sent_by_target
+    assert info["stages"]["kpis"]["status"] == "succeeded"
     # The Salesforce table shows what the CRM now holds: the percent field is attainment x 100.
     shown = re.findall(r"│ ([A-Z][a-z]+ [A-Z][a-z]+) +│ ([0-9.]+) +│", out.split("Salesforce User fields")[1])
     assert shown, out

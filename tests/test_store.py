@@ -55,3 +55,26 @@ def test_postgres_backend_migrates(pg_dsn: str) -> None:
         store.execute("INSERT INTO spm.teams VALUES (?, ?, ?)", ["t1", "Team", None])
         assert store.fetchall("SELECT team_id, name FROM spm.teams") == [("t1", "Team")]
         assert store.migrate() == []
+
+
+def test_a_lower_numbered_migration_added_later_is_still_applied(duckdb_path: Path) -> None:
+    with open_store(StoreConfig(path=duckdb_path)) as store:
+        late = Migration(5, "late low number", ("CREATE TABLE spm.late (a INT)",))
+        assert store.migrate((*MIGRATIONS, late)) == [5]
+        assert store.table_exists("spm", "late")
+        assert store.migrate((*MIGRATIONS, late)) == []
+
+
+def test_postgres_placeholders_leave_literals_alone() -> None:
+    from spm_sync.store.store import to_pyformat
+
+    assert to_pyformat("SELECT '?', 'a%b' WHERE x = ? AND y LIKE 'z%'") == (
+        "SELECT '?', 'a%%b' WHERE x = %s AND y LIKE 'z%%'"
+    )
+
+
+@pytest.mark.postgres
+def test_postgres_literals_with_question_marks_and_percent(pg_dsn: str) -> None:
+    with open_store(StoreConfig(backend="postgres", dsn=pg_dsn)) as store:
+        assert store.fetchall("SELECT '?' || ?, 'a%' LIKE 'a%'", ["x"]) == [("?x", True)]
+        assert store.fetchall("SELECT 'a%' LIKE 'a%'") == [(True,)]

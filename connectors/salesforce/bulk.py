@@ -12,8 +12,9 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -66,29 +67,36 @@ def create_job(client: SalesforceClient, object_name: str, soql: str, *, include
     return str(client.json(response)["id"])
 
 
-def wait_for_job(client: SalesforceClient, object_name: str, job_id: str) -> None:
-    """Poll with growing pauses until JobComplete; Failed/Aborted/timeout raise BulkUnavailable."""
+def wait_for_job(
+    client: SalesforceClient, object_name: str, job_id: str, *, kind: str = "query",
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Poll `jobs/<kind>/<id>` (query or ingest) with growing pauses until JobComplete; its info.
+
+    Failed/Aborted raise BulkUnavailable; so does a job still running after `BULK_JOB_TIMEOUT_S`,
+    which is aborted first (the wait is bounded, never a hang on a stuck job).
+    """
     pause = settings.BULK_POLL_START_S
     deadline = time.monotonic() + settings.BULK_JOB_TIMEOUT_S
     while True:
-        info = client.json(client.request("GET", f"jobs/query/{job_id}", object=object_name))
+        info: dict[str, Any] = client.json(client.request("GET", f"jobs/{kind}/{job_id}", object=object_name))
         state = info.get("state")
         if state == "JobComplete":
-            return
+            return info
         if state in FINAL_FAILURES:
             detail = info.get("errorMessage") or ""
-            raise BulkUnavailable(f"Bulk query job {state}: {detail}".strip(), object=object_name)
+            raise BulkUnavailable(f"Bulk {kind} job {state}: {detail}".strip(), object=object_name)
         if time.monotonic() > deadline:
-            _abort(client, object_name, job_id)
-            raise BulkUnavailable(f"Bulk query job still {state} after {settings.BULK_JOB_TIMEOUT_S:.0f}s",
+            _abort(client, object_name, f"jobs/{kind}/{job_id}")
+            raise BulkUnavailable(f"Bulk {kind} job still {state} after {settings.BULK_JOB_TIMEOUT_S:.0f}s",
                                   object=object_name)
-        time.sleep(pause)
+        sleep(pause)
         pause = min(pause * 1.5, settings.BULK_POLL_MAX_S)
 
 
-def _abort(client: SalesforceClient, object_name: str, job_id: str) -> None:
+def _abort(client: SalesforceClient, object_name: str, job_path: str) -> None:
     with contextlib.suppress(ConnectorError):  # best effort: the job expires on its own
-        client.request("PATCH", f"jobs/query/{job_id}", json={"state": "Aborted"}, object=object_name)
+        client.request("PATCH", job_path, json={"state": "Aborted"}, object=object_name)
 
 
 def result_chunks(
@@ -143,3 +151,4 @@ def staged(chunks: Iterator[pa.Table], folder: Path) -> Iterator[pa.Table]:
             yield table
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        pa.default_memory_pool().release_unused()  # hand the chunk buffers back before dlt loads

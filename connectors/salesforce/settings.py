@@ -30,6 +30,9 @@ BULK_POLL_MAX_S = 10.0
 BULK_JOB_TIMEOUT_S = 3600.0
 # Calls a Bulk pull needs besides one per results page (create, a few polls, slack for retries).
 BULK_OVERHEAD_CALLS = 8
+# Records per write-back ingest job (create, upload, close, polls, 2 result calls): one job's outcomes
+# are one ledger transaction; uploads are also kept under Bulk API's 100 MB of CSV.
+BULK_INGEST_MAX_RECORDS = 100_000
 
 # ---- retries ------------------------------------------------------------------------------------
 RETRY_BASE_S = 0.5

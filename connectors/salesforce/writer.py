@@ -1,18 +1,22 @@
-"""Salesforce write side: describe -> field types, SOQL read-back, sObject Collections update/upsert.
+"""Salesforce write side: describe -> field types, SOQL read-back, sObject Collections or Bulk API 2.0 ingest.
 
 Why sObject Collections: 200 records per call (the API's maximum), one result per record in order
-(`allOrNone: false`), so one record's validation error never costs the others their write. Bulk API 2.0
-ingest is not used: a write-back of 2,000 reps x 4 metrics is 40 collection calls, well inside limits.
+(`allOrNone: false`), so one record's validation error never costs the others their write. Above a
+target's `bulk_threshold` the stage calls `bulk_write` instead: one Bulk API 2.0 ingest job (5 calls
+plus polls for up to `BULK_INGEST_MAX_RECORDS` records), whose results map to the same outcomes.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from connectors.salesforce import settings
+from connectors.salesforce.bulk import BulkUnavailable
 from connectors.salesforce.client import SalesforceApiError, SalesforceClient, error_details
+from connectors.salesforce.ingest import IngestJob, rejected
 from connectors.writing import (
     BatchRejected,
     CurrentRecord,
@@ -41,6 +45,7 @@ KINDS: dict[str, Kind] = {
 IN_LIST_CHARS = 8_000  # SOQL `IN (...)` chunk size in characters: the GET query stays far below URI limits
 
 Body = Callable[[RecordWrite], dict[str, Any]]
+log = logging.getLogger("spm_sync.salesforce")
 
 
 def soql_literal(value: str) -> str:
@@ -83,6 +88,7 @@ class SalesforceWriter:
     """Field updates and upserts on one org, through the connector's `SalesforceClient`."""
 
     batch_size = COLLECTION_MAX
+    bulk_max = settings.BULK_INGEST_MAX_RECORDS
     user_object = "User"
     user_match_field: str | None = None
     identity_column = "crm_id"
@@ -154,6 +160,28 @@ class SalesforceWriter:
 
         return self._write(object_name, f"composite/sobjects/{object_name}/{external_id_field}", records, body)
 
+    def bulk_write(
+        self, object_name: str, external_id_field: str | None, records: Sequence[RecordWrite]
+    ) -> list[RecordResult]:
+        """One Bulk API 2.0 ingest job: upsert by `external_id_field`, else update by Id.
+
+        What the job does not settle goes through sObject Collections: every record when the org
+        refuses or fails the job, records that lost a row lock (retried there with backoff), and any
+        the results leave out. A record rejected for a validation reason is recorded, never resent.
+        """
+        try:
+            settled = IngestJob(self.client, object_name, external_id_field, self.sleep).run(records)
+        except BulkUnavailable as exc:
+            log.warning("%s: %s; sending %d records through sObject Collections", object_name, exc, len(records))
+            settled = {}
+        final = {k: r for k, r in settled.items() if r.error_code not in settings.RETRIABLE_ERROR_CODES}
+        rest = [r for r in records if r.key not in final]
+        if rest:
+            again = (self.upsert(object_name, external_id_field, rest) if external_id_field
+                     else self.update(object_name, rest))
+            final.update((r.key, r) for r in again)
+        return [final[r.key] for r in records]
+
     def _write(self, object_name: str, path: str, records: Sequence[RecordWrite], body: Body) -> list[RecordResult]:
         results: list[RecordResult] = []
         for chunk in chunks(records, COLLECTION_MAX):
@@ -194,8 +222,6 @@ class SalesforceWriter:
 def _result(record: RecordWrite, answer: dict[str, Any]) -> RecordResult:
     if answer.get("success"):
         return RecordResult(record.key, True, answer.get("id"))
-    errors = answer.get("errors") or [{}]
-    first = errors[0]
-    fields = first.get("fields") or []
-    message = str(first.get("message") or "rejected") + (f" (fields: {', '.join(fields)})" if fields else "")
-    return RecordResult(record.key, False, answer.get("id"), first.get("statusCode"), message)
+    first = (answer.get("errors") or [{}])[0]
+    return rejected(record.key, answer.get("id"), first.get("statusCode"), str(first.get("message") or ""),
+                    first.get("fields") or [])

@@ -104,6 +104,8 @@ def run_backfill(
     chunks = chunk_window(start, end, chunk)
     done = _completed(store, bid)
     result = BackfillResult(backfill_id=bid, chunks_total=len(chunks))
+    if hasattr(progress, "chunks"):
+        progress.chunks(len(chunks), len(done & {c.isoformat() for c, _ in chunks}))
     for chunk_start, chunk_end in chunks:
         key = chunk_start.isoformat()
         if key in done:
@@ -122,6 +124,8 @@ def run_backfill(
         result.api_calls += int(synced.api_calls.get("total", 0))
         done.add(key)
         result.chunks_run += 1
+        if hasattr(progress, "chunk_done"):
+            progress.chunk_done()
     else:
         _save(store, bid, source, objects, (start, end), done, "completed")
     run.details["backfill_id"] = bid

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from spm_sync.config import StoreConfig
 from spm_sync.errors import LockBusy
-from spm_sync.store import Store
+from spm_sync.store import Store, open_store
 
 POLL_S = 0.2
 
@@ -73,13 +73,31 @@ def stage_lock(config: StoreConfig, stage: str, timeout_s: float = 0.0, store: S
     """Hold the lock of `stage` (e.g. `sync:sf`, `normalize`) or raise LockBusy after `timeout_s`.
 
     DuckDB: taken before the store is opened (a file lock needs no connection). PostgreSQL: an
-    advisory lock on the given open `store`.
+    advisory lock on the given open `store`, or on a connection of its own when none is given
+    (the lock lives as long as the session that took it).
     """
     if config.backend == "postgres":
         if store is None:
-            raise ValueError("a PostgreSQL stage lock needs the open store")
+            with open_store(config, migrate=False) as own, _advisory_lock(own, stage, timeout_s):
+                yield
+            return
         with _advisory_lock(store, stage, timeout_s):
             yield
     else:
         with _file_lock(lock_path(config, stage.replace(":", "-")), stage, timeout_s):
             yield
+
+
+@contextmanager
+def locked_store(config: StoreConfig, stage: str, timeout_s: float, wait_s: float) -> Iterator[Store]:
+    """The open store with `stage` locked: the order differs by backend.
+
+    DuckDB locks first, so a busy stage is refused without waiting on DuckDB's one-writer file.
+    PostgreSQL opens first: its advisory lock belongs to the store's own session.
+    """
+    if config.backend == "postgres":
+        with open_store(config, wait_s=wait_s) as store, stage_lock(config, stage, timeout_s, store=store):
+            yield store
+    else:
+        with stage_lock(config, stage, timeout_s), open_store(config, wait_s=wait_s) as store:
+            yield store

@@ -78,19 +78,20 @@ def _last_run(store: Store, job: str, subject: str | None, status: str | None = 
 
 
 def writeback_outcomes(store: Store, target: str) -> dict[str, Any]:
-    """Counts by outcome (sent, unchanged, conflict, rejected, invalid) of the target's latest run."""
-    row = store.fetchone(
-        "SELECT run_id, max(sent_at) FROM spm_state.writeback_ledger WHERE target = ? GROUP BY run_id "
-        "ORDER BY 2 DESC LIMIT 1",
-        [target],
+    """The target's last real (not dry-run) write-back: when, and counts sent / unchanged /
+    conflicts / rejected / invalid, as recorded in that run's details."""
+    rows = store.fetch_dicts(
+        "SELECT run_id, status, ended_at, details FROM spm_state.runs WHERE job = 'writeback' "
+        "ORDER BY started_at DESC LIMIT 50"
     )
-    if row is None:
-        return {"last_run_id": None, "at": None, "counts": {}}
-    counts = store.fetchall(
-        "SELECT outcome, count(*) FROM spm_state.writeback_ledger WHERE target = ? AND run_id = ? GROUP BY outcome",
-        [target, row[0]],
-    )
-    return {"last_run_id": row[0], "at": row[1], "counts": dict(counts)}
+    for row in rows:
+        details = json.loads(row["details"]) if isinstance(row["details"], str) else (row["details"] or {})
+        report = (details.get("writeback") or {}).get(target)
+        if report is None or details.get("dry_run"):
+            continue
+        counts = {k: v for k, v in report.items() if isinstance(v, int)}
+        return {"last_run_id": row["run_id"], "status": row["status"], "at": row["ended_at"], "counts": counts}
+    return {"last_run_id": None, "status": None, "at": None, "counts": {}}
 
 
 def next_runs(cfg: Config, now: datetime) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ DuckDB DDL is transpiled with sqlglot so both stay defined in one place (`layout
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,15 @@ import duckdb
 from spm_sync.config import Config, StoreConfig
 from spm_sync.errors import StoreError
 from spm_sync.store.layout import BOOTSTRAP, MIGRATIONS, MIGRATIONS_TABLE, Migration
+
+
+def to_pyformat(statement: str) -> str:
+    """`?` placeholders to psycopg's `%s` outside string literals; `%` inside literals escaped as `%%`."""
+    parts = re.split(r"('(?:[^']|'')*')", statement)
+    return "".join(part.replace("%", "%%") if i % 2 else part.replace("?", "%s") for i, part in enumerate(parts))
+
+
+MIGRATION_LOCK_KEY = 0x73706D5F6D696772  # PostgreSQL advisory lock key of `migrate` ("spm_migr")
 
 
 class Store:
@@ -39,20 +49,25 @@ class Store:
 
         return sqlglot.transpile(statement, read="duckdb", write="postgres")[0]
 
+    def _pg(self, statement: str, params: Sequence[Any] | None) -> tuple[str, Sequence[Any] | None]:
+        """PostgreSQL text and params: placeholders converted only when there are params to bind."""
+        text = self.sql(statement)
+        return (to_pyformat(text), params) if params else (text, None)
+
     def execute(self, statement: str, params: Sequence[Any] | None = None) -> None:
         with self._lock:
             if self.backend == "duckdb":
                 self.connection.execute(statement, params or [])
             else:
                 with self.connection.cursor() as cursor:
-                    cursor.execute(self.sql(statement).replace("?", "%s"), params or None)
+                    cursor.execute(*self._pg(statement, params))
 
     def fetchall(self, statement: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self._lock:
             if self.backend == "duckdb":
                 return self.connection.execute(statement, params or []).fetchall()
             with self.connection.cursor() as cursor:
-                cursor.execute(self.sql(statement).replace("?", "%s"), params or None)
+                cursor.execute(*self._pg(statement, params))
                 return cursor.fetchall()
 
     def fetchone(self, statement: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
@@ -66,7 +81,7 @@ class Store:
                 names = [d[0] for d in result.description]
                 return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
             with self.connection.cursor() as cursor:
-                cursor.execute(self.sql(statement).replace("?", "%s"), params or None)
+                cursor.execute(*self._pg(statement, params))
                 names = [d[0] for d in cursor.description]
                 return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -78,7 +93,7 @@ class Store:
                 self.connection.executemany(statement, rows)
             else:
                 with self.connection.cursor() as cursor:
-                    cursor.executemany(self.sql(statement).replace("?", "%s"), rows)
+                    cursor.executemany(to_pyformat(self.sql(statement)), rows)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -112,6 +127,11 @@ class Store:
         return [r[0] for r in rows]
 
     # --- migrations -------------------------------------------------------------------------
+    def applied_versions(self) -> set[int]:
+        if not self.table_exists("spm_state", "schema_migrations"):
+            return set()
+        return {int(r[0]) for r in self.fetchall(f"SELECT version FROM {MIGRATIONS_TABLE}")}
+
     def version(self) -> int:
         if not self.table_exists("spm_state", "schema_migrations"):
             return 0
@@ -119,23 +139,42 @@ class Store:
         return int(row[0]) if row and row[0] is not None else 0
 
     def migrate(self, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
-        """Apply pending migrations in order; returns the versions applied (idempotent)."""
-        for statement in BOOTSTRAP:
-            self.execute(statement)
-        current = self.version()
-        applied = []
-        for migration in migrations:
-            if migration.version <= current:
-                continue
-            with self.transaction():
-                for statement in migration.statements:
-                    self.execute(statement)
-                self.execute(
-                    f"INSERT INTO {MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)",
-                    [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
-                )
-            applied.append(migration.version)
+        """Apply every migration not yet recorded, in version order; returns those applied (idempotent).
+
+        Checked by set, not by the highest version, so a migration numbered below one already
+        applied (several modules own version ranges) is still applied.
+        """
+        with self._one_migrator():
+            for statement in BOOTSTRAP:
+                self.execute(statement)
+            done = self.applied_versions()
+            applied = []
+            for migration in sorted(migrations, key=lambda m: m.version):
+                if migration.version in done:
+                    continue
+                with self.transaction():
+                    for statement in migration.statements:
+                        self.execute(statement)
+                    self.execute(
+                        f"INSERT INTO {MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)",
+                        [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
+                    )
+                applied.append(migration.version)
         return applied
+
+    @contextmanager
+    def _one_migrator(self) -> Iterator[None]:
+        """PostgreSQL: one session migrates at a time; processes starting together on a new database
+        would otherwise race on `CREATE SCHEMA/TABLE IF NOT EXISTS` (unique violations in the catalog).
+        DuckDB needs nothing: one process at a time holds the file."""
+        if self.backend != "postgres":
+            yield
+            return
+        self.execute("SELECT pg_advisory_lock(?)", [MIGRATION_LOCK_KEY])
+        try:
+            yield
+        finally:
+            self.execute("SELECT pg_advisory_unlock(?)", [MIGRATION_LOCK_KEY])
 
     # --- dlt ----------------------------------------------------------------------------------
     def dlt_destination(self) -> Any:
@@ -144,7 +183,12 @@ class Store:
 
         if self.backend == "duckdb":
             return dlt.destinations.duckdb(credentials=self.connection)
-        return dlt.destinations.postgres(credentials=self.config.dsn.get_secret_value())
+        from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+        credentials = PostgresCredentials(self.config.dsn.get_secret_value())
+        if credentials.password is None:  # dlt requires one; a DSN for trust/peer/.pgpass auth has none
+            credentials.password = ""
+        return dlt.destinations.postgres(credentials=credentials)
 
     def close(self) -> None:
         with self._lock:

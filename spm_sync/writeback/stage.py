@@ -7,7 +7,7 @@ every decision is made by the pure functions of `plan.py`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 from connectors.writing import RecordResult, RecordWrite, chunks
@@ -23,9 +23,10 @@ from spm_sync.writeback.plan import decide, diff_ledger, plan_slots, record_writ
 from spm_sync.writeback.result import WritebackResult
 from spm_sync.writeback.targets import PreparedTarget, select, target_problems
 from spm_sync.writeback.values import canonical
-from spm_sync.writeback.writers import Writer, open_writer
+from spm_sync.writeback.writers import BulkWriter, Writer, open_writer
 
 MAX_LISTED = 50  # rejected / invalid rows kept in the run record per target
+Send = Callable[[Sequence[RecordWrite]], list[RecordResult]]
 
 
 def today(cfg: Config) -> date:
@@ -109,8 +110,10 @@ def _apply(store: Store, run: Run, item: PreparedTarget, writer: Writer, steps: 
     for step in steps:
         if step.action == "send":
             by_record.setdefault(write_key(step, upsert), []).append(step)
-    for batch in chunks(record_writes(steps, upsert), writer.batch_size):
-        results = _send(item, writer, batch)
+    records = record_writes(steps, upsert)
+    batch_size, send = _sender(item, writer, len(records))
+    for batch in chunks(records, batch_size):
+        results = send(batch)
         rows = []
         for result in results:
             for step in by_record[result.key]:
@@ -124,11 +127,17 @@ def _apply(store: Store, run: Run, item: PreparedTarget, writer: Writer, steps: 
         ledger.append(store, rows)
 
 
-def _send(item: PreparedTarget, writer: Writer, batch: Sequence[RecordWrite]) -> list[RecordResult]:
+def _sender(item: PreparedTarget, writer: Writer, count: int) -> tuple[int, Send]:
+    """Batch size and send function: bulk jobs when the run has more than the target's `bulk_threshold`
+    records and the CRM has a bulk load API, else its batch API at the maximum batch size."""
     target = item.target
-    if item.matching.upsert:
-        return writer.upsert(target.object, str(item.matching.field), batch)
-    return writer.update(target.object, batch)
+    external_id = str(item.matching.field) if item.matching.upsert else None
+    if isinstance(writer, BulkWriter) and count > target.bulk_threshold:
+        bulk = writer  # the narrowed type, for the closure
+        return bulk.bulk_max, lambda batch: bulk.bulk_write(target.object, external_id, batch)
+    if external_id is not None:
+        return writer.batch_size, lambda batch: writer.upsert(target.object, external_id, batch)
+    return writer.batch_size, lambda batch: writer.update(target.object, batch)
 
 
 def _row(item: PreparedTarget, run: Run, step: Step, outcome: str, record_id: str | None,

@@ -7,7 +7,7 @@ Why a Protocol: the stage plans and records outcomes once for every CRM; each co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from connectors.registry import writer_class
 from connectors.writing import CurrentRecord, FieldInfo, RecordResult, RecordWrite
@@ -37,6 +37,17 @@ class Writer(Protocol):
 
     def upsert(
         self, object_name: str, external_id_field: str, records: Sequence[RecordWrite]
+    ) -> list[RecordResult]: ...
+
+
+@runtime_checkable
+class BulkWriter(Writer, Protocol):
+    """A writer whose CRM also has a bulk load API (Salesforce Bulk API 2.0 ingest) for large runs."""
+
+    bulk_max: int  # records per bulk job
+
+    def bulk_write(
+        self, object_name: str, external_id_field: str | None, records: Sequence[RecordWrite]
     ) -> list[RecordResult]: ...
 
 

@@ -49,7 +49,7 @@ def test_all_checks_pass_against_the_sandbox(tmp_path: Path, sandbox: Sandbox) -
         ("source sf", True),
         ("source hs", True),
         ("write-back fields", True),
-    ]
+    ], results
     by_name = {r.name: r.detail for r in results}
     assert "API budget:" in by_name["source sf"] and "daily calls left" in by_name["source sf"]
     assert "daily calls left" in by_name["source hs"]

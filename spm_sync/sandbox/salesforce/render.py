@@ -1,7 +1,7 @@
 """Rows -> wire: REST query records and Bulk API 2.0 CSV pages.
 
 Two paths with identical output. `records_json` and `csv_page` use the byte-level encoder in
-wire.py (a 2,000-record page in ~1-2 ms); `records` and `csv_reference` build Python values
+wire.py (a 2,000-record page in ~2-3 ms); `records` and `csv_reference` build Python values
 column at a time and are the readable reference: single records, compound fields and very long
 text go through them, and the tests compare both paths byte for byte.
 """

@@ -14,6 +14,7 @@ from spm_sync.sandbox.server import Request, Response, Route, SandboxServer, Ser
 
 from . import errors
 from .bulk import BulkApi
+from .bulk_ingest import IngestApi
 from .collections_api import CollectionsApi
 from .org import Org
 from .rest import RestApi
@@ -53,6 +54,7 @@ class SalesforceSandbox(ServedEmulator):
         self.rest = RestApi(self.org, lambda: self.instance_url)
         self.collections = CollectionsApi(self.org)
         self.bulk = BulkApi(self.org)
+        self.ingest = IngestApi(self.org)
         self.server = SandboxServer(
             self._routes(), host=host, port=port, tls=True,
             faults=faults if faults is not None else FaultConfig(), auth=self._auth,
@@ -89,6 +91,20 @@ class SalesforceSandbox(ServedEmulator):
             Route("PATCH", rf"{V}/jobs/query/(?P<job>750\w+)", b.abort, "bulk_query_abort"),
             Route("DELETE", rf"{V}/jobs/query/(?P<job>750\w+)", b.delete, "bulk_query_delete"),
             Route("GET", rf"{V}/jobs/query/(?P<job>750\w+)/results/?", b.results, "bulk_query_results"),
+            *self._ingest_routes(),
+        ]
+
+    def _ingest_routes(self) -> list[Route]:
+        i, job = self.ingest, rf"{V}/jobs/ingest/(?P<job>750\w+)"
+        return [
+            Route("POST", rf"{V}/jobs/ingest/?", i.create, "bulk_ingest_create"),
+            Route("GET", rf"{V}/jobs/ingest/?", i.list_jobs, "bulk_ingest_list"),
+            Route("PUT", rf"{job}/batches/?", i.upload, "bulk_ingest_upload"),
+            Route("PATCH", rf"{job}/?", i.close, "bulk_ingest_close"),
+            Route("GET", rf"{job}/?", i.status, "bulk_ingest_status"),
+            Route("DELETE", rf"{job}/?", i.delete, "bulk_ingest_delete"),
+            Route("GET", rf"{job}/(?P<kind>successfulResults|failedResults|unprocessed[Rr]ecords)/?", i.results,
+                  "bulk_ingest_results"),
         ]
 
     # ---- hooks -------------------------------------------------------------------------------

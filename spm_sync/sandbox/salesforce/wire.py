@@ -114,9 +114,7 @@ def _items(array_json: bytes) -> Band:
     commas = np.flatnonzero(buf == ord(","))
     starts = np.concatenate(([1], commas + 1))
     lengths = np.concatenate((commas, [len(buf) - 1])) - starts
-    span = np.arange(int(lengths.max()))
-    inside = span < lengths[:, None]
-    return Band(np.where(inside, buf[np.minimum(starts[:, None] + span, len(buf) - 1)], 0), lengths)
+    return Band(_gather(buf, starts, lengths, int(lengths.max())), lengths)
 
 
 def assemble(consts: list[bytes], bands: list[np.ndarray], n: int) -> bytes:
@@ -306,7 +304,7 @@ def _gather(flat: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width: in
         return np.zeros((len(starts), width), dtype=np.uint8)
     span = np.arange(width)
     picked = flat[np.minimum(starts[:, None] + span, len(flat) - 1)]
-    return np.where(span < lengths[:, None], picked, 0).astype(np.uint8)
+    return np.where(span < lengths[:, None], picked, 0).astype(np.uint8, copy=False)
 
 
 def _encoded(pool: Pool, dialect: Dialect) -> _Encoded:
@@ -408,8 +406,4 @@ def csv_lines(table: Table, fields: list[FieldSpec], rows: np.ndarray, sep: byte
         chunks.append(assemble(consts, bands, len(part)))
     return b"".join(chunks)
 
-
-def encodable(fields: list[FieldSpec]) -> bool:
-    """Whether the fast path can render these fields at all (compound fields cannot)."""
-    return all(f.storage in (*_BY_KIND, "id", "str") for f in fields)
 
