@@ -42,6 +42,10 @@ class StoreConfig(Model):
     path: Path = Path("state/spm_sync.duckdb")
     dsn: SecretStr | None = None
     state_dir: Path = Path("state")
+    memory_limit: str | None = Field(
+        None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB memory cap (e.g. 1GB): large merges spill to disk instead of growing RSS",
+    )
 
     @field_validator("path")
     @classmethod

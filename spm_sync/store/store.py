@@ -201,13 +201,13 @@ class Store:
         self.close()
 
 
-def _connect_duckdb(path: Path, wait_s: float) -> Any:
+def _connect_duckdb(path: Path, wait_s: float, memory_limit: str | None = None) -> Any:
     """Open the file; another process holding it (DuckDB allows one writer process) is waited for."""
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return duckdb.connect(str(path))
+            return duckdb.connect(str(path), config={"memory_limit": memory_limit} if memory_limit else {})
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise StoreError(f"cannot open DuckDB store {path}: {exc}") from None
@@ -233,7 +233,7 @@ def _connect_postgres(dsn: str) -> Any:
 def open_store(config: Config | StoreConfig, *, migrate: bool = True, wait_s: float = 30.0) -> Store:
     store_config = config.store if isinstance(config, Config) else config
     if store_config.backend == "duckdb":
-        connection = _connect_duckdb(store_config.path, wait_s)
+        connection = _connect_duckdb(store_config.path, wait_s, store_config.memory_limit)
     else:
         connection = _connect_postgres(store_config.dsn.get_secret_value())
     store = Store(store_config, connection)
