@@ -73,12 +73,15 @@ def wait_for_job(
 ) -> dict[str, Any]:
     """Poll `jobs/<kind>/<id>` (query or ingest) with growing pauses until JobComplete; its info.
 
+    The first pause comes before the first poll: a job just created or closed is never done yet.
     Failed/Aborted raise BulkUnavailable; so does a job still running after `BULK_JOB_TIMEOUT_S`,
     which is aborted first (the wait is bounded, never a hang on a stuck job).
     """
     pause = settings.BULK_POLL_START_S
     deadline = time.monotonic() + settings.BULK_JOB_TIMEOUT_S
     while True:
+        sleep(pause)
+        pause = min(pause * 1.5, settings.BULK_POLL_MAX_S)
         info: dict[str, Any] = client.json(client.request("GET", f"jobs/{kind}/{job_id}", object=object_name))
         state = info.get("state")
         if state == "JobComplete":
@@ -90,8 +93,6 @@ def wait_for_job(
             _abort(client, object_name, f"jobs/{kind}/{job_id}")
             raise BulkUnavailable(f"Bulk {kind} job still {state} after {settings.BULK_JOB_TIMEOUT_S:.0f}s",
                                   object=object_name)
-        sleep(pause)
-        pause = min(pause * 1.5, settings.BULK_POLL_MAX_S)
 
 
 def _abort(client: SalesforceClient, object_name: str, job_path: str) -> None:

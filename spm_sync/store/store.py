@@ -21,6 +21,8 @@ from spm_sync.config import Config, StoreConfig
 from spm_sync.errors import StoreError
 from spm_sync.store.layout import BOOTSTRAP, MIGRATIONS, MIGRATIONS_TABLE, Migration
 
+PASSTHROUGH = re.compile(r"\s*SET\s", re.IGNORECASE)  # session settings mean the same in both dialects
+
 
 def to_pyformat(statement: str) -> str:
     """`?` placeholders to psycopg's `%s` outside string literals; `%` inside literals escaped as `%%`."""
@@ -43,7 +45,7 @@ class Store:
     # --- statements -------------------------------------------------------------------------
     def sql(self, statement: str) -> str:
         """The statement in this backend's dialect (statements are written for DuckDB)."""
-        if self.backend == "duckdb":
+        if self.backend == "duckdb" or PASSTHROUGH.match(statement):
             return statement
         import sqlglot
 
