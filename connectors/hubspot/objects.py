@@ -34,6 +34,7 @@ from connectors.hubspot.records import (
     records_table,
     select_properties,
     stage_entry_properties,
+    unlinked_rows,
 )
 from connectors.hubspot.settings import (
     ASSOCIATION_BATCH_SIZE,
@@ -90,10 +91,15 @@ class AssociationBuffer:
             if to_object in self.unavailable:
                 continue
             try:
+                linked: set[str] = set()
                 for results in self.reader.associations(self.obj.name, to_object, ids):
                     rows = association_rows(self.obj.table, to_object, results)
+                    linked.update(row["from_id"] for row in rows)
                     if rows:
                         yield dlt.mark.with_table_name(association_table(rows), ASSOCIATIONS_TABLE)
+                unlinked = unlinked_rows(self.obj.table, to_object, (i for i in ids if i not in linked))
+                if unlinked:
+                    yield dlt.mark.with_table_name(association_table(unlinked), ASSOCIATIONS_TABLE)
             except Unavailable as exc:
                 self.unavailable.add(to_object)
                 self.warn(f"hubspot {self.obj.name}->{to_object} associations skipped: {exc.message}")

@@ -26,6 +26,7 @@ ASSOCIATION_SCHEMA = pa.schema(
         pa.field("association_type_id", pa.int64(), nullable=False),
         ("association_category", pa.string()),
         ("association_label", pa.string()),
+        ("removed", pa.bool_()),  # hard-delete hint: a tombstone that clears a record's stored links
     ]
 )
 
@@ -106,6 +107,17 @@ def association_rows(from_object: str, to_object: str, results: Iterable[Mapping
                     }
                 )
     return rows
+
+
+def unlinked_rows(from_object: str, to_object: str, ids: Iterable[str]) -> list[dict[str, Any]]:
+    """Tombstones for records read with no `to_object` link (v4 answers those as errors of a 207).
+
+    Why: a re-read replaces a record's links (delete-insert on from_object, from_id, to_object), but a
+    record without links yields no row to replace them with; the tombstone deletes them and, marked
+    `removed` (dlt's hard-delete hint), is not stored itself.
+    """
+    return [{"from_object": from_object, "from_id": i, "to_object": to_object, "to_id": "",
+             "association_type_id": 0, "removed": True} for i in ids]
 
 
 def association_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:

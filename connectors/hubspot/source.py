@@ -46,6 +46,7 @@ def object_resource(obj: ObjectDef, reader: Reader, config: HubSpotSource, conte
             primary_key=ASSOCIATION_KEY,
             merge_key=ASSOCIATION_MERGE_KEY,
             write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+            columns={"removed": {"data_type": "bool", "hard_delete": True}},  # records.unlinked_rows
             create_table_variant=True,
         )
     if obj.stage_properties:

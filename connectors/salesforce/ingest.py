@@ -80,8 +80,11 @@ def csv_uploads(key_field: str, records: Sequence[RecordWrite]) -> Iterator[tupl
 
 
 def _rows_validator(expected: int) -> Callable[[requests.Response], list[dict[str, str]]]:
-    """Parse a results CSV; fewer rows than the job counted means a cut-off body (fetched again)."""
+    """Parse a results CSV; a body not ending in a line break, or with fewer rows than the job counted,
+    was cut off (the session fetches it again)."""
     def validate(response: requests.Response) -> list[dict[str, str]]:
+        if not response.content.endswith(b"\n"):
+            raise TruncatedResponse("results CSV does not end with a line break")
         rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"), newline="")))
         if len(rows) != expected:
             raise TruncatedResponse(f"{len(rows)} result rows where the job counted {expected}")

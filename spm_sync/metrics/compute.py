@@ -3,16 +3,26 @@
 Why temp tables then one transaction: the heavy statements build session-local tables; readers of
 `spm.kpi_values` see the previous run until the new values, the history snapshot and the calendar
 are committed together.
+
+The calendar follows a CRM's own fiscal periods when normalize imported some (the first source in
+config order that has them); a start month that disagrees with config is a warning in the summary.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from spm_sync.config import Config
-from spm_sync.metrics.calendar import FiscalPeriod, fiscal_periods, fiscal_year_of
+from spm_sync.metrics.calendar import (
+    FiscalPeriod,
+    build_calendar,
+    fiscal_year_containing,
+    misaligned,
+    org_start_month,
+)
 from spm_sync.metrics.compiler import KPI_COLUMNS, RANGE_SQL, TEMP_TABLES, Plan, Step, compile_plan
 from spm_sync.metrics.definitions import load_catalog
 from spm_sync.runs import Run, utcnow
@@ -35,6 +45,8 @@ class KpiResult:
     metrics: int
     duration_s: float
     timings: dict[str, float] = field(default_factory=dict)
+    calendar_source: str | None = None  # the source whose fiscal periods gave quarters and years
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
         who = ", ".join(
@@ -43,24 +55,76 @@ class KpiResult:
         when = ", ".join(f"{n} {grain}s" for grain, n in self.periods.items())
         first, last = self.fiscal_years
         years = f"FY{first}" if first == last else f"FY{first}..FY{last}"
-        return (
+        lines = [
             f"kpis: {self.values:,} values = {self.metrics} metrics x ({who}) x ({when}; {years}) "
             f"in {self.duration_s:.1f} s"
-        )
+        ]
+        if self.calendar_source:
+            lines.append(f"  fiscal quarters and years: the CRM calendar of source {self.calendar_source}")
+        lines += [f"warning: {text}" for text in self.warnings]
+        return "\n".join(lines)
 
 
-def calendar_years(store: Store, start_month: int, today: date) -> tuple[int, int]:
+def calendar_years(
+    store: Store, start_month: int, today: date, imported: Sequence[FiscalPeriod] = ()
+) -> tuple[int, int]:
     """Fiscal years covering the data's months and today, within the stray-date limits."""
     row = store.fetchone(RANGE_SQL)
     lo, hi = (row or (None, None))[:2]
     floor = date(today.year - MAX_YEARS_BACK, 1, 1)
     ceiling = date(today.year + MAX_YEARS_AHEAD, 12, 31)
     days = [today] + [min(max(_as_date(d), floor), ceiling) for d in (lo, hi) if d is not None]
-    return fiscal_year_of(min(days), start_month), fiscal_year_of(max(days), start_month)
+    first, last = (fiscal_year_containing(day, start_month, imported) for day in (min(days), max(days)))
+    return first, last
 
 
 def _as_date(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
+
+
+@dataclass(frozen=True)
+class CalendarChoice:
+    """Which fiscal calendar drives the grains, and why (warnings go to the summary)."""
+
+    start_month: int
+    imported: list[FiscalPeriod]
+    source: str | None
+    warnings: tuple[str, ...]
+
+
+def choose_calendar(cfg: Config, store: Store) -> CalendarChoice:
+    """The CRM's imported quarters/years (first source in config order) when usable, else config's."""
+    configured = cfg.reporting.fiscal_year_start_month
+    rows = store.fetchall(
+        "SELECT source, period, grain, period_start, period_end, fiscal_year FROM spm.fiscal_periods_imported "
+        "WHERE grain IN ('quarter', 'year')"
+    )
+    by_source: dict[str, list[FiscalPeriod]] = {}
+    for source, period, grain, start, end, fiscal_year in rows:
+        by_source.setdefault(source, []).append(FiscalPeriod(start, end, period, grain, int(fiscal_year)))
+    order = [s.name for s in cfg.sources if s.name in by_source] + sorted(
+        set(by_source) - {s.name for s in cfg.sources}
+    )
+    if not order:
+        return CalendarChoice(configured, [], None, ())
+    source, imported = order[0], sorted(by_source[order[0]])
+    warnings: list[str] = []
+    if len(order) > 1:
+        warnings.append(f"fiscal periods imported from {', '.join(order)}; using {source} (first in config)")
+    if bad := misaligned(imported):
+        warnings.append(
+            f"fiscal periods of {source} do not start on the 1st of a month ({', '.join(bad[:3])}"
+            f"{', ...' if len(bad) > 3 else ''}): a custom "
+            f"fiscal year is not supported yet; using reporting.fiscal_year_start_month = {configured}"
+        )
+        return CalendarChoice(configured, [], None, tuple(warnings))
+    start_month = org_start_month(imported) or configured
+    if start_month != configured:
+        warnings.append(
+            f"reporting.fiscal_year_start_month is {configured} but the fiscal years of {source} start in month "
+            f"{start_month}; fiscal quarters and years follow {source}"
+        )
+    return CalendarChoice(start_month, imported, source, tuple(warnings))
 
 
 def _drop_temp_tables(store: Store) -> None:
@@ -108,12 +172,12 @@ def compute_kpis(cfg: Config, store: Store, run: Run) -> KpiResult:
     catalog = load_catalog(cfg)
     plan = compile_plan(catalog)
     today = cfg.as_of or datetime.now(UTC).date()
-    start_month = cfg.reporting.fiscal_year_start_month
+    choice = choose_calendar(cfg, store)
     _drop_temp_tables(store)
     try:
         _run(store, plan.prepare, timings)
-        years = calendar_years(store, start_month, today)
-        periods = fiscal_periods(start_month, *years)
+        years = calendar_years(store, choice.start_month, today, choice.imported)
+        periods = build_calendar(choice.start_month, *years, choice.imported)
         _load_periods(store, periods)
         _run(store, plan.compute, timings)
         mark = time.monotonic()
@@ -135,7 +199,12 @@ def compute_kpis(cfg: Config, store: Store, run: Run) -> KpiResult:
         metrics=len(catalog.visible),
         duration_s=time.monotonic() - started,
         timings=timings,
+        calendar_source=choice.source,
+        warnings=choice.warnings,
     )
     run.count("kpi_values", values)
-    run.details["kpis"] = {"fiscal_years": list(years), "metrics": result.metrics, "timings_s": timings}
+    run.details["kpis"] = {
+        "fiscal_years": list(years), "metrics": result.metrics, "timings_s": timings,
+        "calendar_source": choice.source, "warnings": list(choice.warnings),
+    }
     return result

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from spm_sync.errors import ConfigError
-from spm_sync.metrics.calendar import CURRENT, GRAINS
+from spm_sync.metrics.calendar import CURRENT, GRAINS, stored_period
 from spm_sync.store import Store
 
 ENTITY_TYPES = ("rep", "team", "company")
@@ -31,14 +31,6 @@ class KpiFilter:
     team: str | None = None
     metrics: Sequence[str] | None = None
     today: date | None = None  # for current_month / current_quarter / current_year (default: today UTC)
-
-
-def _current_period(store: Store, name: str, today: date) -> str | None:
-    row = store.fetchone(
-        "SELECT period FROM spm.fiscal_periods WHERE grain = ? AND period_start <= ? AND ? < period_end",
-        [CURRENT[name], today, today],
-    )
-    return row[0] if row else None
 
 
 def _check_choice(value: str | None, choices: tuple[str, ...], what: str) -> None:
@@ -63,7 +55,7 @@ def query_kpis(store: Store, filters: KpiFilter) -> list[dict[str, Any]]:
     if filters.period is not None:
         period: str | None = filters.period
         if period in CURRENT:
-            period = _current_period(store, period, filters.today or datetime.now(UTC).date())
+            period = stored_period(store, CURRENT[period], filters.today or datetime.now(UTC).date())
         if period is None:
             return []
         where.append("v.period = ?")

@@ -31,6 +31,7 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "quotas": ("owner", "source", "period_start", "period_end", "measure", "amount_rc"),
     "activity_targets": ("owner", "source", "period_start", "period_end", "kind", "target"),
     "currency_rates": ("source", "currency", "rate"),
+    "fiscal_periods_imported": ("period", "source", "crm_id", "grain", "period_start", "period_end", "fiscal_year"),
 }
 
 
@@ -245,6 +246,39 @@ ACTIVITY_TARGETS = _owned("activity_targets", "q.target", "target", "q.kind")
 CURRENCY_RATES = """CREATE TEMP VIEW _out_currency_rates AS
 SELECT DISTINCT source, currency, rate FROM _in_currency_rates"""
 
+# Our period ids (`2026-03`, `FY2026-Q1`, `FY2026`) for the CRM's calendar rows. The fiscal year is
+# the calendar year in which the containing year row ends (whatever the CRM calls it); a quarter's
+# number is the CRM's, else its place in the year. A period id given twice keeps the first row.
+FISCAL_PERIODS = """CREATE TEMP VIEW _out_fiscal_periods_imported AS
+WITH rows AS (
+  SELECT * FROM _in_fiscal_periods WHERE NOT COALESCE(is_deleted, FALSE) AND period_end > period_start
+), years AS (
+  SELECT source, period_start, period_end,
+    COALESCE(fiscal_year, CAST(EXTRACT(YEAR FROM period_end - INTERVAL 1 DAY) AS INTEGER)) AS fiscal_year
+  FROM rows WHERE grain = 'year'
+), placed AS (
+  SELECT r.source, r.crm_id, r.grain, r.period_start, r.period_end, r.number,
+    COALESCE(r.fiscal_year, MIN(y.fiscal_year)) AS fiscal_year
+  FROM rows AS r
+  LEFT JOIN years AS y ON y.source = r.source AND y.period_start <= r.period_start AND r.period_end <= y.period_end
+  GROUP BY r.source, r.crm_id, r.grain, r.period_start, r.period_end, r.number, r.fiscal_year
+), named AS (
+  SELECT source, crm_id, grain, period_start, period_end, fiscal_year,
+    CASE grain
+      WHEN 'month' THEN STRFTIME(period_start, '%Y-%m')
+      WHEN 'year' THEN 'FY' || CAST(fiscal_year AS VARCHAR)
+      ELSE 'FY' || CAST(fiscal_year AS VARCHAR) || '-Q' || CAST(COALESCE(number, ROW_NUMBER() OVER (
+        PARTITION BY source, grain, fiscal_year ORDER BY period_start)) AS VARCHAR)
+    END AS period
+  FROM placed
+)
+SELECT CASE WHEN fiscal_year IS NOT NULL THEN period END AS period, source, crm_id, grain, period_start,
+  period_end, fiscal_year
+FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY source, period ORDER BY period_start, crm_id) AS rn FROM named
+) AS d
+WHERE rn = 1 OR fiscal_year IS NULL"""
+
 # Order matters: identities first, then everything that resolves through them.
 BUILD_ORDER: tuple[tuple[str, str], ...] = (
     ("rep_identities", REP_IDENTITIES),
@@ -259,6 +293,7 @@ BUILD_ORDER: tuple[tuple[str, str], ...] = (
     ("quotas", QUOTAS),
     ("activity_targets", ACTIVITY_TARGETS),
     ("currency_rates", CURRENCY_RATES),
+    ("fiscal_periods_imported", FISCAL_PERIODS),
 )
 
 

@@ -69,6 +69,13 @@ FROM _out_quotas WHERE owner IS NOT NULL AND amount IS NOT NULL AND amount_rc IS
   'activity target owner ' || COALESCE(owner_given, 'missing') || ' is not a known rep or team'
 FROM _out_activity_targets WHERE owner IS NULL""",
         ),
+        Check(
+            "no_fiscal_year",
+            "fiscal_period",
+            """SELECT source, crm_id, grain || ' period from ' || CAST(period_start AS VARCHAR)
+  || ' lies in no year period of its source'
+FROM _out_fiscal_periods_imported WHERE period IS NULL""",
+        ),
     )
 
 

@@ -25,9 +25,14 @@ from spm_sync.store import Store
 
 _ABSENT_COLUMN = re.compile(r"column (\S+) not in raw data")
 _UNLOADED_TABLE = re.compile(r"raw table (\w+)\.(\w+) not loaded yet; skipped")
-QUALITY_OBJECTS = ("opportunity", "activity", "quota", "activity_target")
-# Rows whose owner did not resolve are reported (quality), not stored: an ownerless quota counts nowhere.
-SWAP_FILTERS = {"quotas": " WHERE owner IS NOT NULL", "activity_targets": " WHERE owner IS NOT NULL"}
+QUALITY_OBJECTS = ("opportunity", "activity", "quota", "activity_target", "fiscal_period")
+# Rows whose owner did not resolve are reported (quality), not stored: an ownerless quota counts nowhere;
+# likewise a fiscal period outside every year period (no fiscal year, so no period id).
+SWAP_FILTERS = {
+    "quotas": " WHERE owner IS NOT NULL",
+    "activity_targets": " WHERE owner IS NOT NULL",
+    "fiscal_periods_imported": " WHERE period IS NOT NULL",
+}
 
 
 @dataclass

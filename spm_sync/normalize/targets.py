@@ -22,6 +22,7 @@ STAGE_CATEGORIES = (
 DEAL_TYPES = ("new", "renewal", "expansion")
 ACTIVITY_KINDS = ("call", "email", "meeting", "task")
 FEEDBACK_KINDS = ("nps", "csat", "ces", "rep")
+FISCAL_GRAINS = ("month", "quarter", "year")
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,16 @@ TARGETS: dict[str, Target] = {
             "currency:VARCHAR rate:DOUBLE is_corporate:BOOLEAN",
             "currency rate",
             "currency",
+        ),
+        # The CRM's own fiscal calendar; period_end exclusive, fiscal_year (named by its ending year)
+        # may be left out: the build takes it from the year row that contains the period.
+        _t(
+            "fiscal_periods",
+            "crm_id:VARCHAR grain:VARCHAR period_start:DATE period_end:DATE number:INTEGER fiscal_year:INTEGER "
+            "is_deleted:BOOLEAN",
+            "crm_id grain period_start period_end",
+            "crm_id",
+            grain=FISCAL_GRAINS,
         ),
     )
 }

@@ -30,7 +30,11 @@ def fault_configs(faults: float | FaultConfig, seed: int) -> tuple[FaultConfig, 
 
 
 class Sandbox:
-    """Both emulators over one data set; construct, then `start()` (or use as a context manager)."""
+    """Both emulators over one data set; construct, then `start()` (or use as a context manager).
+
+    `salesforce_fiscal_start_month`: the org's standard fiscal year start (its FiscalYearSettings and
+    Period rows); None leaves both objects empty.
+    """
 
     def __init__(
         self,
@@ -47,6 +51,7 @@ class Sandbox:
         salesforce_port: int = 0,
         hubspot_port: int = 0,
         dataset: Dataset | None = None,
+        salesforce_fiscal_start_month: int | None = 1,
     ) -> None:
         # Imported here so the plumbing and generator import without the emulators.
         from spm_sync.sandbox.hubspot import HubSpotSandbox
@@ -57,7 +62,7 @@ class Sandbox:
         salesforce_faults, hubspot_faults = fault_configs(faults, seed)
         self.salesforce: SalesforceSandbox = SalesforceSandbox(
             salesforce_part, faults=salesforce_faults, daily_api_limit=daily_api_limit, host=host,
-            port=salesforce_port,
+            port=salesforce_port, fiscal_start_month=salesforce_fiscal_start_month,
         )
         self.hubspot: HubSpotSandbox = HubSpotSandbox(
             hubspot_part, faults=hubspot_faults, rate_limit=rate_limit, search_rate_limit=search_rate_limit,

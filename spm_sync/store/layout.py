@@ -96,6 +96,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        11,
+        "normalize: the CRM's own fiscal calendar (Salesforce Period), in our period ids",
+        (
+            """CREATE TABLE IF NOT EXISTS spm.fiscal_periods_imported (period TEXT, source TEXT, crm_id TEXT,
+            grain TEXT, period_start DATE, period_end DATE, fiscal_year INTEGER)""",
+        ),
+    ),
+    Migration(
         40,
         "schedule runs",
         (

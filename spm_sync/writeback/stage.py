@@ -62,7 +62,7 @@ def write_back(
         for item, describe_calls in prepared:
             writer = writers[item.target.source]
             before = Counter(writer.calls.by_family)
-            period = resolve_period(cfg, item.target.period, day)
+            period = resolve_period(cfg, item.target.period, day, store)  # the calendar the KPIs used
             report = run_target(store, run, item, writer, period, dry_run)
             report.calls = Counter(writer.calls.by_family) - before + describe_calls
             result.reports.append(report)

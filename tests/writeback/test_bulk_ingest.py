@@ -18,6 +18,7 @@ from connectors.writing import RecordWrite
 from spm_sync.runs import Run
 from spm_sync.sandbox import Sandbox
 from spm_sync.sandbox.dataset import Dataset
+from spm_sync.sandbox.faults import FaultKind
 from spm_sync.store import Store, open_store
 from spm_sync.writeback import WritebackResult, write_back
 from tests.writeback.conftest import kpis, make_config, salesforce_crm, seed_kpis, seed_reps, upsert_target, user_target
@@ -183,6 +184,22 @@ def test_a_failed_job_falls_back_to_collections(
     used = delta(bulk.calls(), before)
     assert result.reports[0].counts()["sent"] == 30
     assert (used["bulk_ingest_close"], used.get("bulk_ingest_results", 0), used["composite_sobjects"]) == (1, 0, 1)
+    collections.run(kpis(10))
+    assert bulk.ledger() == collections.ledger()
+
+
+@pytest.mark.parametrize("endpoint", ["bulk_ingest_create", "bulk_ingest_close", "bulk_ingest_results"])
+def test_cut_off_answers_are_fetched_again_and_the_outcome_is_unchanged(
+    pushes: Callable[..., tuple[Push, Push]], endpoint: str
+) -> None:
+    collections, bulk = pushes()
+    faults = bulk.sb.salesforce.faults
+    faults.endpoints = frozenset({endpoint})
+    faults.inject(FaultKind.TRUNCATE)  # a retried close finds the job closed; a retried create opens another
+    result = bulk.run(kpis(10))
+    assert faults.injected() == {"truncate": 1}
+    assert result.reports[0].counts()["sent"] == 30
+    assert "composite_sobjects" not in bulk.calls()
     collections.run(kpis(10))
     assert bulk.ledger() == collections.ledger()
 

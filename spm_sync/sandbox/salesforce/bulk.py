@@ -12,7 +12,6 @@ import base64
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,8 @@ import numpy as np
 from spm_sync.sandbox.server import Request, Response
 
 from . import ids, render, soql
-from .errors import NOT_FOUND, fail, from_soql_error
+from .errors import fail, from_soql_error
+from .jobs import find_job, job_info, job_options, stamp
 from .org import Org
 from .query import evaluate, resolve_object
 from .rest import check_version, json_body
@@ -44,10 +44,6 @@ class Job:
     created_stamp: str
     aborted: bool = False
     polls: int = field(default=0)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
 def encode_locator(offset: int) -> str:
@@ -82,20 +78,7 @@ class BulkApi:
 
     def info(self, job: Job, full: bool) -> dict[str, Any]:
         state = self.state(job)
-        body: dict[str, Any] = {
-            "id": job.id,
-            "operation": job.operation,
-            "object": job.object_name,
-            "createdById": self.org.tables["User"].ids(np.array([self.org.actor_row]))[0],
-            "createdDate": job.created_stamp,
-            "systemModstamp": job.created_stamp if state != "JobComplete" else _stamp(datetime.now(UTC)),
-            "state": state,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(job.api_version),
-            "lineEnding": job.line_ending,
-            "columnDelimiter": job.delimiter,
-        }
+        body = job_info(self.org, job, state, modified=state == "JobComplete")
         if full:
             done = state == "JobComplete"
             body.update({
@@ -108,25 +91,14 @@ class BulkApi:
         return body
 
     def _job(self, request: Request) -> Job:
-        job = self.jobs.get(request.params["job"])
-        if job is None:
-            raise fail(*NOT_FOUND)
-        return job
+        return find_job(self.jobs, request)
 
     # ---- handlers ------------------------------------------------------------------------------
     def create(self, request: Request) -> Response:
-        version = check_version(request)
-        body = json_body(request)
-        if not isinstance(body, dict):
-            raise fail(400, "INVALIDJOB", "Invalid job: the request body must be a JSON object")
-        operation = body.get("operation")
-        if operation not in OPERATIONS:
-            raise fail(400, "INVALIDJOB", f"Invalid operation: {operation}")
-        delimiter = body.get("columnDelimiter", "COMMA")
-        line_ending = body.get("lineEnding", "LF")
-        if delimiter not in render.DELIMITERS or line_ending not in render.LINE_ENDINGS:
-            raise fail(400, "INVALIDJOB", "Invalid columnDelimiter or lineEnding")
-        text = body.get("query")
+        options = job_options(request, OPERATIONS)
+        version, operation, delimiter, line_ending = (options.version, options.operation, options.delimiter,
+                                                      options.line_ending)
+        text = options.body.get("query")
         if not isinstance(text, str) or not text.strip():
             raise fail(400, "INVALIDJOB", "Query is required for query jobs")
         try:
@@ -148,7 +120,7 @@ class BulkApi:
             job_id = ids.make_id("750", self._seq)
             self.org.bulk_jobs_created += 1
         job = Job(job_id, operation, spec.name, result.fields, result.rows, version, delimiter, line_ending,
-                  time.monotonic(), _stamp(datetime.now(UTC)))
+                  time.monotonic(), stamp())
         self.jobs[job_id] = job
         return Response.json(self.info(job, full=False))
 

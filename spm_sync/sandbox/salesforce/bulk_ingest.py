@@ -19,15 +19,13 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-
-import numpy as np
 
 from spm_sync.sandbox.server import Request, Response
 
 from . import ids, render
-from .errors import NOT_FOUND, fail
+from .errors import fail
+from .jobs import find_job, job_info, job_options, stamp
 from .org import Org, RecordError, RequestError, SaveError
 from .rest import check_version, json_body
 from .schema import FieldSpec, ObjectSpec
@@ -71,10 +69,6 @@ class IngestJob:
     header: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     unprocessed: list[list[str]] = field(default_factory=list)
-
-
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
 def bulk_error(error: SaveError) -> str:
@@ -143,21 +137,8 @@ class IngestApi:
 
     def info(self, job: IngestJob, full: bool) -> dict[str, Any]:
         state = self.state(job)
-        body: dict[str, Any] = {
-            "id": job.id,
-            "operation": job.operation,
-            "object": job.object_name,
-            "createdById": self.org.tables["User"].ids(np.array([self.org.actor_row]))[0],
-            "createdDate": job.created_stamp,
-            "systemModstamp": job.created_stamp if state == "Open" else _stamp(),
-            "state": state,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(job.api_version),
-            "contentUrl": f"services/data/v{job.api_version}/jobs/ingest/{job.id}/batches",
-            "lineEnding": job.line_ending,
-            "columnDelimiter": job.delimiter,
-        }
+        body = job_info(self.org, job, state, modified=state != "Open")
+        body["contentUrl"] = f"services/data/v{job.api_version}/jobs/ingest/{job.id}/batches"
         if job.external_id:
             body["externalIdFieldName"] = job.external_id
         if full:
@@ -177,33 +158,22 @@ class IngestApi:
         return body
 
     def _job(self, request: Request) -> IngestJob:
-        job = self.jobs.get(request.params["job"])
-        if job is None:
-            raise fail(*NOT_FOUND)
-        return job
+        return find_job(self.jobs, request)
 
     # ---- handlers ----------------------------------------------------------------------------
     def create(self, request: Request) -> Response:
         """POST jobs/ingest: an Open job, waiting for its one upload."""
-        version = check_version(request)
-        body = json_body(request)
-        if not isinstance(body, dict):
-            raise fail(400, "INVALIDJOB", "Invalid job: the request body must be a JSON object")
-        operation = body.get("operation")
-        if operation not in OPERATIONS:
-            raise fail(400, "INVALIDJOB", f"InvalidJob : Invalid operation: {operation}")
+        options = job_options(request, OPERATIONS)
+        body = options.body
         if body.get("contentType", "CSV") != "CSV":
             raise fail(400, "INVALIDJOB", "InvalidJob : Invalid contentType, only CSV is supported")
-        delimiter = body.get("columnDelimiter", "COMMA")
-        line_ending = body.get("lineEnding", "LF")
-        if delimiter not in render.DELIMITERS or line_ending not in render.LINE_ENDINGS:
-            raise fail(400, "INVALIDJOB", "InvalidJob : Invalid columnDelimiter or lineEnding")
         spec = self._object(body.get("object"))
-        external_id = self._external_id(spec, operation, body.get("externalIdFieldName"))
+        external_id = self._external_id(spec, options.operation, body.get("externalIdFieldName"))
         with self._lock:
             self._seq += 1
             job_id = ids.make_id("750", ID_BASE + self._seq)
-        job = IngestJob(job_id, operation, spec.name, external_id, version, delimiter, line_ending, _stamp())
+        job = IngestJob(job_id, options.operation, spec.name, external_id, options.version, options.delimiter,
+                        options.line_ending, stamp())
         self.jobs[job_id] = job
         return Response.json(self.info(job, full=False))
 

@@ -16,6 +16,7 @@ from . import errors
 from .bulk import BulkApi
 from .bulk_ingest import IngestApi
 from .collections_api import CollectionsApi
+from .fiscal import fiscal_objects
 from .org import Org
 from .rest import RestApi
 from .shaping import shape
@@ -35,6 +36,8 @@ class SalesforceSandbox(ServedEmulator):
         daily_api_limit: DailyApiRequests Max; once spent every call gets 403 REQUEST_LIMIT_EXCEEDED.
         clock: optional `() -> aware datetime` for deterministic SystemModstamps.
         bulk_delay_s: how long a Bulk query job takes to reach JobComplete.
+        fiscal_start_month: first month of the org's standard fiscal year (FiscalYearSettings and
+            Period rows for the data set's years, see fiscal.py); None leaves both objects empty.
     """
 
     def __init__(
@@ -47,10 +50,13 @@ class SalesforceSandbox(ServedEmulator):
         port: int = 0,
         clock: Any = None,
         bulk_delay_s: float = 0.2,
+        fiscal_start_month: int | None = 1,
     ) -> None:
         self.org = Org(daily_api_limit=daily_api_limit, clock=clock, bulk_delay_s=bulk_delay_s)
         if dataset_part is not None:
             self.org.load(shape(dataset_part))
+            if fiscal_start_month is not None:
+                self.org.load(fiscal_objects(dataset_part.as_of, fiscal_start_month))
         self.rest = RestApi(self.org, lambda: self.instance_url)
         self.collections = CollectionsApi(self.org)
         self.bulk = BulkApi(self.org)

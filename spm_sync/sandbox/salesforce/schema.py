@@ -192,6 +192,10 @@ LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Conver
 TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
 TASK_SUBTYPES = ("Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn")
 FORECAST_CATEGORIES = ("Omitted", "Pipeline", "BestCase", "Forecast", "Closed")
+PERIOD_TYPES = ("Year", "Quarter", "Month", "Week")
+FISCAL_YEAR_TYPES = ("Standard", "Custom")
+QUARTER_LABEL_SCHEMES = ("NumberByYear", "Custom")
+PERIOD_LABEL_SCHEMES = ("Standard", "NumberByYear", "NumberByQuarter", "Custom")
 
 _OBJECTS: tuple[ObjectSpec, ...] = (
     ObjectSpec("User", "005", "User", "Users", (
@@ -367,6 +371,37 @@ _OBJECTS: tuple[ObjectSpec, ...] = (
         _ro("IsDefault", "boolean", nillable=False, label="Is Default"),
         _ro("IsClosed", "boolean", nillable=False, label="Is Closed"),
     ), createable=False, updateable=False, deletable=False, bulk_queryable=False),
+    # The fiscal calendar (setup data): read-only through the API, rows come from fiscal.py.
+    ObjectSpec("FiscalYearSettings", "022", "Fiscal Year Settings", "Fiscal Year Settings", (
+        *_audit(deletable=False, created=False, modified=False),
+        _ro("Name", "string", length=80, nillable=False),
+        _ro("StartDate", "date", label="Start Date"),
+        _ro("EndDate", "date", label="End Date"),
+        _ro("PeriodId", "reference", reference_to=("Period",), relationship_name="Period", label="Period ID"),
+        _ro("IsStandardYear", "boolean", nillable=False, defaulted_on_create=True, label="Is Standard Year"),
+        _ro("YearType", "picklist", length=40, picklist=FISCAL_YEAR_TYPES, label="Year Type"),
+        _ro("QuarterLabelScheme", "picklist", length=40, picklist=QUARTER_LABEL_SCHEMES,
+            label="Quarter Name Scheme"),
+        _ro("QuarterPrefix", "picklist", length=255, label="Quarter Prefix"),
+        _ro("PeriodLabelScheme", "picklist", length=40, picklist=PERIOD_LABEL_SCHEMES, label="Period Name Scheme"),
+        _ro("PeriodPrefix", "picklist", length=255, label="Period Prefix"),
+        _ro("WeekLabelScheme", "picklist", length=40, label="Week Name Scheme"),
+        _ro("WeekStartDay", "int", precision=9, label="Week Start Day"),
+        _ro("Description", "string", length=255),
+    ), createable=False, updateable=False, deletable=False),
+    ObjectSpec("Period", "026", "Period", "Periods", (
+        *_audit(deletable=False, created=False, modified=False),
+        _ro("FiscalYearSettingsId", "reference", reference_to=("FiscalYearSettings",),
+            relationship_name="FiscalYearSettings", label="Fiscal Year Settings ID"),
+        _ro("Type", "picklist", length=40, picklist=PERIOD_TYPES),
+        _ro("StartDate", "date", nillable=False, label="Start Date"),
+        _ro("EndDate", "date", nillable=False, label="End Date"),
+        _ro("IsForecastPeriod", "boolean", nillable=False, defaulted_on_create=True, label="Is Forecast Period"),
+        _ro("QuarterLabel", "picklist", length=255, label="Quarter Name"),
+        _ro("PeriodLabel", "picklist", length=255, label="Period Name"),
+        _ro("Number", "int", precision=9),
+        _ro("FullyQualifiedLabel", "string", length=80, label="Fully Qualified Label"),
+    ), createable=False, updateable=False, deletable=False),
 )
 
 OBJECTS: dict[str, ObjectSpec] = {o.name: o for o in _OBJECTS}

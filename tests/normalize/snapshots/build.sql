@@ -157,6 +157,36 @@ LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(q.owner_email));
 CREATE TEMP VIEW _out_currency_rates AS
 SELECT DISTINCT source, currency, rate FROM _in_currency_rates;
 
+CREATE TEMP VIEW _out_fiscal_periods_imported AS
+WITH rows AS (
+  SELECT * FROM _in_fiscal_periods WHERE NOT COALESCE(is_deleted, FALSE) AND period_end > period_start
+), years AS (
+  SELECT source, period_start, period_end,
+    COALESCE(fiscal_year, CAST(EXTRACT(YEAR FROM period_end - INTERVAL 1 DAY) AS INTEGER)) AS fiscal_year
+  FROM rows WHERE grain = 'year'
+), placed AS (
+  SELECT r.source, r.crm_id, r.grain, r.period_start, r.period_end, r.number,
+    COALESCE(r.fiscal_year, MIN(y.fiscal_year)) AS fiscal_year
+  FROM rows AS r
+  LEFT JOIN years AS y ON y.source = r.source AND y.period_start <= r.period_start AND r.period_end <= y.period_end
+  GROUP BY r.source, r.crm_id, r.grain, r.period_start, r.period_end, r.number, r.fiscal_year
+), named AS (
+  SELECT source, crm_id, grain, period_start, period_end, fiscal_year,
+    CASE grain
+      WHEN 'month' THEN STRFTIME(period_start, '%Y-%m')
+      WHEN 'year' THEN 'FY' || CAST(fiscal_year AS VARCHAR)
+      ELSE 'FY' || CAST(fiscal_year AS VARCHAR) || '-Q' || CAST(COALESCE(number, ROW_NUMBER() OVER (
+        PARTITION BY source, grain, fiscal_year ORDER BY period_start)) AS VARCHAR)
+    END AS period
+  FROM placed
+)
+SELECT CASE WHEN fiscal_year IS NOT NULL THEN period END AS period, source, crm_id, grain, period_start,
+  period_end, fiscal_year
+FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY source, period ORDER BY period_start, crm_id) AS rn FROM named
+) AS d
+WHERE rn = 1 OR fiscal_year IS NULL;
+
 INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
 SELECT 'RUN', q.source, 'unknown_owner', 'opportunity', q.record_id, q.detail, ?
 FROM (
@@ -211,4 +241,12 @@ FROM (
 SELECT source, COALESCE(owner_given, 'unknown') || ' ' || CAST(period_start AS VARCHAR),
   'activity target owner ' || COALESCE(owner_given, 'missing') || ' is not a known rep or team'
 FROM _out_activity_targets WHERE owner IS NULL
+) AS q(source, record_id, detail);
+
+INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
+SELECT 'RUN', q.source, 'no_fiscal_year', 'fiscal_period', q.record_id, q.detail, ?
+FROM (
+SELECT source, crm_id, grain || ' period from ' || CAST(period_start AS VARCHAR)
+  || ' lies in no year period of its source'
+FROM _out_fiscal_periods_imported WHERE period IS NULL
 ) AS q(source, record_id, detail);
