@@ -305,6 +305,9 @@ def sandbox_serve(
     faults: Annotated[float, typer.Option(help="Fraction of requests answered with a fault (0..1).")] = 0.0,
     split: Annotated[bool, typer.Option(help="Split teams between the two CRMs instead of mirroring.")] = False,
     rate_limit: Annotated[int, typer.Option(help="HubSpot requests per 10 s.")] = 100,
+    fiscal_start_month: Annotated[
+        int, typer.Option(min=0, max=12, help="Salesforce org's fiscal year start month (0: no Period data).")
+    ] = 1,
 ) -> None:
     """Serve the Salesforce (HTTPS) and HubSpot (HTTP) emulators until interrupted.
 
@@ -318,7 +321,14 @@ def sandbox_serve(
         raise ConfigError(f"--faults: expected a fraction between 0 and 1, got {faults}")
     from spm_sync.sandbox.serve import serve
 
-    serve(seed=seed, scale=scale_value, faults=faults, split=split, rate_limit=rate_limit)
+    serve(
+        seed=seed,
+        scale=scale_value,
+        faults=faults,
+        split=split,
+        rate_limit=rate_limit,
+        fiscal_start_month=fiscal_start_month or None,
+    )
 
 
 def main(argv: list[str] | None = None) -> Any:
