@@ -56,6 +56,7 @@ class StatusFormat(StrEnum):
 
 class State:
     config_path: Path | None = None
+    lock_timeout: float | None = None
 
 
 STATE = State()
@@ -73,13 +74,26 @@ def main_options(
         LogFormat, typer.Option(help="text (readable) or json (one object a line).")
     ] = LogFormat.text,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
+    lock_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="When another process runs the same stage: wait up to this many seconds (default: "
+            "runs.lock_timeout_s from config, 0 = exit at once with a message).",
+        ),
+    ] = None,
 ) -> None:
     STATE.config_path = config
+    STATE.lock_timeout = lock_timeout
     configure_logging(log_format.value, log_level)
 
 
 def _config() -> Config:
-    return load_config(resolve_config_path(STATE.config_path))
+    cfg = load_config(resolve_config_path(STATE.config_path))
+    if STATE.lock_timeout is not None:
+        runs = cfg.runs.model_copy(update={"lock_timeout_s": STATE.lock_timeout})
+        cfg = cfg.model_copy(update={"runs": runs})
+    return cfg
 
 
 def _split(values: str | None) -> list[str] | None:

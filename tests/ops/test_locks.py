@@ -55,3 +55,25 @@ def test_postgres_advisory_lock(pg_dsn: str) -> None:
             pass
         with stage_lock(config, "kpis", store=second):
             pass
+
+
+def test_cli_exits_with_a_message_or_waits_per_flag(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.yaml"
+    db = tmp_path / "spm_sync.duckdb"
+    config.write_text(f"store: {{path: {db}, state_dir: {tmp_path / 'state'}}}\n")
+    command = [sys.executable, "-m", "spm_sync.cli", "--config", str(config)]
+    with stage_lock(StoreConfig(path=db), "normalize"):
+        refused = subprocess.run([*command, "normalize"], capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 1
+        assert "error: stage 'normalize' is already running (pid" in refused.stderr
+        assert "try again later" in refused.stderr
+        waiter = subprocess.Popen(
+            [*command, "--lock-timeout", "60", "normalize"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        time.sleep(2.0)
+        assert waiter.poll() is None  # still waiting for the lock
+    out, err = waiter.communicate(timeout=120)
+    assert waiter.returncode == 0, err
