@@ -89,7 +89,7 @@ def writeback_outcomes(store: Store, target: str) -> dict[str, Any]:
         report = (details.get("writeback") or {}).get(target)
         if report is None or details.get("dry_run"):
             continue
-        counts = {k: v for k, v in report.items() if isinstance(v, int)}
+        counts = {k: v for k, v in report.items() if isinstance(v, int) and not isinstance(v, bool)}
         return {"last_run_id": row["run_id"], "status": row["status"], "at": row["ended_at"], "counts": counts}
     return {"last_run_id": None, "status": None, "at": None, "counts": {}}
 
