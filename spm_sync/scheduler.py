@@ -96,19 +96,34 @@ def run_once(cfg: Config, now: datetime | None = None) -> dict[str, str]:
     now = now or utcnow()
     try:
         with stage_lock(cfg.store, "schedule-once", cfg.runs.lock_timeout_s):
-            return {schedule.name: execute(cfg, schedule, due_at) for schedule, due_at in due_schedules(cfg, now)}
+            outcomes = {schedule.name: execute(cfg, schedule, due_at) for schedule, due_at in due_schedules(cfg, now)}
+            check_freshness(cfg)
+            return outcomes
     except LockBusy as exc:
         log_event(f"another scheduler is deciding what is due: {exc}", level=logging.WARNING, stage="schedule")
         return {}
 
 
-def _check_freshness(cfg: Config, alerted: set[str]) -> None:
+def check_freshness(cfg: Config) -> list[str]:
+    """Alert once per stale episode: a source is re-alerted only after a newer successful sync went
+    stale again (the last alerted sync time is kept in `spm_state.stale_alerts`). Returns the sources
+    alerted now."""
     from spm_sync.ops.alerts import send_stale_alert
     from spm_sync.ops.status import collect_status
 
-    stale = [s for s in collect_status(cfg)["sources"] if s["stale"] and s["source"] not in alerted]
-    if stale and send_stale_alert(cfg, [{"source": s["source"], "age": s["age"] or "never"} for s in stale]):
-        alerted.update(s["source"] for s in stale)
+    if not (cfg.alerts.webhooks and cfg.alerts.on_stale):
+        return []
+    stale = [s for s in collect_status(cfg)["sources"] if s["stale"]]
+    with open_store(cfg) as store:
+        alerted = set(store.fetchall("SELECT source, last_success FROM spm_state.stale_alerts"))
+        new = [s for s in stale if (s["source"], s["last_success"]) not in alerted]
+        if not new or not send_stale_alert(cfg, [{"source": s["source"], "age": s["age"] or "never"} for s in new]):
+            return []
+        store.executemany(
+            "INSERT INTO spm_state.stale_alerts VALUES (?, ?, ?)",
+            [[s["source"], s["last_success"], utcnow()] for s in new],
+        )
+    return [s["source"] for s in new]
 
 
 def build_scheduler(cfg: Config, due_now: set[str] | None = None) -> BlockingScheduler:
@@ -128,9 +143,7 @@ def build_scheduler(cfg: Config, due_now: set[str] | None = None) -> BlockingSch
             **first,
         )
     if cfg.alerts.webhooks and cfg.alerts.on_stale:
-        scheduler.add_job(
-            _check_freshness, "interval", minutes=FRESHNESS_CHECK_MINUTES, args=[cfg, set()], id="_freshness"
-        )
+        scheduler.add_job(check_freshness, "interval", minutes=FRESHNESS_CHECK_MINUTES, args=[cfg], id="_freshness")
     return scheduler
 
 

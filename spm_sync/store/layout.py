@@ -111,6 +111,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             started_at TIMESTAMP, ended_at TIMESTAMP, status TEXT, error_message TEXT)""",
         ),
     ),
+    Migration(
+        41,
+        "stale-data alerts sent",
+        (
+            """CREATE TABLE IF NOT EXISTS spm_state.stale_alerts (source TEXT, last_success TIMESTAMP,
+            alerted_at TIMESTAMP)""",
+        ),
+    ),
 )
 
-LATEST_VERSION = MIGRATIONS[-1].version
+LATEST_VERSION = max(m.version for m in MIGRATIONS)

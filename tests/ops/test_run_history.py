@@ -53,3 +53,24 @@ def test_json_logs_carry_run_id_job_stage_counts_duration(fake_cfg: Config, caps
     assert event["records"] == {"items": 100}
     assert event["api_calls"] == 100
     assert event["duration_s"] >= 0
+
+
+def test_stale_data_alerts_once_per_episode(fake_cfg: Config) -> None:
+    from spm_sync.scheduler import check_freshness, run_once
+
+    receiver = Receiver()
+    try:
+        cfg = fake_cfg.model_copy(
+            update={
+                "alerts": fake_cfg.alerts.model_copy(update={"webhooks": [receiver.url]}),
+                "schedules": [],
+            }
+        )
+        assert run_once(cfg) == {}  # nothing scheduled, but the never-synced source is stale
+        assert check_freshness(cfg) == []  # same episode: not alerted twice
+        jobs.sync(cfg)
+        assert check_freshness(cfg) == []  # fresh now
+    finally:
+        receiver.server.shutdown()
+    [alert] = receiver.bodies
+    assert alert["spm_sync"] == {"event": "stale_data", "sources": [{"source": "erp", "age": "never"}]}
