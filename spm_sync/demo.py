@@ -173,6 +173,8 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store
     from spm_sync.sandbox import Sandbox
 
     started = time.monotonic()
+    if not console.is_terminal:  # piped (make demo in a log): room for the leaderboard's columns
+        console.width = max(console.width, 130)
     with tempfile.TemporaryDirectory(prefix="spm-sync-demo-") as tmp:
         folder = keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
