@@ -112,7 +112,7 @@ def calls(sb: Sandbox, crm: str) -> dict[str, int]:
     return dict((sb.salesforce if crm == "salesforce" else sb.hubspot).stats()["by_endpoint"])
 
 
-def measure(sb: Sandbox, cfg: Config, store: Store, crm: str) -> tuple[int, int, int, float, dict[str, int]]:
+def measure(sb: Sandbox, cfg: Config, store: Store, crm: str) -> tuple[int, int, int, float]:
     before = calls(sb, crm)
     started = time.perf_counter()
     result = write_back(cfg, store, Run(job="writeback"))
@@ -121,7 +121,7 @@ def measure(sb: Sandbox, cfg: Config, store: Store, crm: str) -> tuple[int, int,
     diff = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
     writes = sum(diff.get(e, 0) for e in WRITE_ENDPOINTS[crm])
     reads = sum(v for k, v in diff.items() if k not in WRITE_ENDPOINTS[crm] and k not in META_ENDPOINTS[crm])
-    return writes, reads, result.totals()["sent"], wall, diff
+    return writes, reads, result.totals()["sent"], wall
 
 
 def main() -> None:
@@ -142,7 +142,7 @@ def main() -> None:
             base = 0.5 if bulk else 0.0  # other values than the batch-API run left in the same org
             for label, bump in (("first push", base), ("no change", base), ("all changed", base + 0.01)):
                 seed(store, sb, args.reps, bump)
-                writes, reads, sent, wall, _diff = measure(sb, cfg, store, crm)
+                writes, reads, sent, wall = measure(sb, cfg, store, crm)
                 expected = 0 if label == "no change" else minimum
                 ratio = f"{writes / expected:.2f}" if expected else ("ok" if writes == 0 else "FAIL")
                 table.add_row(crm, mode, path, label, str(sent), str(writes), str(expected), ratio, str(reads),

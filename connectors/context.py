@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from spm_sync.calls import ApiCalls
+from spm_sync.errors import BudgetExhausted
 
 
 def _ignore(*_: object) -> None:
@@ -30,6 +31,12 @@ class ExtractContext:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     progress: Callable[[str, int, int], None] = _ignore
     warn: Callable[[str], None] = _ignore
+
+    def budget_stop(self, what: str, exc: BudgetExhausted) -> None:
+        """A connector that stops cleanly on the API budget says so here: the run reports it as
+        `stopped_by_budget` (whether the limit was ours or the CRM's) and warns which object stopped."""
+        self.calls.mark_exhausted(exc.message)
+        self.warn(f"{what} stopped by the API budget (resumes next run): {exc.message}")
 
     def wants(self, object_name: str) -> bool:
         return self.objects is None or object_name.lower() in {o.lower() for o in self.objects}

@@ -30,20 +30,41 @@ class ApiCalls:
     def total(self) -> int:
         return sum(self.by_family.values())
 
+    def _run_left(self) -> int | None:
+        return None if self.per_run_budget is None else self.per_run_budget - self.total
+
+    def _daily_left(self) -> int | None:
+        """Calls left before the daily reserve (None until the CRM has reported its allowance)."""
+        if not self.daily_max or self.daily_used is None:
+            return None
+        return int(self.daily_max * (1 - self.reserve_fraction)) - self.daily_used
+
+    def remaining(self) -> int | None:
+        """Calls left before the run budget or the daily reserve stops us (None: no known limit);
+        lets a connector choose a cheaper path (e.g. REST over a Bulk job it could not finish)."""
+        with self._lock:
+            left = [n for n in (self._run_left(), self._daily_left()) if n is not None]
+            return min(left) if left else None
+
     def check(self, family: str = "") -> None:
         """Raise `BudgetExhausted` if one more call would cross the run budget or the daily reserve."""
         with self._lock:
-            if self.per_run_budget is not None and self.total >= self.per_run_budget:
+            run_left, daily_left = self._run_left(), self._daily_left()
+            if run_left is not None and run_left <= 0:
                 self.exhausted = f"per-run API budget of {self.per_run_budget} calls reached"
-                raise BudgetExhausted(self.exhausted, source=self.source, object=family or None)
-            if self.daily_max and self.daily_used is not None:
-                remaining = self.daily_max - self.daily_used
-                if remaining <= self.daily_max * self.reserve_fraction:
-                    self.exhausted = (
-                        f"daily API reserve reached ({remaining} of {self.daily_max} calls left, "
-                        f"reserve {self.reserve_fraction:.0%})"
-                    )
-                    raise BudgetExhausted(self.exhausted, source=self.source, object=family or None)
+            elif daily_left is not None and daily_left <= 0:
+                self.exhausted = (
+                    f"daily API reserve reached ({self.daily_max - self.daily_used} of {self.daily_max} calls "
+                    f"left, reserve {self.reserve_fraction:.0%})"
+                )
+            else:
+                return
+            raise BudgetExhausted(self.exhausted, source=self.source, object=family or None)
+
+    def mark_exhausted(self, reason: str) -> None:
+        """Remember why the run stopped early (the first reason wins); the extract stage reports it."""
+        with self._lock:
+            self.exhausted = self.exhausted or reason
 
     def record(self, family: str, count: int = 1) -> None:
         with self._lock:

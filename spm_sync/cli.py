@@ -160,8 +160,7 @@ def normalize() -> None:
     """
     from spm_sync import jobs
 
-    result = jobs.normalize(_config())
-    console.print(result.summary() if hasattr(result, "summary") else result)
+    console.print(jobs.normalize(_config()).summary())
 
 
 @app.command()
@@ -221,11 +220,7 @@ def writeback(
     """
     from spm_sync import jobs
 
-    result = jobs.writeback(_config(), target, dry_run=dry_run)
-    if hasattr(result, "render"):
-        result.render(console)
-    else:
-        console.print(result)
+    jobs.writeback(_config(), target, dry_run=dry_run).render(console)
 
 
 @app.command("run")

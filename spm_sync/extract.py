@@ -101,13 +101,12 @@ def sync_source(
             refresh="drop_resources" if full else None,
         )
     except Exception as exc:
-        budget_stop = _find_cause(exc, BudgetExhausted)
-        if budget_stop is None:
+        stop = _find_cause(exc, BudgetExhausted)
+        if stop is None:
             raise
-        result.stopped_by_budget = str(budget_stop)
-        log_event(f"stopped cleanly: {budget_stop}", level=30, stage="sync", source=source_name)
-    if result.stopped_by_budget is None and calls.exhausted:  # a connector that ended its pulls cleanly
-        result.stopped_by_budget = calls.exhausted
+        calls.mark_exhausted(str(stop))
+    result.stopped_by_budget = calls.exhausted
+    if calls.exhausted:
         log_event(f"stopped cleanly: {calls.exhausted}", level=30, stage="sync", source=source_name)
     result.records = loaded_row_counts(pipeline)
     result.api_calls = calls.snapshot()

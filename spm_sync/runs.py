@@ -77,17 +77,18 @@ def recorded_run(store: Store, job: str, subject: str | None = None) -> Iterator
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         finish_run(store, run, status, exc)
         log_event(f"{job} {status}: {exc}", level=40, stage=job, duration_s=round(time.monotonic() - started, 3))
-        unbind_run(token)
         raise
-    finish_run(store, run, "succeeded")
-    log_event(
-        f"{job} succeeded",
-        stage=job,
-        records=dict(run.records) or None,
-        api_calls=sum(run.api_calls.values()) or None,
-        duration_s=round(time.monotonic() - started, 3),
-    )
-    unbind_run(token)
+    else:
+        finish_run(store, run, "succeeded")
+        log_event(
+            f"{job} succeeded",
+            stage=job,
+            records=dict(run.records) or None,
+            api_calls=sum(run.api_calls.values()) or None,
+            duration_s=round(time.monotonic() - started, 3),
+        )
+    finally:
+        unbind_run(token)
 
 
 def prune_runs(store: Store, retention_days: int) -> None:

@@ -69,24 +69,23 @@ def execute(cfg: Config, schedule: Schedule, due_at: datetime | None = None) -> 
     return status
 
 
-def last_due(cfg: Config, schedule: str) -> datetime | None:
+def last_due(cfg: Config) -> dict[str, datetime]:
+    """The latest recorded due time of every schedule that has run (one store read for all)."""
     with open_store(cfg) as store:
-        row = store.fetchone("SELECT max(due_at) FROM spm_state.schedule_runs WHERE schedule = ?", [schedule])
-    return row[0] if row else None
+        return dict(store.fetchall("SELECT schedule, max(due_at) FROM spm_state.schedule_runs GROUP BY schedule"))
 
 
 def due_schedules(cfg: Config, now: datetime) -> list[tuple[Schedule, datetime]]:
     """Schedules with a fire time in (last recorded due time, now]; missed fires coalesce into one."""
+    previous_due = last_due(cfg)
     due = []
-    aware_now = now.replace(tzinfo=UTC)
     for schedule in cfg.schedules:
-        previous = last_due(cfg, schedule.name)
-        if previous is None:
-            due.append((schedule, now))
-            continue
-        fire = trigger_for(schedule).get_next_fire_time(None, previous.replace(tzinfo=UTC) + timedelta(seconds=1))
-        if fire is not None and fire <= aware_now:
-            due.append((schedule, now))
+        previous = previous_due.get(schedule.name)
+        if previous is not None:
+            fire = trigger_for(schedule).get_next_fire_time(None, previous.replace(tzinfo=UTC) + timedelta(seconds=1))
+            if fire is None or fire > now.replace(tzinfo=UTC):
+                continue
+        due.append((schedule, now))
     return due
 
 

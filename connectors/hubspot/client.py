@@ -49,13 +49,24 @@ class Transient(ConnectorError):
     """A fault worth retrying: 5xx, timeout, reset connection, cut-off or incomplete body."""
 
 
-class Unavailable(ConnectorError):
-    """The portal or token cannot read this (403 missing scope, 404 object not in the portal)."""
+class Refused(ConnectorError):
+    """A 4xx other than 401 / 429: HubSpot's status, error category and own message, never retried."""
 
-    def __init__(self, message: str, *, status: int, category: str | None = None, **where: str | None) -> None:
+    def __init__(
+        self, message: str, *, status: int, category: str | None = None, detail: str = "", **where: str | None
+    ) -> None:
         super().__init__(message, **where)
         self.status = status
         self.category = category
+        self.detail = detail
+
+
+class Unavailable(Refused):
+    """The portal or token cannot read this (403 missing scope, 404 object not in the portal)."""
+
+
+class Rejected(Refused):
+    """Any other 4xx: the request itself was refused (e.g. 400 VALIDATION_ERROR on a batch write)."""
 
 
 def versioned_path(api_version: str, kind: str, *parts: str) -> str:
@@ -172,7 +183,7 @@ class HubSpotClient:
         `require`: a key the body must carry as a list (e.g. "results"); a body without it is a
         fault and is retried, never taken for an empty last page. `search`: also pace to the
         search endpoints' own per-second limit. Raises `BudgetExhausted`, `AuthError`,
-        `Unavailable` (403/404), `ConnectorError` (other 4xx or retries exhausted).
+        `Unavailable` (403/404), `Rejected` (other 4xx), `ConnectorError` (retries exhausted).
         """
         fam = family or family_of(method, path)
         budget = _RetryBudget(self.config.max_retries)
@@ -281,10 +292,9 @@ class HubSpotClient:
             return Transient(f"{status} on {method} {path}: {message}", **where)
         if status == 401:
             return AuthError(f"HubSpot rejected the access token (401): {message}", **where)
-        if status in (403, 404):
-            return Unavailable(f"{status} {category or ''} on {method} {path}: {message}".replace("  ", " "),
-                               status=status, category=category, **where)
-        return ConnectorError(f"{status} {category or ''} on {method} {path}: {message}".replace("  ", " "), **where)
+        kind = Unavailable if status in (403, 404) else Rejected
+        return kind(f"{status} {category or ''} on {method} {path}: {message}".replace("  ", " "),
+                    status=status, category=category, detail=message, **where)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -133,7 +133,7 @@ class ObjectSync:
         except Unavailable as exc:
             self.context.warn(f"hubspot object {self.obj.name} skipped: {exc.message}")
         except BudgetExhausted as exc:
-            self.context.warn(f"hubspot object {self.obj.name} stopped by the API budget (resumes next run): {exc}")
+            self.context.budget_stop(f"hubspot object {self.obj.name}", exc)
 
     # -- properties -----------------------------------------------------------------------------
     def _properties(self) -> Iterator[Any]:

@@ -72,7 +72,7 @@ def owners_resource(reader: Reader, context: ExtractContext) -> DltResource:
         except Unavailable as exc:
             context.warn(f"hubspot object {OWNERS} skipped: {exc.message}")
         except BudgetExhausted as exc:
-            context.warn(f"hubspot object {OWNERS} stopped by the API budget: {exc}")
+            context.budget_stop(f"hubspot object {OWNERS}", exc)
 
     return dlt.resource(pull, name=OWNERS, table_name=OWNERS, primary_key="id", write_disposition="merge")
 

@@ -7,11 +7,10 @@ go out as strings, the way HubSpot stores them ("" clears a value).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.hubspot.client import HubSpotClient
+from connectors.hubspot.client import HubSpotClient, Rejected
 from connectors.writing import (
     BatchRejected,
     CurrentRecord,
@@ -30,8 +29,6 @@ BATCH_MAX = 100  # batch read / update / upsert: at most 100 inputs per request
 SEARCH_PAGE = 200
 SEARCH_IN_MAX = 100  # values of one IN filter
 USER_OBJECTS = frozenset({"users", "user", "0-115"})
-# `ConnectorError` text of a plain 4xx from HubSpotClient: "400 VALIDATION_ERROR on POST /path: message"
-_REJECTED = re.compile(r"^(?P<status>4\d\d) (?:(?P<category>[A-Z_]+) )?on \S+ \S+: (?P<message>.*)$", re.S)
 
 
 def field_info(prop: dict[str, Any]) -> FieldInfo:
@@ -63,15 +60,9 @@ def property_text(value: Any) -> str:
 
 def rejection(exc: ConnectorError) -> BatchRejected | None:
     """The whole-batch refusal inside a client error (a plain 4xx), or None for anything else."""
-    if type(exc) is not ConnectorError or exc.__cause__ is not None:
+    if not isinstance(exc, Rejected) or not 400 <= exc.status < 500:
         return None  # auth, scopes, budget, or retries exhausted: not the batch's fault
-    status, category = getattr(exc, "status", None), getattr(exc, "category", None)
-    if isinstance(status, int) and 400 <= status < 500:
-        return BatchRejected(str(category or status), exc.message)
-    match = _REJECTED.match(exc.message)
-    if match is None:
-        return None
-    return BatchRejected(match.group("category") or match.group("status"), match.group("message"))
+    return BatchRejected(exc.category or str(exc.status), exc.detail)
 
 
 class HubSpotWriter:

@@ -50,19 +50,17 @@ def _results_validator(fields: Sequence[Field], schema: pa.Schema, object_name: 
     return validate
 
 
-def create_job(client: SalesforceClient, object_name: str, soql: str, *, include_deleted: bool) -> str:
-    body = {
-        "operation": "queryAll" if include_deleted else "query",
-        "query": soql,
-        "contentType": "CSV",
-        "columnDelimiter": "COMMA",
-        "lineEnding": "LF",
-    }
+def open_job(
+    client: SalesforceClient, kind: str, object_name: str, body: dict[str, str],
+    refused: tuple[int, ...] = (400, 403, 404),
+) -> str:
+    """POST `jobs/<kind>` (query or ingest) with LF-ended CSV; its id. A `refused` status raises BulkUnavailable."""
+    body = {**body, "contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF"}
     try:
-        response = client.request("POST", "jobs/query", json=body, object=object_name)
+        response = client.request("POST", f"jobs/{kind}", json=body, object=object_name)
     except SalesforceApiError as exc:
-        if exc.status in (400, 403, 404):
-            raise BulkUnavailable(f"Bulk API refused the query job: {exc.message}", object=object_name) from None
+        if exc.status in refused:
+            raise BulkUnavailable(f"Bulk API refused the {kind} job: {exc.message}", object=object_name) from None
         raise
     return str(client.json(response)["id"])
 
@@ -130,7 +128,8 @@ def bulk_query(
     include_deleted: bool,
 ) -> Iterator[pa.Table]:
     """Every row of a Bulk query job as typed tables (streamed; use `staged` before handing to dlt)."""
-    job_id = create_job(client, object_name, soql, include_deleted=include_deleted)
+    operation = "queryAll" if include_deleted else "query"
+    job_id = open_job(client, "query", object_name, {"operation": operation, "query": soql})
     wait_for_job(client, object_name, job_id)
     yield from result_chunks(client, object_name, job_id, fields, schema)
 

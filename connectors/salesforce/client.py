@@ -297,7 +297,7 @@ class SalesforceClient:
         else:
             try:
                 token, instance_url = auth.login(self.session, cfg)
-            except (BudgetExhausted, ConnectorError):
+            except ConnectorError:  # AuthError, BudgetExhausted: already named
                 raise
             except Exception as exc:  # simple-salesforce's own types; never echo credentials
                 raise AuthError(f"login failed: {type(exc).__name__}", source=cfg.name) from None

@@ -19,7 +19,6 @@ from typing import Any
 from connectors.salesforce import settings
 from connectors.salesforce.client import SalesforceApiError, SalesforceClient
 from connectors.salesforce.records import Field
-from spm_sync.errors import BudgetExhausted
 
 MISSING_STATUSES = (400, 403, 404)
 
@@ -69,8 +68,6 @@ class DescribeCache:
         self.client = client
         self.folder = cache_dir / "describe"
         self.clock = clock
-        self.full_describes = 0
-        self.conditional_describes = 0
 
     def _path(self, object_name: str) -> Path:
         return self.folder / f"{object_name}.json"
@@ -99,18 +96,7 @@ class DescribeCache:
             return from_cached(object_name, cached)
         since = cached.get("last_modified") if cached and not cached.get("missing_reason") else None
         try:
-            if since:
-                self.conditional_describes += 1
-                body = self.client.describe(object_name, if_modified_since=since)
-                if body is None:
-                    assert cached is not None
-                    self._save(object_name, {**cached, "fetched_at": now})
-                    return from_cached(object_name, cached)
-            else:
-                self.full_describes += 1
-                body = self.client.describe(object_name)
-        except BudgetExhausted:
-            raise
+            body = self.client.describe(object_name, if_modified_since=since)
         except SalesforceApiError as exc:
             if exc.status not in MISSING_STATUSES:
                 raise
@@ -118,7 +104,10 @@ class DescribeCache:
             entry = {"fetched_at": now, "missing_reason": reason}
             self._save(object_name, entry)
             return from_cached(object_name, entry)
-        assert body is not None
+        if body is None:  # 304: only a conditional describe (with `since`) answers that
+            assert cached is not None
+            self._save(object_name, {**cached, "fetched_at": now})
+            return from_cached(object_name, cached)
         entry = {"fetched_at": now, "last_modified": body.get("_last_modified"), "describe": slim(body)}
         self._save(object_name, entry)
         return from_cached(object_name, entry)

@@ -16,8 +16,8 @@ from typing import Any
 
 import requests
 
-from connectors.salesforce.bulk import BulkUnavailable, wait_for_job
-from connectors.salesforce.client import SalesforceApiError, SalesforceClient, TruncatedResponse, error_details
+from connectors.salesforce.bulk import BulkUnavailable, open_job, wait_for_job
+from connectors.salesforce.client import SalesforceClient, TruncatedResponse, error_details
 from connectors.writing import RecordResult, RecordWrite
 
 NULL = "#N/A"  # documented: an empty cell leaves a field as it is, #N/A sets it to null
@@ -133,18 +133,10 @@ class IngestJob:
         return results
 
     def _create(self) -> str:
-        body = {"object": self.object_name, "operation": self.operation, "contentType": "CSV",
-                "columnDelimiter": "COMMA", "lineEnding": "LF"}
+        body = {"object": self.object_name, "operation": self.operation}
         if self.operation == "upsert":
             body["externalIdFieldName"] = self.key_field
-        try:
-            response = self.client.request("POST", "jobs/ingest", json=body, object=self.object_name)
-        except SalesforceApiError as exc:
-            if exc.status in (400, 404):
-                raise BulkUnavailable(f"Bulk API refused the ingest job: {exc.message}",
-                                      object=self.object_name) from None
-            raise
-        return str(self.client.json(response)["id"])
+        return open_job(self.client, "ingest", self.object_name, body, refused=(400, 404))
 
     def _results(self, path: str, kind: str, expected: int) -> list[dict[str, str]]:
         response = self.client.request("GET", f"{path}/{kind}/", object=self.object_name,

@@ -34,7 +34,6 @@ from connectors.salesforce.soql import (
     split_fields,
     to_utc,
 )
-from spm_sync.calls import ApiCalls
 
 
 @dataclass(frozen=True)
@@ -56,16 +55,6 @@ class ObjectPlan:
         keep = tuple(f for f in self.fields if f.name in names)
         return ObjectPlan(self.object, self.table, keep, self.cursor if self.cursor in names else None,
                           self.include_deleted)
-
-
-def remaining_calls(calls: ApiCalls) -> int | None:
-    """Calls left before the run budget or the daily reserve stops us (None: no known limit)."""
-    left: list[int] = []
-    if calls.per_run_budget is not None:
-        left.append(calls.per_run_budget - calls.total)
-    if calls.daily_max and calls.daily_used is not None:
-        left.append(int(calls.daily_max * (1 - calls.reserve_fraction)) - calls.daily_used)
-    return min(left) if left else None
 
 
 class Puller:
@@ -125,7 +114,7 @@ class Puller:
         )
 
     def bulk_affordable(self, total: int) -> bool:
-        left = remaining_calls(self.client.calls)
+        left = self.client.calls.remaining()
         needed = math.ceil(total / settings.BULK_MAX_RECORDS) + settings.BULK_OVERHEAD_CALLS
         return left is None or left >= needed
 

@@ -86,17 +86,13 @@ def typed_column(values: Sequence[Any] | pa.Array, sf_type: str) -> pa.Array:
         text = pa.array([_as_text(v) for v in values], type=pa.string())
     if target == pa.string():
         return text
-    text = pa.array([None if v == "" else v for v in text.to_pylist()], pa.string()) if _has_empty(text) else text
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)  # empty text is no value
     try:
         if target == pa.int64():
             return text.cast(pa.float64()).cast(pa.int64())
         return text.cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise ConnectorError(f"value not a valid {sf_type}: {str(exc)[:200]}") from None
-
-
-def _has_empty(text: pa.Array) -> bool:
-    return bool(pc.any(pc.equal(text, "")).as_py())
 
 
 def records_table(records: Sequence[Mapping[str, Any]], fields: Sequence[Field], schema: pa.Schema) -> pa.Table:

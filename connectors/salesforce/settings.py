@@ -41,7 +41,6 @@ RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 RETRIABLE_ERROR_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "QUERY_TIMEOUT"})
 LIMIT_ERROR_CODE = "REQUEST_LIMIT_EXCEEDED"  # the daily allowance: never retried (BudgetExhausted)
 CONCURRENCY_LIMIT_MARK = "ConcurrentPerOrg"  # same code for too many long requests at once: a throttle
-SESSION_ERROR_CODE = "INVALID_SESSION_ID"
 
 
 # ---- objects ----------------------------------------------------------------------------------
@@ -51,12 +50,10 @@ CREATED = "CreatedDate"
 
 @dataclass(frozen=True)
 class ObjectSpec:
-    """One object the connector pulls: its cursor field and primary key (Id on every sObject)."""
+    """One object the connector pulls and its cursor field (the primary key is Id on every sObject)."""
 
     name: str
     cursor: str = MODSTAMP
-    primary_key: str = "Id"
-    optional: bool = False  # only some orgs have it (feature not enabled): a missing one is no warning
 
 
 # The read side: adding an object is one row. History objects are insert-only: cursor on CreatedDate.
@@ -66,16 +63,16 @@ OBJECTS: tuple[ObjectSpec, ...] = (
     ObjectSpec("Account"),
     ObjectSpec("Opportunity"),
     ObjectSpec("OpportunityHistory", cursor=CREATED),
-    ObjectSpec("OpportunityFieldHistory", cursor=CREATED, optional=True),
+    ObjectSpec("OpportunityFieldHistory", cursor=CREATED),
     ObjectSpec("Lead"),
     ObjectSpec("Task"),
     ObjectSpec("Event"),
     ObjectSpec("ForecastingQuota"),
-    ObjectSpec("CurrencyType", optional=True),
-    ObjectSpec("DatedConversionRate", optional=True),
-    ObjectSpec("Period", optional=True),
-    ObjectSpec("FiscalYearSettings", optional=True),
-    ObjectSpec("OpportunitySplit", optional=True),
+    ObjectSpec("CurrencyType"),
+    ObjectSpec("DatedConversionRate"),
+    ObjectSpec("Period"),
+    ObjectSpec("FiscalYearSettings"),
+    ObjectSpec("OpportunitySplit"),
 )
 
 # Field types never queried: compound fields (their components are) and file bodies.

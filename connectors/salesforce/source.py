@@ -72,9 +72,7 @@ def plan_object(
     return ObjectPlan(describe.name, column_name(describe.name), tuple(fields), cursor, include_deleted)
 
 
-def plan_objects(
-    config: SalesforceSource, context: ExtractContext, describes: DescribeCache
-) -> list[tuple[ObjectPlan, settings.ObjectSpec]]:
+def plan_objects(config: SalesforceSource, context: ExtractContext, describes: DescribeCache) -> list[ObjectPlan]:
     specs = object_specs(config)
     if context.objects:
         known = {s.name.lower() for s in specs}
@@ -88,11 +86,11 @@ def plan_objects(
         try:
             describe = describes.get(spec.name)
         except BudgetExhausted as exc:
-            context.warn(f"stopped by the API budget while reading object metadata: {exc.message}")
+            context.budget_stop("reading object metadata", exc)
             break
         plan = plan_object(spec, describe, config, context.warn)
         if plan is not None:
-            plans.append((plan, spec))
+            plans.append(plan)
     return plans
 
 
@@ -122,7 +120,7 @@ class ResourceFactory:
         try:
             yield from tables
         except BudgetExhausted as exc:
-            self.context.warn(f"{plan.object}: stopped by the API budget ({exc.message}); resumes next run")
+            self.context.budget_stop(plan.object, exc)
         except SalesforceApiError as exc:
             if exc.error_code not in STALE_DESCRIBE_CODES:
                 raise
@@ -209,7 +207,7 @@ class ResourceFactory:
                     for table in self.puller.tables(ids_only, label=f"{plan.object} (delete sweep)"):
                         chunks.extend(table.column(0).chunks)
                 except BudgetExhausted as exc:
-                    context.warn(f"{plan.object}: delete sweep stopped by the API budget ({exc.message})")
+                    context.budget_stop(f"{plan.object} delete sweep", exc)
                     return
                 live = pa.chunked_array(chunks, pa.string()).combine_chunks() if chunks else pa.array([], pa.string())
                 gone = missing_ids(known, live)
@@ -239,7 +237,7 @@ def salesforce_source(config: SalesforceSource, context: ExtractContext) -> Any:
     )
     factory = ResourceFactory(config, context, puller, describes)
     resources: list[DltResource] = []
-    for plan, _spec in plan_objects(config, context, describes):
+    for plan in plan_objects(config, context, describes):
         resources.append(factory.object_resource(plan))
         if plan.include_deleted:
             resources.append(factory.sweep_resource(plan))

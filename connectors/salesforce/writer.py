@@ -17,6 +17,8 @@ from connectors.salesforce import settings
 from connectors.salesforce.bulk import BulkUnavailable
 from connectors.salesforce.client import SalesforceApiError, SalesforceClient, error_details
 from connectors.salesforce.ingest import IngestJob, rejected
+from connectors.salesforce.rest import query_pages
+from connectors.salesforce.soql import escape_string, identifier, select
 from connectors.writing import (
     BatchRejected,
     CurrentRecord,
@@ -48,11 +50,6 @@ Body = Callable[[RecordWrite], dict[str, Any]]
 log = logging.getLogger("spm_sync.salesforce")
 
 
-def soql_literal(value: str) -> str:
-    """A SOQL string literal (backslash and quote escaped: keys come from data, never trusted)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def field_info(describe: dict[str, Any]) -> FieldInfo:
     """One describe `fields[]` entry reduced to what formatting and validation need."""
     crm_type = str(describe.get("type", ""))
@@ -70,11 +67,12 @@ def field_info(describe: dict[str, Any]) -> FieldInfo:
 
 
 def in_lists(keys: Sequence[str]) -> Iterator[list[str]]:
-    """Keys as quoted literals, grouped so each `IN (...)` stays under `IN_LIST_CHARS`."""
+    """Keys as quoted literals (escaped: keys come from data), grouped so each `IN (...)` stays under
+    `IN_LIST_CHARS`."""
     group: list[str] = []
     size = 0
     for key in keys:
-        literal = soql_literal(key)
+        literal = escape_string(key)
         if group and size + len(literal) + 1 > IN_LIST_CHARS:
             yield group
             group, size = [], 0
@@ -124,8 +122,10 @@ class SalesforceWriter:
         columns = list(dict.fromkeys(["Id", match, *fields]))
         found: dict[str, CurrentRecord] = {}
         for group in in_lists(sorted(set(keys))):
-            soql = f"SELECT {', '.join(columns)} FROM {object_name} WHERE {match} IN ({', '.join(group)})"
-            for row in self._query(soql, object_name):
+            soql = select(object_name, columns, where=[f"{identifier(match)} IN ({', '.join(group)})"])
+            rows = (row for page in query_pages(self.client, object_name, soql, include_deleted=False)
+                    for row in page.records)
+            for row in rows:
                 record = CurrentRecord(str(row["Id"]), {f: row.get(f) for f in fields})
                 key = row.get(match)
                 if key is None:
@@ -134,16 +134,6 @@ class SalesforceWriter:
                 if match == "Id":
                     found[str(key)[:15]] = record  # keys may be 15-character ids
         return found
-
-    def _query(self, soql: str, object_name: str) -> Iterator[dict[str, Any]]:
-        headers = {"Sforce-Query-Options": f"batchSize={settings.QUERY_BATCH_SIZE}"}
-        response = self.client.request("GET", "query", params={"q": soql}, headers=headers, object=object_name)
-        while True:
-            page = self.client.json(response)
-            yield from page.get("records", [])
-            if page.get("done", True) or not page.get("nextRecordsUrl"):
-                return
-            response = self.client.request("GET", page["nextRecordsUrl"], headers=headers, object=object_name)
 
     # ---- writes --------------------------------------------------------------------------------
     def update(self, object_name: str, records: Sequence[RecordWrite]) -> list[RecordResult]:

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlglot import exp
-
 from spm_sync.metrics.definitions import (
     Catalog,
     Derived,
@@ -30,6 +28,7 @@ from spm_sync.metrics.definitions import (
     Target,
     dependencies,
     parse_expression,
+    referenced_names,
 )
 
 COMPANY_ID = "company"
@@ -84,7 +83,7 @@ def _model_columns(metrics: list[Primitive], model: ModelDef, extra: tuple[str, 
             used.add(metric.time)
         for text in (getattr(metric, "expr", None), getattr(metric, "filter", None)):
             if text:
-                used |= {c.name for c in parse_expression(text).find_all(exp.Column)}
+                used |= referenced_names(text)
     return [c for c in model.columns if c in used]
 
 
@@ -185,6 +184,11 @@ def _groups(catalog: Catalog, trailing: bool) -> dict[tuple[str, str, int | None
     return groups
 
 
+def _group_columns(catalog: Catalog, trailing: bool) -> list[str]:
+    """The fact columns of the additive metrics that are (or are not) trailing windows."""
+    return [c for g in _groups(catalog, trailing).values() for m in g for c in fact_columns(m)]
+
+
 def _contributions(metric: Simple) -> list[tuple[str, str]]:
     """(column, per-row value) of an additive metric: what a row adds to its sums."""
     expr = f"({metric.expr})" if metric.expr else "1"
@@ -207,7 +211,7 @@ def owner_month_steps(catalog: Catalog) -> list[Step]:
     A model with several time columns is MATERIALIZED once and read by each branch.
     """
     groups = _groups(catalog, False)
-    columns = [c for g in groups.values() for m in g for c in fact_columns(m)]
+    columns = _group_columns(catalog, False)
     steps = [Step("kpi_owner_months", _create("kpi_owner_months", "owner_id TEXT, month DATE", columns))]
     by_model: dict[str, list[tuple[str, list[Simple]]]] = defaultdict(list)
     for (model, time, _), group in groups.items():
@@ -249,7 +253,7 @@ def owner_trailing_steps(catalog: Catalog) -> list[Step]:
     start after d and leaves at the first month start after d + window.
     """
     groups = _groups(catalog, True)
-    columns = [c for g in groups.values() for m in g for c in fact_columns(m)]
+    columns = _group_columns(catalog, True)
     steps = [Step("kpi_owner_trailing", _create("kpi_owner_trailing", "owner_id TEXT, boundary DATE", columns))]
     for (model, time, window), group in groups.items():
         parts = [c for m in group for c in _contributions(m)]
@@ -326,8 +330,7 @@ def _running(source: str, keys: list[str], columns: list[str]) -> list[str]:
 
 def owner_facts_step(catalog: Catalog) -> Step:
     """Additive metrics per (owner, period): months summed into periods, trailing windows read at period ends."""
-    month_cols = [c for g in _groups(catalog, False).values() for m in g for c in fact_columns(m)]
-    trailing_cols = [c for g in _groups(catalog, True).values() for m in g for c in fact_columns(m)]
+    month_cols, trailing_cols = _group_columns(catalog, False), _group_columns(catalog, True)
     columns = month_cols + trailing_cols
     ctes = _running("kpi_owner_trailing", ["owner_id"], trailing_cols) if trailing_cols else []
 
@@ -478,7 +481,7 @@ def entity_facts_step(catalog: Catalog) -> Step:
     additive = [c for m in _additive(catalog) for c in fact_columns(m)]
     sums = ", ".join(f"sum(f.{q(c)}) AS {q(c)}" for c in additive)
     targets = [m.name for m in catalog.metrics if isinstance(m, Target)]
-    distinct = [m.name for m in catalog.metrics if isinstance(m, Simple) and m.agg == "count_distinct"]
+    distinct = [m.name for m in _distinct(catalog)]
     items = [f"a.{q(c)}" for c in additive] + [f"t.{q(c)}" for c in targets] + [f"d.{q(c)}" for c in distinct]
     on = "{x}.entity_type = e.entity_type AND {x}.entity_id = e.entity_id AND {x}.period = p.period"
     sql = (

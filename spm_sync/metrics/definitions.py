@@ -18,7 +18,7 @@ from sqlglot.errors import ParseError
 
 from spm_sync.config import Config
 from spm_sync.errors import MappingError
-from spm_sync.normalize.yamlmarks import line_of, load_marked
+from spm_sync.normalize.yamlmarks import key_path, line_of, load_marked
 
 BUILTIN_FILE = "kpis.yaml"
 NAME = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"  # no "__": the compiler's suffixes (__n, __d) live there
@@ -156,10 +156,8 @@ class Source:
 
     def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
         full = self.prefix + path
-        key = ""
-        for part in full:
-            key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else part)
-        return Problem(self.file, key, message, line_of(self.document, full) if self.document is not None else None)
+        line = line_of(self.document, full) if self.document is not None else None
+        return Problem(self.file, key_path(full), message, line)
 
 
 @dataclass
@@ -169,12 +167,6 @@ class Catalog:
     models: dict[str, ModelDef]
     metrics: list[Primitive]
     origin: dict[int, tuple[Source, tuple[str | int, ...]]] = field(default_factory=dict)  # by id(metric)
-
-    def get(self, name: str) -> Primitive:
-        for metric in self.metrics:
-            if metric.name == name:
-                return metric
-        raise KeyError(name)
 
     @property
     def visible(self) -> list[Primitive]:

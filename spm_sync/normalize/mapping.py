@@ -20,7 +20,7 @@ from spm_sync.errors import MappingError
 from spm_sync.normalize.helpers import unknown_helper_arity
 from spm_sync.normalize.model import Mapping, Part, ValueMap
 from spm_sync.normalize.targets import STAGE_CATEGORIES, TARGETS
-from spm_sync.normalize.yamlmarks import line_of, load_marked
+from spm_sync.normalize.yamlmarks import key_path, line_of, load_marked
 
 PLACEHOLDERS = ("{from}", "{stage}")
 
@@ -35,13 +35,6 @@ class Problem:
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line else ""
         return f"{self.file}: {where}{self.key}: {self.message}" if self.key else f"{self.file}: {where}{self.message}"
-
-
-def _key(path: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def _document_path(loc: tuple[Any, ...], document: Any) -> tuple[str | int, ...]:
@@ -217,7 +210,7 @@ def parse_mapping(text: str, *, file: str) -> Mapping:
     problems = []
     for model_path, message in located:
         path = _document_path(model_path, document)
-        problems.append(Problem(file, _key(path), line_of(document, path), message))
+        problems.append(Problem(file, key_path(path), line_of(document, path), message))
     problems.sort(key=lambda p: p.line or 0)
     if problems or mapping is None:
         raise mapping_error(file, problems or [Problem(file, "", None, "not a mapping file")])

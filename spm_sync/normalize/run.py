@@ -26,6 +26,7 @@ from spm_sync.store import Store
 _ABSENT_COLUMN = re.compile(r"column (\S+) not in raw data")
 _UNLOADED_TABLE = re.compile(r"raw table (\w+)\.(\w+) not loaded yet; skipped")
 QUALITY_OBJECTS = ("opportunity", "activity", "quota", "activity_target", "fiscal_period")
+_QUALITY_MARKS = ", ".join(f"'{o}'" for o in QUALITY_OBJECTS)  # SQL list of the objects above
 # Rows whose owner did not resolve are reported (quality), not stored: an ownerless quota counts nowhere;
 # likewise a fiscal period outside every year period (no fiscal year, so no period id).
 SWAP_FILTERS = {
@@ -157,14 +158,13 @@ def _layout(store: Store, table: str) -> list[tuple[str, str]]:
 def swap_in(cfg: Config, store: Store, run: Run) -> None:
     """One transaction: every spm table replaced, and this run's quality report replacing the last."""
     now = utcnow()
-    marks = ", ".join(f"'{o}'" for o in QUALITY_OBJECTS)
     layouts = {table: _layout(store, table) for table in build.OUTPUT_COLUMNS}
     with store.transaction():
         for table, layout in layouts.items():
             recreate = store.backend == "duckdb"
             for statement in build.swap(table, layout, SWAP_FILTERS.get(table, ""), recreate=recreate):
                 store.execute(statement)
-        store.execute(f"DELETE FROM spm_state.quality WHERE object IN ({marks})")
+        store.execute(f"DELETE FROM spm_state.quality WHERE object IN ({_QUALITY_MARKS})")
         for check in quality.checks(cfg.reporting.currency):
             store.execute(quality.insert(check, run.run_id), [now])
 
@@ -197,9 +197,8 @@ def normalize(cfg: Config, store: Store, run: Run) -> NormalizeResult:
     for table in build.OUTPUT_COLUMNS:
         row = store.fetchone(f"SELECT count(*) FROM spm.{table}")
         result.tables[table] = int(row[0]) if row else 0
-    marks = ", ".join(f"'{o}'" for o in QUALITY_OBJECTS)
     for check, obj, count in store.fetchall(
-        f"SELECT check_name, object, count(*) FROM spm_state.quality WHERE run_id = ? AND object IN ({marks}) "
+        f"SELECT check_name, object, count(*) FROM spm_state.quality WHERE run_id = ? AND object IN ({_QUALITY_MARKS}) "
         "GROUP BY 1, 2 ORDER BY 1, 2",
         [run.run_id],
     ):

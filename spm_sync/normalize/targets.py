@@ -35,9 +35,6 @@ class Target:
     key: tuple[str, ...] = ()  # rows are made unique on (source, *key), the newest kept
     enums: dict[str, tuple[str, ...]] | None = None
 
-    def column_type(self, column: str) -> str:
-        return self.columns[column]
-
 
 def _t(name: str, columns: str, required: str, key: str = "", **enums: tuple[str, ...]) -> Target:
     parsed = dict(part.split(":") for part in columns.split())

@@ -64,3 +64,11 @@ def line_of(document: Any, path: tuple[str | int, ...]) -> int | None:
         else:
             break
     return line
+
+
+def key_path(path: tuple[str | int, ...]) -> str:
+    """A key path as a reader writes it: `tables.leads[0].fields`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

@@ -52,12 +52,16 @@ def _hubspot(source: HubSpotSource) -> str:
 
 
 def _files(source: FilesSource) -> str:
-    paths = {k: getattr(source, k) for k in ("quotas", "activity_targets", "teams", "opportunities", "accounts")}
-    missing = [f"{k}: {p}" for k, p in paths.items() if p is not None and not Path(p).exists()]
-    if missing:
-        raise SpmError("missing files: " + ", ".join(missing), source=source.name)
-    present = [k for k, p in paths.items() if p is not None]
-    return f"{len(present)} files present ({', '.join(present) or 'none configured'})"
+    """Read and type-check every configured export, as a sync would (errors name file, line, column)."""
+    from connectors.files.settings import EXPORTS
+    from connectors.files.source import read_export
+
+    read = [
+        f"{kind.name} ({read_export(path, kind, source.currency).num_rows} rows)"
+        for kind in EXPORTS
+        if (path := getattr(source, kind.name)) is not None
+    ]
+    return f"{len(read)} files valid: {', '.join(read)}" if read else "no files configured"
 
 
 REACH: dict[str, Callable[[Any], str]] = {"salesforce": _salesforce, "hubspot": _hubspot, "files": _files}

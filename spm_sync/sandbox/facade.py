@@ -95,11 +95,7 @@ class Sandbox:
     def description(self) -> dict[str, dict[str, Any]]:
         """The connection JSON of DESIGN.md (`spm-sync sandbox serve` prints it first)."""
         return {
-            "salesforce": {
-                "instance_url": self.salesforce.instance_url,
-                "session_id": self.salesforce.session_id,
-                "ca_bundle": self.salesforce.ca_bundle,
-            },
+            "salesforce": self.salesforce.description(),
             "hubspot": {"base_url": self.hubspot.base_url, "access_token": self.hubspot.access_token},
         }
 

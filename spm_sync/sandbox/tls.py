@@ -57,8 +57,3 @@ def material() -> TlsMaterial:
 def ca_bundle() -> str:
     """Path of the CA certificate clients pass as `verify=` / `ssl_ca_cert=`."""
     return material().ca_bundle
-
-
-def client_context() -> ssl.SSLContext:
-    """An SSL client context trusting only the sandbox CA (for http.client / urllib3 users)."""
-    return ssl.create_default_context(cafile=ca_bundle())

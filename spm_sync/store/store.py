@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,14 @@ from spm_sync.errors import StoreError
 from spm_sync.store.layout import BOOTSTRAP, MIGRATIONS, MIGRATIONS_TABLE, Migration
 
 PASSTHROUGH = re.compile(r"\s*SET\s", re.IGNORECASE)  # session settings mean the same in both dialects
+
+
+@lru_cache(maxsize=1024)
+def _to_postgres(statement: str) -> str:
+    """DuckDB SQL transpiled once per distinct statement (run-time statements repeat: ledger, runs)."""
+    import sqlglot
+
+    return sqlglot.transpile(statement, read="duckdb", write="postgres")[0]
 
 
 def to_pyformat(statement: str) -> str:
@@ -47,14 +56,23 @@ class Store:
         """The statement in this backend's dialect (statements are written for DuckDB)."""
         if self.backend == "duckdb" or PASSTHROUGH.match(statement):
             return statement
-        import sqlglot
-
-        return sqlglot.transpile(statement, read="duckdb", write="postgres")[0]
+        return _to_postgres(statement)
 
     def _pg(self, statement: str, params: Sequence[Any] | None) -> tuple[str, Sequence[Any] | None]:
         """PostgreSQL text and params: placeholders converted only when there are params to bind."""
         text = self.sql(statement)
         return (to_pyformat(text), params) if params else (text, None)
+
+    def _query(self, statement: str, params: Sequence[Any] | None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and rows of one statement, on either backend."""
+        with self._lock:
+            if self.backend == "duckdb":
+                result = self.connection.execute(statement, params or [])
+                return [d[0] for d in result.description or ()], result.fetchall()
+            with self.connection.cursor() as cursor:
+                cursor.execute(*self._pg(statement, params))
+                names = [d[0] for d in cursor.description or ()]
+                return names, cursor.fetchall() if cursor.description else []
 
     def execute(self, statement: str, params: Sequence[Any] | None = None) -> None:
         with self._lock:
@@ -65,27 +83,15 @@ class Store:
                     cursor.execute(*self._pg(statement, params))
 
     def fetchall(self, statement: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        with self._lock:
-            if self.backend == "duckdb":
-                return self.connection.execute(statement, params or []).fetchall()
-            with self.connection.cursor() as cursor:
-                cursor.execute(*self._pg(statement, params))
-                return cursor.fetchall()
+        return self._query(statement, params)[1]
 
     def fetchone(self, statement: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
         rows = self.fetchall(statement, params)
         return rows[0] if rows else None
 
     def fetch_dicts(self, statement: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            if self.backend == "duckdb":
-                result = self.connection.execute(statement, params or [])
-                names = [d[0] for d in result.description]
-                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-            with self.connection.cursor() as cursor:
-                cursor.execute(*self._pg(statement, params))
-                names = [d[0] for d in cursor.description]
-                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        names, rows = self._query(statement, params)
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from connectors.writing import chunks
 from spm_sync.store import Store
 from spm_sync.writeback.model import SUCCESS_OUTCOMES, LedgerEntry
 
@@ -74,8 +75,7 @@ def append(store: Store, rows: Sequence[LedgerRow]) -> None:
     row_marks = "(" + ", ".join("?" for _ in COLUMNS) + ")"
     with store.transaction():
         # One multi-row INSERT per chunk: row-by-row executemany costs ~1 ms a row on DuckDB.
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows[start : start + INSERT_CHUNK]
+        for chunk in chunks(rows, INSERT_CHUNK):
             store.execute(
                 f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES {', '.join(row_marks for _ in chunk)}",
                 [value for row in chunk for value in row.values()],

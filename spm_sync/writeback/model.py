@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Action = Literal["send", "unchanged", "in_sync", "conflict", "invalid"]
-Outcome = Literal["sent", "in_sync", "conflict", "rejected"]
 SUCCESS_OUTCOMES: tuple[str, ...] = ("sent", "in_sync")
 
 

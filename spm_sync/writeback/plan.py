@@ -115,17 +115,20 @@ def decide(
     return steps
 
 
-def record_writes(steps: Sequence[Step], upsert: bool) -> list[RecordWrite]:
-    """Group the `send` steps by record (one write per record, every changed field in it)."""
-    grouped: dict[str, dict[str, object]] = {}
-    for step in steps:
-        if step.action != "send":
-            continue
-        key = step.slot.record_key if upsert else str(step.record_id)
-        grouped.setdefault(key, {})[step.slot.field] = step.slot.value
-    return [RecordWrite(key, values) for key, values in grouped.items()]
-
-
 def write_key(step: Step, upsert: bool) -> str:
-    """The key a step's record is written under (see `record_writes`)."""
+    """The key a step's record is written under: the external id (upsert) or the CRM record id."""
     return step.slot.record_key if upsert else str(step.record_id)
+
+
+def sends_by_record(steps: Sequence[Step], upsert: bool) -> dict[str, list[Step]]:
+    """The `send` steps grouped by `write_key`, in step order."""
+    grouped: dict[str, list[Step]] = {}
+    for step in steps:
+        if step.action == "send":
+            grouped.setdefault(write_key(step, upsert), []).append(step)
+    return grouped
+
+
+def record_writes(by_record: Mapping[str, Sequence[Step]]) -> list[RecordWrite]:
+    """One write per record, every changed field in it (`by_record` from `sends_by_record`)."""
+    return [RecordWrite(key, {s.slot.field: s.slot.value for s in group}) for key, group in by_record.items()]

@@ -19,7 +19,7 @@ from spm_sync.store import Store
 from spm_sync.writeback import ledger
 from spm_sync.writeback.inputs import load_identities, load_kpis
 from spm_sync.writeback.model import Invalid, Rejection, Step, TargetReport
-from spm_sync.writeback.plan import decide, diff_ledger, plan_slots, record_writes, write_key
+from spm_sync.writeback.plan import decide, diff_ledger, plan_slots, record_writes, sends_by_record
 from spm_sync.writeback.result import WritebackResult
 from spm_sync.writeback.targets import PreparedTarget, select, target_problems
 from spm_sync.writeback.values import canonical
@@ -96,8 +96,8 @@ def run_target(
     report.steps = unchanged + steps
     if dry_run:
         return report
-    ledger.append(store, [_row(item, run, s, "in_sync" if s.action == "in_sync" else "conflict", s.record_id)
-                          for s in steps if s.action in ("in_sync", "conflict")])
+    skipped = [s for s in steps if s.action in ("in_sync", "conflict")]
+    ledger.append(store, [_row(item, run, s, s.action, s.record_id) for s in skipped])
     _apply(store, run, item, writer, steps, report)
     return report
 
@@ -105,12 +105,8 @@ def run_target(
 def _apply(store: Store, run: Run, item: PreparedTarget, writer: Writer, steps: Sequence[Step],
            report: TargetReport) -> None:
     """Send in API-maximum batches; each batch's outcomes go to the ledger in one transaction."""
-    upsert = item.matching.upsert
-    by_record: dict[str, list[Step]] = {}
-    for step in steps:
-        if step.action == "send":
-            by_record.setdefault(write_key(step, upsert), []).append(step)
-    records = record_writes(steps, upsert)
+    by_record = sends_by_record(steps, item.matching.upsert)
+    records = record_writes(by_record)
     batch_size, send = _sender(item, writer, len(records))
     for batch in chunks(records, batch_size):
         results = send(batch)

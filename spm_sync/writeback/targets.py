@@ -12,7 +12,7 @@ from connectors.writing import FieldInfo
 from spm_sync.config import Config, WritebackTarget
 from spm_sync.errors import ConfigError, ConnectorError
 from spm_sync.writeback.model import Matching
-from spm_sync.writeback.writers import Writer
+from spm_sync.writeback.writers import Writer, open_writer
 
 
 @dataclass(frozen=True)
@@ -90,13 +90,11 @@ def select(cfg: Config, names: list[str] | None) -> list[WritebackTarget]:
     return [known[n] for n in names]
 
 
-def validate_targets(cfg: Config, store: object | None = None) -> list[str]:
+def validate_targets(cfg: Config) -> list[str]:
     """One line per problem of every configured target (for `spm-sync check`); [] when all is well.
 
     Asks each CRM to describe the target objects, so it also proves the source is reachable.
     """
-    from spm_sync.writeback.writers import open_writer
-
     problems: list[str] = []
     writers: dict[str, Writer] = {}
     for target in cfg.writeback:

@@ -231,6 +231,7 @@ def test_backfill_window_leaves_the_cursor_alone(harness: Harness) -> None:
 def test_budget_stop_keeps_progress_and_resumes(harness: Harness) -> None:
     first = harness.sync(objects=["deals"], api_budget={"per_run": 4})
     assert any("stopped by the API budget" in w for w in first.warnings)
+    assert first.stopped_by_budget == "per-run API budget of 4 calls reached"
     loaded = harness.count("deals")
     assert 0 < loaded < portal_count(harness.hubspot, "deals")
     second = harness.sync(objects=["deals"])

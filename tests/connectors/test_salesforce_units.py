@@ -124,6 +124,9 @@ def test_typed_column_is_tolerant() -> None:
     assert typed_column(["12.5", 3, None, ""], "double").to_pylist() == [12.5, 3.0, None, None]
     assert typed_column(["true", "false", None], "boolean").to_pylist() == [True, False, None]
     assert typed_column([1, True, 2.0], "anyType").to_pylist() == ["1", "true", "2"]
+    assert typed_column(["", None, "2026-03-31"], "date").to_pylist() == [None, None, date(2026, 3, 31)]
+    assert typed_column(pa.array(["", "7"]), "int").to_pylist() == [None, 7]
+    assert typed_column([""], "string").to_pylist() == [""]  # text keeps its empty value
     with pytest.raises(ConnectorError):
         typed_column(["not a date"], "date")
 

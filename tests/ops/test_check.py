@@ -79,3 +79,22 @@ def test_unreachable_source_fails(tmp_path: Path, sandbox: Sandbox) -> None:
     path.write_text(yaml.safe_dump(document))
     failed = [r for r in run_checks(path) if not r.ok]
     assert [r.name for r in failed] == ["source hs"]
+
+
+def test_files_are_read_and_type_checked(tmp_path: Path) -> None:
+    good, bad = tmp_path / "quotas.csv", tmp_path / "targets.csv"
+    good.write_text("rep_email,period_start,period_end,amount,currency\na@x.io,2026-01-01,2026-01-31,1000,USD\n")
+    bad.write_text("rep_email,period_start,period_end,kind,target\na@x.io,2026-01-01,2026-01-31,call,many\n")
+    path = tmp_path / "config.yaml"
+    document = {
+        "store": {"path": str(tmp_path / "spm_sync.duckdb"), "state_dir": str(tmp_path / "state")},
+        "sources": [
+            {"name": "erp", "type": "files", "quotas": str(good)},
+            {"name": "erp2", "type": "files", "activity_targets": str(bad)},
+        ],
+    }
+    path.write_text(yaml.safe_dump(document))
+    by_name = {r.name: r for r in run_checks(path)}
+    assert by_name["source erp"].ok and by_name["source erp"].detail == "1 files valid: quotas (1 rows)"
+    assert not by_name["source erp2"].ok
+    assert by_name["source erp2"].detail.startswith(f"{bad}: line 2: target: not a number 'many'")

@@ -113,6 +113,10 @@ def test_upsert_by_external_id(sandbox: SalesforceSandbox, sf: Salesforce) -> No
     rows = sf.query("SELECT Rep_Period_Key__c, Rep__c, Period__c, Calls__c FROM Rep_KPI__c")["records"]
     assert [(r["Rep_Period_Key__c"], r["Rep__c"], r["Period__c"], r["Calls__c"]) for r in rows] == [
         ("r1-2025-06", rep, "2025-06", 12.0)]
+    found = sf.Rep_KPI__c.get_by_custom_id("Rep_Period_Key__c", "R1-2025-06")  # case-insensitive, as Salesforce
+    assert (found["Rep_Period_Key__c"], found["Calls__c"]) == ("r1-2025-06", 12.0)
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Rep_KPI__c.get_by_custom_id("Rep_Period_Key__c", "r2-2025-06")
 
 
 # ---- sObject Collections ---------------------------------------------------------------------------

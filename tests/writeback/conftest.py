@@ -20,7 +20,6 @@ from spm_sync.writeback import WritebackResult, write_back
 
 AS_OF = date(2026, 3, 15)
 PERIOD = "2026-03"
-METRICS = ("quota_attainment", "revenue_won", "calls")
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from connectors.writing import BatchRejected, CurrentRecord, FieldInfo, RecordResult, RecordWrite, send_splitting
 from spm_sync.writeback.model import KpiValue, LedgerEntry, Matching, Slot
-from spm_sync.writeback.plan import decide, diff_ledger, plan_slots, record_writes, upsert_key
+from spm_sync.writeback.plan import decide, diff_ledger, plan_slots, record_writes, sends_by_record, upsert_key
 
 FIELDS = {
     "Att__c": FieldInfo("Att__c", "percent", "percent", scale=2),
@@ -82,7 +82,7 @@ def test_decide_sends_skips_in_sync_and_flags_edits_made_in_the_crm() -> None:
 def test_record_writes_group_fields_per_record() -> None:
     pending = [slot("rep1", "Att__c", "005A", 90), slot("rep1", "Rev__c", "005A", 5)]
     steps = decide(pending, {"005A": CurrentRecord("005A", {})}, {}, FIELDS, USER, False, "User")
-    assert record_writes(steps, upsert=False) == [RecordWrite("005A", {"Att__c": 90, "Rev__c": 5})]
+    assert record_writes(sends_by_record(steps, upsert=False)) == [RecordWrite("005A", {"Att__c": 90, "Rev__c": 5})]
 
 
 def test_split_isolates_the_record_that_fails_the_batch() -> None:

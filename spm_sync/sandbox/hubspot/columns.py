@@ -7,7 +7,7 @@ run vectorised. Values are rendered to HubSpot's wire strings only when a page i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -184,8 +184,3 @@ class TextColumn:
 
 
 Column = NumberColumn | TimeColumn | TextColumn
-
-
-def text_from(values: Iterable[str | None]) -> TextColumn:
-    """A text column from any iterable (helper for shaping)."""
-    return TextColumn.from_values(list(values))

@@ -7,8 +7,8 @@ and record shape; v3 (`/crm/v3/objects/...`) and dated (`/crm/objects/2026-03/..
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from spm_sync.sandbox.hubspot.query import (
 )
 from spm_sync.sandbox.hubspot.render import property_names, record, split_names
 from spm_sync.sandbox.hubspot.schema import OBJECT_TYPES, resolve_object_type
+from spm_sync.sandbox.hubspot.values import format_datetime
 from spm_sync.sandbox.server import Request, Response
 
 LIST_LIMIT_MAX = 100
@@ -38,7 +39,8 @@ _SEARCH_TEXT = ("name", "domain", "email", "firstname", "lastname", "dealname", 
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{datetime.now(UTC).microsecond // 1000:03d}Z"
+    """Now as HubSpot stamps batch `startedAt`/`completedAt` (one clock read, milliseconds, Z)."""
+    return format_datetime(time.time_ns() // 1_000_000)
 
 
 def int_arg(request: Request, name: str, default: int) -> int:
@@ -217,14 +219,10 @@ class ObjectsApi:
                     missing.append(key)
                 else:
                     results.append(record(self.portal, object_type, row, names, history))
-        payload: dict[str, Any] = {"status": "COMPLETE", "results": results}
-        if missing:
-            payload["numErrors"] = 1
-            payload["errors"] = [errors.batch_error(
-                "OBJECT_NOT_FOUND", "Could not get some " + object_type + " objects, they may be deleted or "
-                "not exist. Check that ids are valid.", {"ids": missing})]
-        payload.update(startedAt=started, completedAt=now_iso())
-        return Response.json(payload, status=207 if missing else 200)
+        failures = [errors.batch_error(
+            "OBJECT_NOT_FOUND", "Could not get some " + object_type + " objects, they may be deleted or "
+            "not exist. Check that ids are valid.", {"ids": missing})] if missing else []
+        return self._batch_response(results, failures, started)
 
     # -- writes -------------------------------------------------------------------------------
     def _inputs(self, request: Request) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:

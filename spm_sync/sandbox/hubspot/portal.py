@@ -29,7 +29,6 @@ from spm_sync.sandbox.hubspot.schema import (
 from spm_sync.sandbox.hubspot.table import ObjectTable
 from spm_sync.sandbox.hubspot.values import (
     InvalidValue,
-    format_number,
     ms_from_datetime,
     parse_bool,
     parse_number,
@@ -308,6 +307,3 @@ class Portal:
             table.columns[table.spec.modified_prop].data[rows] = ms  # type: ignore[union-attr]
             table.version += 1
             return len(rows)
-
-    def number_text(self, value: float) -> str:
-        return format_number(value)

@@ -336,8 +336,3 @@ def association_types(from_type: str, to_type: str, primary: bool) -> tuple[Asso
     if primary or len(types) < 2:
         return types
     return types[1:]
-
-
-def has_association_pair(from_type: str, to_type: str) -> bool:
-    """Whether HubSpot defines associations between the two object types."""
-    return (from_type, to_type) in _PAIR_TYPES

@@ -42,11 +42,6 @@ def format_datetime(ms: int) -> str:
             f"{t.tm_sec:02d}.{millis:03d}Z")
 
 
-def format_date(ms: int) -> str:
-    """Epoch milliseconds (midnight UTC) -> `2025-03-04`."""
-    return format_datetime(ms)[:10]
-
-
 def ms_from_datetime(moment: datetime) -> int:
     """An aware or naive-UTC datetime -> epoch milliseconds."""
     if moment.tzinfo is None:

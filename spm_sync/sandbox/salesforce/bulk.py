@@ -20,7 +20,7 @@ from spm_sync.sandbox.server import Request, Response
 
 from . import ids, render, soql
 from .errors import fail, from_soql_error
-from .jobs import find_job, job_info, job_options, stamp
+from .jobs import find_job, job_info, job_options, list_response, progress, stamp
 from .org import Org
 from .query import evaluate, resolve_object
 from .rest import check_version, json_body
@@ -71,10 +71,7 @@ class BulkApi:
     def state(self, job: Job) -> str:
         if job.aborted:
             return "Aborted"
-        elapsed = time.monotonic() - job.created
-        if elapsed >= self.org.bulk_delay_s:
-            return "JobComplete"
-        return "InProgress" if elapsed >= self.org.bulk_delay_s / 2 else "UploadComplete"
+        return progress(self.org, job.created) or "JobComplete"
 
     def info(self, job: Job, full: bool) -> dict[str, Any]:
         state = self.state(job)
@@ -132,8 +129,7 @@ class BulkApi:
 
     def list_jobs(self, request: Request) -> Response:
         check_version(request)
-        records = [self.info(job, full=False) for job in self.jobs.values()]
-        return Response.json({"done": True, "records": records, "nextRecordsUrl": None})
+        return list_response(self.info(job, full=False) for job in self.jobs.values())
 
     def abort(self, request: Request) -> Response:
         check_version(request)

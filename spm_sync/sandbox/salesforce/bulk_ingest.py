@@ -25,7 +25,7 @@ from spm_sync.sandbox.server import Request, Response
 
 from . import ids, render
 from .errors import fail
-from .jobs import find_job, job_info, job_options, stamp
+from .jobs import find_job, job_info, job_options, list_response, progress, stamp
 from .org import Org, RecordError, RequestError, SaveError
 from .rest import check_version, json_body
 from .schema import FieldSpec, ObjectSpec
@@ -130,10 +130,7 @@ class IngestApi:
     def state(self, job: IngestJob) -> str:
         if job.state != "UploadComplete":
             return job.state
-        elapsed = time.monotonic() - job.closed
-        if elapsed >= self.org.bulk_delay_s:
-            return "Failed" if job.error_message else "JobComplete"
-        return "InProgress" if elapsed >= self.org.bulk_delay_s / 2 else "UploadComplete"
+        return progress(self.org, job.closed) or ("Failed" if job.error_message else "JobComplete")
 
     def info(self, job: IngestJob, full: bool) -> dict[str, Any]:
         state = self.state(job)
@@ -218,8 +215,7 @@ class IngestApi:
 
     def list_jobs(self, request: Request) -> Response:
         check_version(request)
-        records = [self.info(job, full=False) for job in self.jobs.values()]
-        return Response.json({"done": True, "records": records, "nextRecordsUrl": None})
+        return list_response(self.info(job, full=False) for job in self.jobs.values())
 
     def delete(self, request: Request) -> Response:
         check_version(request)

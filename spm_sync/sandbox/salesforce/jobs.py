@@ -6,13 +6,15 @@ their create requests are validated alike (INVALIDJOB for a bad operation, delim
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import numpy as np
 
-from spm_sync.sandbox.server import Request
+from spm_sync.sandbox.server import Request, Response
 
 from . import render
 from .errors import NOT_FOUND, fail
@@ -52,6 +54,20 @@ def job_options(request: Request, operations: tuple[str, ...]) -> JobOptions:
     if delimiter not in render.DELIMITERS or line_ending not in render.LINE_ENDINGS:
         raise fail(400, "INVALIDJOB", "Invalid columnDelimiter or lineEnding")
     return JobOptions(version, body, str(operation), delimiter, line_ending)
+
+
+def progress(org: Org, since: float) -> str | None:
+    """A working job's state `since` its work began: UploadComplete, then InProgress from half of
+    `org.bulk_delay_s`; None once the delay has passed (the caller knows how the job ended)."""
+    elapsed = time.monotonic() - since
+    if elapsed >= org.bulk_delay_s:
+        return None
+    return "InProgress" if elapsed >= org.bulk_delay_s / 2 else "UploadComplete"
+
+
+def list_response(infos: Iterable[dict[str, Any]]) -> Response:
+    """`GET jobs/query|ingest`: every job's info on one page."""
+    return Response.json({"done": True, "records": list(infos), "nextRecordsUrl": None})
 
 
 def find_job(jobs: dict[str, J], request: Request) -> J:

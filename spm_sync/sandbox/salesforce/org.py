@@ -29,6 +29,7 @@ from .store import (
     Table,
     column_to_wire,
     id_to_ref,
+    lowered,
     ref_code,
     wire_to_storage,
 )
@@ -382,13 +383,16 @@ class Org:
         if spec.name == "Id":
             row = table.row_of(ext_value)
             return table.ids(np.array([row])) if row is not None else []
-        col = table.column(spec.name)
         live = ~table.purged
         if table.spec.has_is_deleted:
             live &= ~table.column("IsDeleted")
         wanted = ext_value.lower()
-        rows = [int(r) for r in np.flatnonzero(live) if str(col[r] or "").lower() == wanted]
-        return table.ids(np.array(rows, dtype=np.int64))
+        if spec.storage == "str":
+            # every upsert lands here: compare once per distinct value, then spread over rows by code
+            match = (lowered(table.pools[spec.name]) == wanted)[table.codes(spec.name)]
+        else:
+            match = np.array([str(v or "").lower() == wanted for v in table.column(spec.name)], dtype=bool)
+        return table.ids(np.flatnonzero(live & match))
 
     # ---- internals ---------------------------------------------------------------------------
     def _live_row(self, table: Table, record_id: str) -> int:

@@ -219,15 +219,11 @@ class RestApi:
                 if spec is None or not spec.external_id:
                     raise fail(404, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: "
                                + request.params["field"])
-                wanted = request.params["value"].lower()
-                column = table.column(spec.name)
-                live = ~table.purged
-                if table.spec.has_is_deleted:
-                    live &= ~table.column("IsDeleted")
-                rows = [int(r) for r in live.nonzero()[0] if str(column[r] or "").lower() == wanted]
-                if not rows:
+                matches = self.org.find_by_external_id(table, spec.name, request.params["value"])
+                row = table.row_of(matches[0]) if matches else None
+                if row is None:
                     raise fail(*NOT_FOUND)
-                return Response.json(self.org.record(table, rows[0], None, base))
+                return Response.json(self.org.record(table, row, None, base))
         except RequestError as exc:
             raise from_request_error(exc) from exc
 
@@ -240,9 +236,9 @@ class RestApi:
         except RequestError as exc:
             raise from_request_error(exc) from exc
         except RecordError as exc:
-            body = [{"message": e.message, "errorCode": e.status_code, "fields": list(e.fields)} for e in exc.errors]
-            status = 404 if exc.errors[0].status_code in ("ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY") else 400
-            raise fail(status, body[0]["errorCode"], body[0]["message"], body[0]["fields"]) from exc  # type: ignore[arg-type]
+            first = exc.errors[0]  # a single-record write answers with its first error
+            status = 404 if first.status_code in ("ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY") else 400
+            raise fail(status, first.status_code, first.message, list(first.fields)) from exc
 
     def create_record(self, request: Request) -> Response:
         check_version(request)

@@ -103,10 +103,6 @@ class ObjectSpec:
     def has_is_deleted(self) -> bool:
         return "isdeleted" in self._index
 
-    @property
-    def external_ids(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields if f.external_id)
-
 
 # ---- field helpers (keep the table below readable) --------------------------------------------
 
