@@ -52,11 +52,17 @@ TARGETS: dict[str, Target] = {
             "crm_id",
         ),
         _t("teams", "crm_id:VARCHAR name:VARCHAR parent_crm_id:VARCHAR", "crm_id", "crm_id"),
-        _t("team_members", "team_crm_id:VARCHAR email:VARCHAR", "team_crm_id email", "email"),
+        # valid_from inclusive, valid_to exclusive (NULL = open); rows without dates are current membership
+        _t(
+            "team_members",
+            "team_crm_id:VARCHAR email:VARCHAR valid_from:DATE valid_to:DATE",
+            "team_crm_id email",
+            "email valid_from",
+        ),
         _t(
             "accounts",
             "crm_id:VARCHAR name:VARCHAR owner_crm_id:VARCHAR owner_email:VARCHAR created_at:TIMESTAMP "
-            "is_deleted:BOOLEAN updated_at:TIMESTAMP",
+            "is_deleted:BOOLEAN updated_at:TIMESTAMP mirror_of_crm_id:VARCHAR",
             "crm_id",
             "crm_id",
         ),
@@ -65,7 +71,7 @@ TARGETS: dict[str, Target] = {
             "crm_id:VARCHAR account_crm_id:VARCHAR owner_crm_id:VARCHAR owner_email:VARCHAR name:VARCHAR stage:VARCHAR "
             "is_closed:BOOLEAN is_won:BOOLEAN amount:DOUBLE currency:VARCHAR amount_home:DOUBLE "
             "recurring_amount:DOUBLE deal_type:VARCHAR created_at:TIMESTAMP close_date:DATE "
-            "is_deleted:BOOLEAN updated_at:TIMESTAMP",
+            "is_deleted:BOOLEAN updated_at:TIMESTAMP mirror_of_crm_id:VARCHAR owner_assigned_at:TIMESTAMP",
             "crm_id",
             "crm_id",
             deal_type=DEAL_TYPES,
@@ -78,7 +84,7 @@ TARGETS: dict[str, Target] = {
         _t(
             "leads",
             "crm_id:VARCHAR owner_crm_id:VARCHAR created_at:TIMESTAMP status:VARCHAR is_converted:BOOLEAN "
-            "converted_at:TIMESTAMP is_deleted:BOOLEAN updated_at:TIMESTAMP",
+            "converted_at:TIMESTAMP is_deleted:BOOLEAN updated_at:TIMESTAMP mirror_of_crm_id:VARCHAR",
             "crm_id created_at",
             "crm_id",
         ),
@@ -111,6 +117,22 @@ TARGETS: dict[str, Target] = {
             "period_start:DATE period_end:DATE kind:VARCHAR target:DOUBLE",
             "period_start period_end kind target",
             kind=ACTIVITY_KINDS,
+        ),
+        # One row per change of an opportunity's owner (new owner from changed_at on); the owner at a
+        # date is the new owner of the last change at or before it, else the old owner of the first after.
+        _t(
+            "owner_changes",
+            "opportunity_crm_id:VARCHAR old_owner_crm_id:VARCHAR new_owner_crm_id:VARCHAR changed_at:TIMESTAMP "
+            "is_deleted:BOOLEAN",
+            "opportunity_crm_id changed_at",
+        ),
+        # Revenue/overlay splits: percentage 0-100 of the opportunity credited to owner_crm_id.
+        _t(
+            "opportunity_splits",
+            "crm_id:VARCHAR opportunity_crm_id:VARCHAR owner_crm_id:VARCHAR percentage:DOUBLE split_type:VARCHAR "
+            "is_deleted:BOOLEAN updated_at:TIMESTAMP",
+            "opportunity_crm_id owner_crm_id percentage",
+            "crm_id",
         ),
         _t(
             "currency_rates",
