@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 # How a value is formatted, whatever the CRM calls the type (Salesforce describe, HubSpot properties).
-Kind = Literal["percent", "number", "integer", "text", "unsupported"]
+Kind = Literal["percent", "number", "integer", "text", "datetime", "date", "reference", "unsupported"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class FieldInfo:
     createable: bool = True
     required: bool = False  # a null cannot be written
     unique: bool = False  # usable as an external id / idProperty
+    reference_to: tuple[str, ...] = ()  # lookup fields: the object types the field may point at
 
 
 @dataclass(frozen=True)

@@ -97,8 +97,18 @@ class SourceBase(Model):
     max_retries: int = Field(5, ge=0)
 
 
+class KpiAccess(Model):
+    """`writeback setup`: the permission set that grants field-level security on the KPI fields it creates."""
+
+    permission_set: str = Field("SPM_Sync_KPIs", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+    users: list[str] = Field(default_factory=list, description="usernames that get read access")
+    profiles: list[str] = Field(default_factory=list, description="every active user of these profiles gets read")
+    editors: list[str] = Field(default_factory=list, description="usernames that also get edit (the integration user)")
+
+
 class SalesforceSource(SourceBase):
     type: Literal["salesforce"]
+    kpi_access: KpiAccess = Field(default_factory=KpiAccess)
     instance_url: AnyHttpUrl | None = None
     api_version: str = Field("62.0", pattern=r"^\d{2,3}\.\d$")
     domain: str = "login"
@@ -183,12 +193,26 @@ class WritebackTarget(Model):
         10_000, ge=0, description="more records than this in one run go through the CRM's bulk load API "
         "(Salesforce Bulk API 2.0 ingest) instead of its batch API"
     )
+    period_field: str | None = Field(None, description="text field that receives the period id (FY2026-Q1)")
+    computed_at_field: str | None = Field(None, description="date/time field that receives when the KPIs were computed")
+    name_field: str | None = Field(None, description="upsert: field that receives a readable record name")
+    lookup_field: str | None = Field(
+        None, description="upsert: lookup field that receives the entity's own CRM record (the rep's User)"
+    )
 
     @model_validator(mode="after")
     def _upsert_needs_external_id(self) -> WritebackTarget:
         if self.mode == "upsert" and not self.external_id_field:
             raise ValueError("mode upsert needs external_id_field")
+        if self.mode != "upsert" and (self.name_field or self.lookup_field):
+            raise ValueError("name_field and lookup_field belong to mode upsert (one record per entity x period)")
         return self
+
+    def record_fields(self) -> dict[str, str]:
+        """Role -> CRM field of the fields that describe the record rather than hold a metric."""
+        roles = {"name": self.name_field, "lookup": self.lookup_field, "period": self.period_field,
+                 "computed_at": self.computed_at_field}
+        return {role: name for role, name in roles.items() if name}
 
 
 class Schedule(Model):

@@ -91,6 +91,10 @@ def writeback(cfg: Config, targets: list[str] | None = None, *, dry_run: bool = 
 
 def run_all(cfg: Config, progress: Any = None) -> dict[str, Any]:
     """Every stage in order; a stage runs only if the previous one succeeded (exceptions stop the chain)."""
+    if cfg.writeback:  # a metric typo in a target fails now, not after an hour of syncing
+        from spm_sync.writeback.targets import check_metrics
+
+        check_metrics(cfg, cfg.writeback)
     results: dict[str, Any] = {"sync": sync(cfg, progress=progress)}
     results["normalize"] = normalize(cfg)
     results["kpis"] = kpis(cfg)

@@ -43,6 +43,8 @@ def field_info(prop: dict[str, Any]) -> FieldInfo:
             scale = 2
     elif crm_type == "string":
         kind = "text"
+    elif crm_type in ("datetime", "date"):
+        kind = crm_type
     metadata = prop.get("modificationMetadata") or {}
     writable = not metadata.get("readOnlyValue", False) and not prop.get("calculated", False)
     return FieldInfo(

@@ -43,6 +43,9 @@ KINDS: dict[str, Kind] = {
     "long": "integer",
     "string": "text",
     "textarea": "text",
+    "datetime": "datetime",
+    "date": "date",
+    "reference": "reference",
 }
 IN_LIST_CHARS = 8_000  # SOQL `IN (...)` chunk size in characters: the GET query stays far below URI limits
 
@@ -63,6 +66,7 @@ def field_info(describe: dict[str, Any]) -> FieldInfo:
         createable=bool(describe.get("createable")),
         required=not describe.get("nillable", True),
         unique=bool(describe.get("externalId")) or bool(describe.get("unique")),
+        reference_to=tuple(describe.get("referenceTo") or ()),
     )
 
 

@@ -41,10 +41,14 @@ class ModelDef(_Model):
         return self.columns[name] or name
 
 
+Unit = Literal["ratio", "currency", "count", "number"]
+
+
 class _Metric(_Model):
     name: str = Field(pattern=NAME, max_length=60)
     doc: str | None = None
     hidden: bool = False
+    unit: Unit | None = None  # what the value means to a reader; None: inferred (see metric_unit)
 
 
 class Simple(_Metric):
@@ -242,6 +246,7 @@ def _expand(metric: Any) -> list[Primitive]:
             name=metric.name,
             doc=metric.doc,
             hidden=metric.hidden,
+            unit=metric.unit,
             type="ratio",
             numerator=metric.actual,
             denominator=target,
@@ -261,6 +266,7 @@ def _expand(metric: Any) -> list[Primitive]:
                 name=metric.name,
                 doc=metric.doc,
                 hidden=metric.hidden,
+                unit=metric.unit,
                 type="simple",
                 model=metric.model,
                 time=metric.time,
@@ -347,6 +353,20 @@ def load_catalog(cfg: Config | None = None, *, builtin_text: str | None = None) 
         raise KpiDefinitionError(problems)
     catalog.metrics = _dependency_order(catalog.metrics)
     return catalog
+
+
+def metric_unit(metric: Primitive) -> Unit:
+    """The declared unit, else: a ratio is a ratio, a count or rank a count, anything else a number.
+
+    Why: write-back setup picks the CRM field type from it (ratio -> percent, currency -> currency).
+    """
+    if metric.unit is not None:
+        return metric.unit
+    if isinstance(metric, Ratio):
+        return "ratio"
+    if isinstance(metric, Rank) or (isinstance(metric, Simple) and metric.agg in ("count", "count_distinct")):
+        return "count"
+    return "number"
 
 
 # --- semantic checks ----------------------------------------------------------------------------

@@ -16,11 +16,22 @@ def load_kpis(store: Store, entity_type: str, period: str, metrics: Sequence[str
         return []
     marks = ", ".join("?" for _ in metrics)
     rows = store.fetchall(
-        "SELECT entity_id, metric, value, run_id FROM spm.kpi_values "
+        "SELECT entity_id, metric, value, run_id, computed_at FROM spm.kpi_values "
         f"WHERE entity_type = ? AND period = ? AND metric IN ({marks}) ORDER BY entity_id, metric",
         [entity_type, period, *metrics],
     )
-    return [KpiValue(str(r[0]), str(r[1]), None if r[2] is None else float(r[2]), r[3]) for r in rows]
+    return [KpiValue(str(r[0]), str(r[1]), None if r[2] is None else float(r[2]), r[3], r[4]) for r in rows]
+
+
+def load_entity_names(store: Store, entity_type: str) -> dict[str, str]:
+    """entity_id -> the name a person knows it by (rep or team name); the company is "Company"."""
+    if entity_type == "rep":
+        rows = store.fetchall("SELECT rep_id, name FROM spm.reps WHERE name IS NOT NULL")
+    elif entity_type == "team":
+        rows = store.fetchall("SELECT team_id, name FROM spm.teams WHERE name IS NOT NULL")
+    else:
+        rows = [("company", "Company")]
+    return {str(entity_id): str(name) for entity_id, name in rows}
 
 
 def load_identities(store: Store, source: str, column: str) -> dict[str, str]:

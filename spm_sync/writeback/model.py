@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 Action = Literal["send", "unchanged", "in_sync", "conflict", "invalid"]
@@ -18,6 +19,7 @@ class KpiValue:
     metric: str
     value: float | None
     kpi_run_id: str | None = None
+    computed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ invalid), so it is tested without a CRM or a store; the engine only feeds it dat
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from connectors.writing import CurrentRecord, FieldInfo, RecordWrite
 from spm_sync.writeback.model import Invalid, KpiValue, LedgerEntry, Matching, Slot, Step
@@ -129,6 +131,47 @@ def sends_by_record(steps: Sequence[Step], upsert: bool) -> dict[str, list[Step]
     return grouped
 
 
-def record_writes(by_record: Mapping[str, Sequence[Step]]) -> list[RecordWrite]:
-    """One write per record, every changed field in it (`by_record` from `sends_by_record`)."""
-    return [RecordWrite(key, {s.slot.field: s.slot.value for s in group}) for key, group in by_record.items()]
+def record_writes(
+    by_record: Mapping[str, Sequence[Step]], extra: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[RecordWrite]:
+    """One write per record, every changed field in it (`by_record` from `sends_by_record`), plus the
+    record's describing fields (`extra`, from `record_values`)."""
+    extra = extra or {}
+    return [
+        RecordWrite(key, {**extra.get(key, {}), **{s.slot.field: s.slot.value for s in group}})
+        for key, group in by_record.items()
+    ]
+
+
+def record_name(entity_name: str, period: str, length: int | None) -> str:
+    """"Jane Doe — FY2026-Q1": what a person sees as the record's name (cut to the field's length)."""
+    text = f"{entity_name} — {period}"
+    return text[:length] if length else text
+
+
+def when_text(moment: datetime, info: FieldInfo) -> str:
+    """A UTC timestamp in the field's type: a date field takes the day, others ISO 8601 with milliseconds."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if info.kind == "date":
+        return utc.date().isoformat()
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def record_values(
+    roles: Mapping[str, FieldInfo],
+    period: str,
+    entity_name: str,
+    lookup_id: str | None,
+    computed_at: datetime | None,
+) -> dict[str, Any]:
+    """The describing fields of one record: name, lookup, period and when the values were computed."""
+    values: dict[str, Any] = {}
+    if "name" in roles:
+        values[roles["name"].name] = record_name(entity_name, period, roles["name"].length)
+    if "lookup" in roles and lookup_id:
+        values[roles["lookup"].name] = lookup_id
+    if "period" in roles:
+        values[roles["period"].name] = period
+    if "computed_at" in roles and computed_at is not None:
+        values[roles["computed_at"].name] = when_text(computed_at, roles["computed_at"])
+    return values

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from connectors.writing import RecordResult, RecordWrite, chunks
 from spm_sync.config import Config
@@ -17,11 +18,18 @@ from spm_sync.metrics import resolve_period
 from spm_sync.runs import Run, utcnow
 from spm_sync.store import Store
 from spm_sync.writeback import ledger
-from spm_sync.writeback.inputs import load_identities, load_kpis
-from spm_sync.writeback.model import Invalid, Rejection, Step, TargetReport
-from spm_sync.writeback.plan import decide, diff_ledger, plan_slots, record_writes, sends_by_record
+from spm_sync.writeback.inputs import load_entity_names, load_identities, load_kpis
+from spm_sync.writeback.model import Invalid, KpiValue, Rejection, Step, TargetReport
+from spm_sync.writeback.plan import (
+    decide,
+    diff_ledger,
+    plan_slots,
+    record_values,
+    record_writes,
+    sends_by_record,
+)
 from spm_sync.writeback.result import WritebackResult
-from spm_sync.writeback.targets import PreparedTarget, select, target_problems
+from spm_sync.writeback.targets import PreparedTarget, check_metrics, select, target_problems
 from spm_sync.writeback.values import canonical
 from spm_sync.writeback.writers import BulkWriter, Writer, open_writer
 
@@ -42,6 +50,7 @@ def write_back(
     Every target is checked against the CRM's describe before the first write of any of them.
     """
     chosen = select(cfg, targets)
+    check_metrics(cfg, chosen)
     writers: dict[str, Writer] = {}
     for target in chosen:
         if target.source not in writers:
@@ -98,15 +107,38 @@ def run_target(
         return report
     skipped = [s for s in steps if s.action in ("in_sync", "conflict")]
     ledger.append(store, [_row(item, run, s, s.action, s.record_id) for s in skipped])
-    _apply(store, run, item, writer, steps, report)
+    _apply(store, run, item, writer, steps, report, _describing(store, item, kpis, steps, period))
     return report
 
 
+def _describing(
+    store: Store, item: PreparedTarget, kpis: Sequence[KpiValue], steps: Sequence[Step], period: str
+) -> dict[str, dict[str, Any]]:
+    """Write key -> the record's name / lookup / period / computed-at values, for the records being sent."""
+    roles = item.record_fields
+    by_record = sends_by_record(steps, item.matching.upsert)
+    if not roles or not by_record:
+        return {}
+    target = item.target
+    names = load_entity_names(store, target.entity) if "name" in roles else {}
+    lookups = load_identities(store, target.source, "crm_id") if "lookup" in roles else {}
+    computed: dict[str, datetime] = {}
+    for kpi in kpis:
+        latest = computed.get(kpi.entity_id)
+        if kpi.computed_at is not None and (latest is None or kpi.computed_at > latest):
+            computed[kpi.entity_id] = kpi.computed_at
+    out: dict[str, dict[str, Any]] = {}
+    for key, group in by_record.items():
+        entity = group[0].slot.entity_id
+        out[key] = record_values(roles, period, names.get(entity, entity), lookups.get(entity), computed.get(entity))
+    return out
+
+
 def _apply(store: Store, run: Run, item: PreparedTarget, writer: Writer, steps: Sequence[Step],
-           report: TargetReport) -> None:
+           report: TargetReport, describing: dict[str, dict[str, Any]]) -> None:
     """Send in API-maximum batches; each batch's outcomes go to the ledger in one transaction."""
     by_record = sends_by_record(steps, item.matching.upsert)
-    records = record_writes(by_record)
+    records = record_writes(by_record, describing)
     batch_size, send = _sender(item, writer, len(records))
     for batch in chunks(records, batch_size):
         results = send(batch)

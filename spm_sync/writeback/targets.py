@@ -6,13 +6,23 @@ field at once (`spm-sync check` prints the same list) instead of surfacing as re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from connectors.writing import FieldInfo
 from spm_sync.config import Config, WritebackTarget
 from spm_sync.errors import ConfigError, ConnectorError
 from spm_sync.writeback.model import Matching
 from spm_sync.writeback.writers import Writer, open_writer
+
+METRIC_KINDS = ("percent", "number", "integer", "text")
+RECORD_FIELD_KINDS: dict[str, tuple[str, ...]] = {
+    "name": ("text",),
+    "lookup": ("reference", "text"),
+    "period": ("text",),
+    "computed_at": ("datetime", "date", "text"),
+}
 
 
 @dataclass(frozen=True)
@@ -23,6 +33,7 @@ class PreparedTarget:
     fields: dict[str, FieldInfo]  # CRM field name -> description (only the fields we write)
     field_map: dict[str, str]  # metric -> CRM field name
     matching: Matching
+    record_fields: dict[str, FieldInfo] = field(default_factory=dict)  # role (name, lookup, ...) -> field
 
 
 def _lookup(described: dict[str, FieldInfo], name: str) -> FieldInfo | None:
@@ -70,12 +81,64 @@ def target_problems(target: WritebackTarget, writer: Writer) -> tuple[list[str],
             continue
         if not info.updateable or (target.mode == "upsert" and not info.createable):
             problems.append(f"field {info.name} (for {metric}) on {target.object} is not updateable")
-        if info.kind == "unsupported":
+        if info.kind not in METRIC_KINDS:
             problems.append(f"field {info.name} (for {metric}) is of type {info.crm_type}, which cannot hold a KPI")
         fields[info.name] = info
         field_map[metric] = info.name
     matching = _matching(target, writer, described, problems)
-    return problems, PreparedTarget(target, fields, field_map, matching)
+    record_fields = _record_fields(target, described, problems)
+    return problems, PreparedTarget(target, fields, field_map, matching, record_fields)
+
+
+def _record_fields(
+    target: WritebackTarget, described: dict[str, FieldInfo], problems: list[str]
+) -> dict[str, FieldInfo]:
+    """`name_field`, `lookup_field`, `period_field`, `computed_at_field`: checked like metric fields."""
+    found: dict[str, FieldInfo] = {}
+    for role, name in target.record_fields().items():
+        key = f"{role}_field"
+        info = _lookup(described, name)
+        if info is None:
+            problems.append(f"{key} {name} does not exist on {target.object}")
+            continue
+        if not info.updateable or (target.mode == "upsert" and not info.createable):
+            problems.append(f"{key} {info.name} on {target.object} is not updateable")
+        if info.kind not in RECORD_FIELD_KINDS[role]:
+            wanted = " or ".join(RECORD_FIELD_KINDS[role])
+            problems.append(f"{key} {info.name} on {target.object} is of type {info.crm_type}; it needs {wanted}")
+        found[role] = info
+    return found
+
+
+def known_metrics(cfg: Config) -> list[str]:
+    """Every metric a target may name: the built-in definitions plus `metrics:` from config."""
+    from spm_sync.metrics.definitions import load_catalog
+
+    return sorted(m.name for m in load_catalog(cfg).visible)
+
+
+def metric_problems(cfg: Config, targets: Iterable[WritebackTarget]) -> list[str]:
+    """A metric named in a target that no definition computes, with the closest known names.
+
+    Why up front: a typo would otherwise pass every check and leave the CRM field silently stale.
+    """
+    known = known_metrics(cfg)
+    problems: list[str] = []
+    for target in targets:
+        for metric in target.fields:
+            if metric in known:
+                continue
+            close = difflib.get_close_matches(metric, known, n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; known metrics: {', '.join(known)}"
+            problems.append(f"writeback target {target.name}: unknown metric {metric!r}{hint}")
+    return problems
+
+
+def check_metrics(cfg: Config, targets: Iterable[WritebackTarget]) -> None:
+    """Raise a ConfigError (exit 2) listing every unknown metric, before any CRM is called."""
+    problems = metric_problems(cfg, targets)
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 def select(cfg: Config, names: list[str] | None) -> list[WritebackTarget]:
@@ -95,7 +158,7 @@ def validate_targets(cfg: Config) -> list[str]:
 
     Asks each CRM to describe the target objects, so it also proves the source is reachable.
     """
-    problems: list[str] = []
+    problems = metric_problems(cfg, cfg.writeback)
     writers: dict[str, Writer] = {}
     for target in cfg.writeback:
         where = f"writeback target {target.name}"

@@ -14,6 +14,7 @@ from connectors.writing import FieldInfo
 
 TEXT_DECIMALS = 4  # text fields: at most this many decimals, trailing zeros dropped
 DEFAULT_SCALE = 6  # number fields whose CRM declares no scale (HubSpot): drop float noise only
+PERCENT_SCALE = 2  # percent fields whose CRM declares no scale (HubSpot percentage): as Salesforce Percent(.., 2)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -38,6 +39,17 @@ def _rounded(number: Decimal, scale: int) -> Decimal:
     return number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
 
 
+def scale_of(field: FieldInfo) -> int:
+    """Decimal places a value keeps in the field: its declared scale, else the rule's default for its kind."""
+    if field.kind == "integer":
+        return 0
+    if field.kind == "text":
+        return TEXT_DECIMALS
+    if field.scale is not None:
+        return field.scale
+    return PERCENT_SCALE if field.kind == "percent" else DEFAULT_SCALE
+
+
 def crm_number(value: float | None, field: FieldInfo) -> Decimal | None:
     """The stored KPI as the field holds it: ratio x 100 for percent, rounded to the field's scale."""
     number = _decimal(value)
@@ -45,11 +57,7 @@ def crm_number(value: float | None, field: FieldInfo) -> Decimal | None:
         return None
     if field.kind == "percent":
         number *= 100
-    if field.kind == "integer":
-        return _rounded(number, 0)
-    if field.kind == "text":
-        return _rounded(number, TEXT_DECIMALS)
-    return _rounded(number, DEFAULT_SCALE if field.scale is None else field.scale)
+    return _rounded(number, scale_of(field))
 
 
 def wire_value(value: float | None, field: FieldInfo) -> Any:
@@ -74,8 +82,7 @@ def canonical(value: Any, field: FieldInfo) -> str | None:
     number = _decimal(value)
     if number is None:
         return str(value)
-    scale = 0 if field.kind == "integer" else (DEFAULT_SCALE if field.scale is None else field.scale)
-    return _plain(_rounded(number, scale))
+    return _plain(_rounded(number, scale_of(field)))
 
 
 def same(a: Any, b: Any, field: FieldInfo) -> bool:
