@@ -100,7 +100,7 @@ class BulkApi:
             raise fail(400, "INVALIDJOB", "Query is required for query jobs")
         try:
             parsed = soql.parse(text)
-            spec = resolve_object(parsed)
+            spec = resolve_object(parsed, self.org.find_object)
             if not spec.bulk_queryable:
                 raise fail(400, "INVALIDENTITY", f"Entity '{spec.name}' is not supported by the Bulk API.")
             if parsed.count or parsed.count_field is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schema import OBJECTS, SOAP_TYPES, FieldSpec, ObjectSpec
+from .schema import SOAP_TYPES, FieldSpec, ObjectSpec
 
 
 def _urls(spec: ObjectSpec, base: str) -> dict[str, str]:
@@ -60,14 +60,14 @@ def _object_flags(spec: ObjectSpec) -> dict[str, Any]:
     }
 
 
-def global_describe(base: str) -> dict[str, Any]:
+def global_describe(base: str, specs: list[ObjectSpec]) -> dict[str, Any]:
     """GET /services/data/vXX.X/sobjects."""
     return {
         "encoding": "UTF-8",
         "maxBatchSize": 200,
         "sobjects": [{**_object_flags(spec), "urls": {
             k: v for k, v in _urls(spec, base).items() if k in ("rowTemplate", "describe", "sobject")
-        }} for spec in OBJECTS.values()],
+        }} for spec in specs],
     }
 
 

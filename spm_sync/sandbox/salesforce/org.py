@@ -13,13 +13,22 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from . import ids
-from .schema import OBJECTS, STAGE_INFO, FieldSpec, ObjectSpec, find_object
+from .schema import (
+    OBJECTS,
+    PREINSTALLED_KPI_FIELDS,
+    PREINSTALLED_KPI_OBJECTS,
+    STAGE_INFO,
+    FieldSpec,
+    ObjectSpec,
+    with_field,
+    without_fields,
+)
 from .store import (
     BY_PREFIX,
     NO_MATCH_REF,
@@ -31,6 +40,7 @@ from .store import (
     id_to_ref,
     lowered,
     ref_code,
+    register_object,
     wire_to_storage,
 )
 
@@ -104,9 +114,15 @@ class Org:
         clock: Callable[[], datetime] | None = None,
         max_cursors: int = 10,
         bulk_delay_s: float = 0.2,
+        kpi_fields: bool = True,
     ) -> None:
         self.lock = threading.RLock()
-        self.tables: dict[str, Table] = {name: Table(spec) for name, spec in OBJECTS.items()}
+        self.tables: dict[str, Table] = {
+            name: Table(spec if kpi_fields else without_fields(spec, PREINSTALLED_KPI_FIELDS.get(name, ())))
+            for name, spec in OBJECTS.items()
+            if kpi_fields or name not in PREINSTALLED_KPI_OBJECTS
+        }
+        self.denied: set[str] = set()  # user permissions the API user lacks (e.g. "CustomizeApplication")
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.daily_api_limit = daily_api_limit
         self.api_used = 0
@@ -208,11 +224,48 @@ class Org:
                 self.tables[name].append(part.columns, part.count, claimed)
 
     # ---- lookup ------------------------------------------------------------------------------
+    def find_object(self, name: str) -> ObjectSpec | None:
+        """Case-insensitive lookup of this org's objects, the ones created through the Tooling API included."""
+        with self.lock:
+            for table_name, table in self.tables.items():
+                if table_name.lower() == name.lower():
+                    return table.spec
+        return None
+
     def table(self, object_name: str) -> Table:
-        spec = find_object(object_name)
+        spec = self.find_object(object_name)
         if spec is None:
             raise RequestError(404, "NOT_FOUND", "The requested resource does not exist")
         return self.tables[spec.name]
+
+    def specs(self) -> list[ObjectSpec]:
+        with self.lock:
+            return [t.spec for t in self.tables.values()]
+
+    # ---- metadata (Tooling API) ----------------------------------------------------------------
+    def add_object(self, spec: ObjectSpec) -> None:
+        """Create a custom object (CustomObject); an existing name is a DUPLICATE_DEVELOPER_NAME."""
+        with self.lock:
+            if self.find_object(spec.name) is not None:
+                raise RequestError(400, "DUPLICATE_DEVELOPER_NAME", f"There is already an object named {spec.name}.")
+            register_object(spec)
+            self.tables[spec.name] = Table(spec)
+            self._metadata_touched()
+
+    def add_field(self, object_name: str, new: FieldSpec) -> None:
+        """Create a custom field (CustomField) on an existing object; the table gets an all-null column."""
+        with self.lock:
+            table = self.table(object_name)
+            if table.spec.field(new.name) is not None:
+                raise RequestError(400, "DUPLICATE_DEVELOPER_NAME",
+                                   f"There is already a field named {new.name} on {table.spec.name}.")
+            table.add_field(with_field(table.spec, new), new.name)
+            self._metadata_touched()
+
+    def _metadata_touched(self) -> None:
+        """Describe answers change: If-Modified-Since revalidation must see a newer Last-Modified."""
+        self.metadata_changed = max(self.clock().astimezone(UTC).replace(microsecond=0),
+                                    self.metadata_changed + timedelta(seconds=1))
 
     def record(
         self, table: Table, row: int, fields: list[FieldSpec] | None = None, url_base: str = ""

@@ -9,12 +9,13 @@ pages through. Semantics follow SOQL, not SQL: text `=`/`LIKE`/`IN` are case-ins
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 
-from .schema import FieldSpec, ObjectSpec, find_object
+from .schema import FieldSpec, ObjectSpec
 from .soql import BoolOp, Compare, Expr, FieldRef, Literal, Not, OrderKey, Query, SoqlError, caret_message
 from .store import NO_MATCH_REF, Table, id_to_ref, lowered, parse_datetime, ref_code
 
@@ -52,8 +53,9 @@ class Result:
         return int(len(self.rows))
 
 
-def resolve_object(query: Query) -> ObjectSpec:
-    spec = find_object(query.object.name)
+def resolve_object(query: Query, find: Callable[[str], ObjectSpec | None]) -> ObjectSpec:
+    """The queried object, looked up by `find` (the org's own lookup: created objects included)."""
+    spec = find(query.object.name)
     if spec is None:
         detail = f"sObject type '{query.object.name}' is not supported. {_OBJECT_HINT}"
         raise SoqlError("INVALID_TYPE", caret_message(query.text, query.object.pos, detail))

@@ -21,7 +21,6 @@ from . import describe, render, soql
 from .errors import NOT_FOUND, fail, from_request_error, from_soql_error
 from .org import Cursor, Org, RecordError, RequestError
 from .query import evaluate, resolve_object
-from .schema import find_object
 
 DEFAULT_BATCH = 2000
 MIN_BATCH, MAX_BATCH = 200, 2000
@@ -109,7 +108,7 @@ class RestApi:
             raise fail(400, "MALFORMED_QUERY", "A query string has to be specified")
         try:
             parsed = soql.parse(text)
-            spec = resolve_object(parsed)
+            spec = resolve_object(parsed, self.org.find_object)
             with self.org.lock:
                 result = evaluate(parsed, self.org.tables[spec.name],
                                   include_deleted=include_deleted, today=self.org.today())
@@ -150,11 +149,11 @@ class RestApi:
     # ---- describe ------------------------------------------------------------------------------
     def describe_global(self, request: Request) -> Response:
         base = f"/services/data/v{check_version(request)}"
-        return self._conditional(request, lambda: describe.global_describe(base))
+        return self._conditional(request, lambda: describe.global_describe(base, self.org.specs()))
 
     def describe(self, request: Request) -> Response:
         base = f"/services/data/v{check_version(request)}"
-        spec = find_object(request.params["obj"])
+        spec = self.org.find_object(request.params["obj"])
         if spec is None:
             raise fail(*NOT_FOUND)
         return self._conditional(request, lambda: describe.object_describe(spec, base))
@@ -177,7 +176,7 @@ class RestApi:
     # ---- single records --------------------------------------------------------------------------
     def sobject_info(self, request: Request) -> Response:
         base = f"/services/data/v{check_version(request)}"
-        spec = find_object(request.params["obj"])
+        spec = self.org.find_object(request.params["obj"])
         if spec is None:
             raise fail(*NOT_FOUND)
         return Response.json(describe.object_info(spec, base))

@@ -20,6 +20,7 @@ from .fiscal import fiscal_objects
 from .org import Org
 from .rest import RestApi
 from .shaping import shape
+from .tooling import ToolingApi
 
 V = r"/services/data/v(?P<v>\d+\.\d+)"
 OBJ = r"(?P<obj>[A-Za-z][A-Za-z0-9_]*)"
@@ -38,6 +39,8 @@ class SalesforceSandbox(ServedEmulator):
         bulk_delay_s: how long a Bulk query job takes to reach JobComplete.
         fiscal_start_month: first month of the org's standard fiscal year (FiscalYearSettings and
             Period rows for the data set's years, see fiscal.py); None leaves both objects empty.
+        kpi_fields: False starts the org without the write-back KPI fields and the Rep_KPI__c object,
+            as a new customer's org is before `spm-sync writeback setup` creates them.
     """
 
     def __init__(
@@ -51,8 +54,9 @@ class SalesforceSandbox(ServedEmulator):
         clock: Any = None,
         bulk_delay_s: float = 0.2,
         fiscal_start_month: int | None = 1,
+        kpi_fields: bool = True,
     ) -> None:
-        self.org = Org(daily_api_limit=daily_api_limit, clock=clock, bulk_delay_s=bulk_delay_s)
+        self.org = Org(daily_api_limit=daily_api_limit, clock=clock, bulk_delay_s=bulk_delay_s, kpi_fields=kpi_fields)
         if dataset_part is not None:
             self.org.load(shape(dataset_part))
             if fiscal_start_month is not None:
@@ -61,6 +65,7 @@ class SalesforceSandbox(ServedEmulator):
         self.collections = CollectionsApi(self.org)
         self.bulk = BulkApi(self.org)
         self.ingest = IngestApi(self.org)
+        self.tooling = ToolingApi(self.org)
         self.server = SandboxServer(
             self._routes(), host=host, port=port, tls=True,
             faults=faults if faults is not None else FaultConfig(), auth=self._auth,
@@ -98,6 +103,8 @@ class SalesforceSandbox(ServedEmulator):
             Route("DELETE", rf"{V}/jobs/query/(?P<job>750\w+)", b.delete, "bulk_query_delete"),
             Route("GET", rf"{V}/jobs/query/(?P<job>750\w+)/results/?", b.results, "bulk_query_results"),
             *self._ingest_routes(),
+            Route("POST", rf"{V}/tooling/sobjects/(?P<type>CustomObject|CustomField)/?", self.tooling.create,
+                  "tooling_sobjects"),
         ]
 
     def _ingest_routes(self) -> list[Route]:

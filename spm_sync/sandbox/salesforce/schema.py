@@ -7,7 +7,7 @@ is not updateable is also refused by the write APIs).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Storage kinds of a column (see store.py): how values are kept in numpy arrays.
 STORAGE_BY_TYPE: dict[str, str] = {
@@ -205,6 +205,7 @@ _OBJECTS: tuple[ObjectSpec, ...] = (
         _f("IsActive", "boolean", nillable=False, defaulted_on_create=True, label="Active"),
         _ref("UserRoleId", "UserRole", label="Role ID"),
         _ref("ManagerId", "User", label="Manager ID"),
+        _ref("ProfileId", "Profile", label="Profile ID"),
         _currency_iso(),
         _f("DefaultCurrencyIsoCode", "picklist", length=3, picklist=CURRENCIES, label="Default Currency"),
         _f("Quota_Attainment__c", "percent", precision=7, scale=2, label="Quota Attainment"),
@@ -359,6 +360,30 @@ _OBJECTS: tuple[ObjectSpec, ...] = (
         _f("Calls__c", "double", precision=18, scale=0, label="Calls"),
         _currency_iso(),
     ), custom=True),
+    # Setup objects a write-back install touches: profiles, permission sets and their grants.
+    ObjectSpec("Profile", "00e", "Profile", "Profiles", (
+        *_audit(deletable=False),
+        _f("Name", "string", length=255, nillable=False),
+    ), createable=False, updateable=False, deletable=False),
+    ObjectSpec("PermissionSet", "0PS", "Permission Set", "Permission Sets", (
+        *_audit(deletable=False),
+        _f("Name", "string", length=80, nillable=False, label="API Name"),
+        _f("Label", "string", length=80, nillable=False),
+        _f("Description", "string", length=255),
+    ), deletable=False),
+    ObjectSpec("FieldPermissions", "01k", "Field Permissions", "Field Permissions", (
+        *_audit(deletable=False),
+        _ref("ParentId", "PermissionSet", rel="Parent", nillable=False, label="Parent ID"),
+        _f("SobjectType", "string", length=255, nillable=False, label="Sobject Type Name"),
+        _f("Field", "string", length=255, nillable=False, label="Field Name"),
+        _f("PermissionsRead", "boolean", nillable=False, defaulted_on_create=True, label="Read Access"),
+        _f("PermissionsEdit", "boolean", nillable=False, defaulted_on_create=True, label="Edit Access"),
+    ), deletable=False),
+    ObjectSpec("PermissionSetAssignment", "0Pa", "Permission Set Assignment", "Permission Set Assignments", (
+        *_audit(deletable=False),
+        _ref("AssigneeId", "User", rel="Assignee", nillable=False, label="Assignee ID"),
+        _ref("PermissionSetId", "PermissionSet", nillable=False, label="Permission Set ID"),
+    ), updateable=False),
     ObjectSpec("TaskStatus", "01J", "Task Status Value", "Task Status Values", (
         *_audit(deletable=False),
         _ro("MasterLabel", "string", length=255, label="Master Label"),
@@ -401,10 +426,49 @@ _OBJECTS: tuple[ObjectSpec, ...] = (
 )
 
 OBJECTS: dict[str, ObjectSpec] = {o.name: o for o in _OBJECTS}
-OBJECTS_LOWER: dict[str, ObjectSpec] = {o.name.lower(): o for o in _OBJECTS}
 BY_PREFIX: dict[str, ObjectSpec] = {o.key_prefix: o for o in _OBJECTS}
 
 
-def find_object(name: str) -> ObjectSpec | None:
-    """Case-insensitive object lookup (SOQL and URLs accept any case)."""
-    return OBJECTS_LOWER.get(name.lower())
+# The write-back fields an org has before anyone runs `writeback setup` (the default sandbox); an org
+# started with `kpi_fields=False` lacks them, as a new customer's org does.
+PREINSTALLED_KPI_FIELDS: dict[str, tuple[str, ...]] = {
+    "User": ("Quota_Attainment__c", "Revenue_Won__c", "Win_Rate__c", "Calls_This_Month__c"),
+}
+PREINSTALLED_KPI_OBJECTS: tuple[str, ...] = ("Rep_KPI__c",)
+_CUSTOM_PREFIX_START = 62 * 10  # "aA0", "aA1", ...: far from the static custom objects' a0X / a0Y
+_CUSTOM_PREFIXES: dict[str, str] = {}
+
+
+def custom_key_prefix(name: str) -> str:
+    """The key prefix of a custom object created at run time: one per name in the process, so every
+    org (and every Id decoded anywhere) agrees on it."""
+    if name not in _CUSTOM_PREFIXES:
+        from .ids import BASE62
+
+        n = _CUSTOM_PREFIX_START + len(_CUSTOM_PREFIXES)
+        _CUSTOM_PREFIXES[name] = "a" + BASE62[n // 62 % 62] + BASE62[n % 62]
+    return _CUSTOM_PREFIXES[name]
+
+
+def with_field(spec: ObjectSpec, new: FieldSpec) -> ObjectSpec:
+    """The object with one more field (an ObjectSpec is immutable: the org swaps in the new one)."""
+    return replace(spec, fields=(*spec.fields, new))
+
+
+def without_fields(spec: ObjectSpec, names: tuple[str, ...]) -> ObjectSpec:
+    return replace(spec, fields=tuple(f for f in spec.fields if f.name not in names))
+
+
+def custom_object(name: str, label: str, plural: str, name_label: str) -> ObjectSpec:
+    """A new custom object as the Metadata API creates it: audit fields, owner, Name, currency."""
+    return ObjectSpec(name, custom_key_prefix(name), label, plural, (
+        *_audit(),
+        _ref("OwnerId", "Group", "User", nillable=False, defaulted_on_create=True, label="Owner ID"),
+        _f("Name", "string", length=80, label=name_label),
+        _currency_iso(),
+    ), custom=True)
+
+
+def custom_field(name: str, type_: str, label: str, **kw: object) -> FieldSpec:
+    """A custom field as created through the Tooling API (see tooling.py for the Metadata types)."""
+    return _f(name, type_, label=label, custom=True, **kw)

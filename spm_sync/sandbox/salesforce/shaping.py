@@ -60,6 +60,7 @@ TASK_STATUS_ROWS: tuple[tuple[str, int, bool, bool], ...] = (
     ("Deferred", 5, False, True),
 )
 FORECASTING_TYPE_ID = "0DbHs0000000001AAA"
+PROFILES = ("System Administrator", "Standard User")  # the API user (User row 0) is the administrator
 CITIES = ("San Francisco", "New York", "Chicago", "Austin", "Boston", "Seattle", "Denver", "Atlanta")
 
 
@@ -169,9 +170,15 @@ def shape(ds: Any) -> dict[str, Shaped]:
         "LastModifiedById": np.full(n, admin),
     })
 
+    out["Profile"] = Shaped(len(PROFILES), {
+        "Name": Strings.of(list(PROFILES)),
+        **_audit(np.full(len(PROFILES), setup), np.full(len(PROFILES), setup), np.full(len(PROFILES), admin)),
+    })
     n = ds.reps.num_rows
     email = Strings.of(ds.reps["email"])
+    profile = np.where(np.arange(n) == 0, ref_code("Profile", 0), ref_code("Profile", 1))  # the API user: admin
     out["User"] = Shaped(n, {
+        "ProfileId": profile,
         "Username": email, "FirstName": Strings.of(ds.reps["first_name"]), "LastName": Strings.of(ds.reps["last_name"]),
         "Name": _full_names(ds.reps["first_name"], ds.reps["last_name"]),
         "Email": email, "Title": Strings.of(ds.reps["title"]), "IsActive": _bools(ds.reps["is_active"]),

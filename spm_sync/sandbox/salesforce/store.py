@@ -60,6 +60,16 @@ def register_codes(specs: list[ObjectSpec]) -> None:
         CODE_PREFIX[i] = spec.key_prefix
 
 
+def register_object(spec: ObjectSpec) -> None:
+    """A custom object created at run time: its code and key prefix, once per process (idempotent)."""
+    if spec.name in OBJECT_CODES:
+        return
+    code = max(OBJECT_CODES.values(), default=0) + 1
+    OBJECT_CODES[spec.name] = code
+    CODE_PREFIX[code] = spec.key_prefix
+    BY_PREFIX[spec.key_prefix] = spec
+
+
 def empty_column(kind: str, size: int) -> np.ndarray:
     """A column of `size` nulls."""
     dtype = DTYPES[kind]
@@ -335,6 +345,18 @@ class Table:
         self._shared: set[str] = set()  # columns whose array another column also holds (copy on write)
         self._sorted: dict[str, tuple[int, np.ndarray]] = {}
         self.version = 0  # bumped on every mutation (cache keys, 304 checks)
+
+    def add_field(self, spec: ObjectSpec, name: str) -> None:
+        """Take the object's new spec and give its new field `name` an all-null column."""
+        self.spec = spec
+        kind = spec.field(name).storage  # type: ignore[union-attr]
+        if kind in ("id", "compound"):
+            return
+        self.kinds[name] = kind
+        self._data[name] = empty_column(kind, self._cap)
+        if kind == "str":
+            self.pools[name] = Pool()
+        self.version += 1
 
     def column(self, name: str) -> np.ndarray:
         """A stored column (length n): a live view, except text columns, whose values are decoded."""
