@@ -19,6 +19,11 @@ WRITERS = {
     "hubspot": "connectors.hubspot.writer:HubSpotWriter",
 }
 
+INSTALLERS = {  # `writeback setup`: creates the fields write-back targets need
+    "salesforce": "connectors.salesforce.setup:SalesforceInstaller",
+    "hubspot": "connectors.hubspot.setup:HubSpotInstaller",
+}
+
 
 def _load(table: dict[str, str], kind: str) -> Callable[..., Any]:
     try:
@@ -34,3 +39,7 @@ def source_factory(kind: str) -> Callable[..., Any]:
 
 def writer_class(kind: str) -> Callable[..., Any]:
     return _load(WRITERS, kind)
+
+
+def installer_class(kind: str) -> Callable[..., Any]:
+    return _load(INSTALLERS, kind)

@@ -89,3 +89,65 @@ def send_splitting(
             return [RecordResult(records[0].key, False, error_code=exc.code, error_message=exc.message)]
     middle = len(records) // 2
     return send_splitting(records[:middle], send) + send_splitting(records[middle:], send)
+
+
+# ---- `writeback setup`: what must exist in the CRM, and the plan that gets it there ---------------
+
+FieldType = Literal["percent", "currency", "number", "integer", "text", "datetime", "reference"]
+Status = Literal["exists", "create", "conflict"]
+
+# Field kinds (as describe / the properties API report them) that can serve as each wanted type.
+ACCEPTS: dict[str, tuple[str, ...]] = {
+    "percent": ("percent",),
+    "currency": ("number",),
+    "number": ("number", "integer"),
+    "integer": ("integer", "number"),
+    "text": ("text",),
+    "datetime": ("datetime",),
+    "reference": ("reference",),
+}
+
+
+@dataclass(frozen=True)
+class NewField:
+    """A field `writeback setup` makes sure exists: its type, scale or length, and what it is for."""
+
+    name: str
+    label: str
+    type: FieldType
+    scale: int = 0  # decimal places (percent, currency, number)
+    length: int = 0  # text
+    reference_to: str | None = None  # reference: the object it looks up
+    external_id: bool = False  # unique external id (the upsert key)
+
+
+@dataclass(frozen=True)
+class NewObject:
+    """A custom object an upsert target writes to, with the label of its Name field."""
+
+    name: str
+    label: str
+    plural: str
+    name_label: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of the setup plan: something that exists, will be created, or is in the way."""
+
+    what: str  # "object", "field", "property group", "permission set", "field permission", "assignment"
+    subject: str  # e.g. "User.Quota_Attainment__c"
+    detail: str  # e.g. "Percent(18, 2)"
+    status: Status
+    payload: Any = field(default=None, compare=False, repr=False)  # what the connector sends to create it
+
+
+def field_conflict(wanted: NewField, found: FieldInfo) -> str | None:
+    """Why an existing field cannot serve as `wanted` (None when it can); setup never changes it."""
+    if found.kind not in ACCEPTS[wanted.type]:
+        return f"exists as {found.crm_type}; setup needs {wanted.type}"
+    if wanted.external_id and not found.unique:
+        return "exists but is not an external id / unique"
+    if wanted.reference_to and found.reference_to and wanted.reference_to not in found.reference_to:
+        return f"looks up {', '.join(found.reference_to)}; setup needs {wanted.reference_to}"
+    return None

@@ -207,8 +207,13 @@ def kpis(
     write_rows(rows, format.value, output, console)
 
 
-@app.command()
+writeback_app = typer.Typer()  # help: the callback docstring (the push itself)
+app.add_typer(writeback_app, name="writeback")
+
+
+@writeback_app.callback(invoke_without_command=True)
 def writeback(
+    ctx: typer.Context,
     target: Annotated[
         list[str] | None, typer.Option("--target", "-t", help="Target name (repeatable); default all.")
     ] = None,
@@ -216,11 +221,42 @@ def writeback(
 ) -> None:
     """Push changed KPI values into CRM fields (only what differs from the ledger).
 
+    `spm-sync writeback setup` creates the fields first (see its --help).
+
     Example: spm-sync writeback --target sf_rep_attainment --dry-run
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from spm_sync import jobs
 
     jobs.writeback(_config(), target, dry_run=dry_run).render(console)
+
+
+@writeback_app.command("setup")
+def writeback_setup(
+    target: Annotated[
+        list[str] | None, typer.Option("--target", "-t", help="Target name (repeatable); default all.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan (what exists, what would be created); create "
+                                          "nothing.")] = False,
+) -> None:
+    """Create the CRM fields the write-back targets need: plan first, then only what is missing.
+
+    HubSpot: the spm_sync property group and typed properties. Salesforce: custom fields (and the
+    custom object of upsert targets) through the Tooling API, plus the SPM_Sync_KPIs permission sets
+    for the users and profiles in the source's kpi_access. A field that exists with another type is
+    reported as a conflict (exit 1) and nothing is created.
+
+    Example: spm-sync writeback setup --target sf_rep_month --dry-run
+    """
+    from spm_sync.writeback.setup import SetupConflict, setup
+
+    try:
+        result = setup(_config(), target, dry_run=dry_run)
+    except SetupConflict as exc:
+        exc.result.render(console)
+        raise
+    result.render(console)
 
 
 @app.command("run")

@@ -30,10 +30,17 @@ def test_sandbox_serve_help() -> None:
     assert "--faults" in result.stdout and "--scale" in result.stdout and "--seed" in result.stdout
 
 
+def test_writeback_setup_help() -> None:
+    result = spm("writeback", "setup", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Example" in result.stdout and "--dry-run" in result.stdout and "--target" in result.stdout
+
+
 def test_registered_commands_match_design() -> None:
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
-    assert set(COMMANDS) <= names
-    assert {g.name for g in app.registered_groups} == {"sandbox"}
+    groups = {g.name for g in app.registered_groups}
+    assert set(COMMANDS) <= names | groups
+    assert groups == {"sandbox", "writeback"}
 
 
 def test_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:

@@ -85,6 +85,10 @@ class HubSpotWriter:
         return object_name.lower() in USER_OBJECTS
 
     # ---- reads ---------------------------------------------------------------------------------
+    def forget_fields(self, object_name: str) -> None:
+        """Describe the object again next time (after `writeback setup` created fields on it)."""
+        self._fields.pop(object_name, None)
+
     def fields(self, object_name: str) -> dict[str, FieldInfo]:
         """The object type's property definitions (one call per object per run)."""
         if object_name not in self._fields:

@@ -106,6 +106,10 @@ class SalesforceWriter:
         return object_name.lower() == "user"
 
     # ---- reads ---------------------------------------------------------------------------------
+    def forget_fields(self, object_name: str) -> None:
+        """Describe the object again next time (after `writeback setup` created fields on it)."""
+        self._fields.pop(object_name, None)
+
     def fields(self, object_name: str) -> dict[str, FieldInfo]:
         """The object's fields from describe (one call per object per run)."""
         if object_name not in self._fields:

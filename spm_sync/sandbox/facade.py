@@ -33,7 +33,8 @@ class Sandbox:
     """Both emulators over one data set; construct, then `start()` (or use as a context manager).
 
     `salesforce_fiscal_start_month`: the org's standard fiscal year start (its FiscalYearSettings and
-    Period rows); None leaves both objects empty.
+    Period rows); None leaves both objects empty. `kpi_fields=False`: both CRMs start without the
+    write-back KPI fields (what `spm-sync writeback setup` creates).
     """
 
     def __init__(
@@ -52,6 +53,7 @@ class Sandbox:
         hubspot_port: int = 0,
         dataset: Dataset | None = None,
         salesforce_fiscal_start_month: int | None = 1,
+        kpi_fields: bool = True,
     ) -> None:
         # Imported here so the plumbing and generator import without the emulators.
         from spm_sync.sandbox.hubspot import HubSpotSandbox
@@ -62,11 +64,11 @@ class Sandbox:
         salesforce_faults, hubspot_faults = fault_configs(faults, seed)
         self.salesforce: SalesforceSandbox = SalesforceSandbox(
             salesforce_part, faults=salesforce_faults, daily_api_limit=daily_api_limit, host=host,
-            port=salesforce_port, fiscal_start_month=salesforce_fiscal_start_month,
+            port=salesforce_port, fiscal_start_month=salesforce_fiscal_start_month, kpi_fields=kpi_fields,
         )
         self.hubspot: HubSpotSandbox = HubSpotSandbox(
             hubspot_part, faults=hubspot_faults, rate_limit=rate_limit, search_rate_limit=search_rate_limit,
-            host=host, port=hubspot_port,
+            host=host, port=hubspot_port, kpi_fields=kpi_fields,
         )
 
     def start(self) -> Sandbox:

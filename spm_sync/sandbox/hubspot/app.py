@@ -40,8 +40,8 @@ class HubSpotSandbox(ServedEmulator):
 
     def __init__(self, dataset_part: Dataset | None, *, faults: FaultConfig | None = None, rate_limit: int = 100,
                  rate_window_s: float = 10.0, search_rate_limit: int = SEARCH_RATE_PER_S,
-                 daily_limit: int = 250_000, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.portal = Portal()
+                 daily_limit: int = 250_000, host: str = "127.0.0.1", port: int = 0, kpi_fields: bool = True) -> None:
+        self.portal = Portal(kpi_fields=kpi_fields)
         if dataset_part is not None:
             seed_portal(self.portal, dataset_part)
         self.rate_window_s = rate_window_s
@@ -98,6 +98,10 @@ class HubSpotSandbox(ServedEmulator):
             Route("GET", _family("owners", r"/(?P<owner_id>\d+)"), m.owner, "owner_get"),
             Route("GET", _family("properties", f"/{_OBJ}"), m.properties, "properties"),
             Route("POST", _family("properties", f"/{_OBJ}"), m.create_property, "property_create"),
+            Route("GET", _family("properties", f"/{_OBJ}/groups/?"), m.groups, "property_groups"),
+            Route("POST", _family("properties", f"/{_OBJ}/groups/?"), m.create_group, "property_group_create"),
+            Route("GET", _family("properties", rf"/{_OBJ}/groups/(?P<group_name>[^/]+)"), m.group,
+                  "property_group_get"),
             Route("GET", _family("properties", rf"/{_OBJ}/(?P<name>[^/]+)"), m.property, "property_get"),
             Route("GET", _family("pipelines", f"/{_OBJ}"), m.pipelines, "pipelines"),
             Route("GET", _family("pipelines", rf"/{_OBJ}/(?P<pipeline_id>[^/]+)"), m.pipeline, "pipeline_get"),

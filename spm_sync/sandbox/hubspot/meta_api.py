@@ -31,6 +31,7 @@ ASSOC_BATCH_MAX = 1000
 ASSOC_PAGE = 500
 _PIPELINE_STAMP_MS = 1_577_836_800_000  # 2020-01-01: when the default pipeline "was created"
 _PROPERTY_TYPES = {STRING, NUMBER, DATE, DATETIME, ENUMERATION, BOOL}
+NUMBER_DISPLAY_HINTS = {None, "unformatted", "formatted", "currency", "percentage", "duration", "probability"}
 
 
 def owner_json(owner: Owner) -> dict[str, Any]:
@@ -72,9 +73,16 @@ def property_json(object_type: str, prop: PropertyDef) -> dict[str, Any]:
         "formField": not prop.read_only,
         "dataSensitivity": "non_sensitive",
     }
+    if prop.type == NUMBER:
+        out["numberDisplayHint"] = prop.number_display_hint or "formatted"
+        out["showCurrencySymbol"] = prop.show_currency_symbol
     if prop.hubspot_defined:
         out.pop("createdAt")
     return out
+
+
+def group_json(name: str, label: str, display_order: int) -> dict[str, Any]:
+    return {"name": name, "label": label, "displayOrder": display_order, "archived": False}
 
 
 def stage_json(index: int, stage: tuple[str, str, str, bool]) -> dict[str, Any]:
@@ -152,8 +160,43 @@ class MetaApi:
             raise errors.not_found(f"Unable to find property {request.params['name']}")
         return Response.json(property_json(object_type, prop))
 
-    def create_property(self, request: Request) -> Response:
+    def _schema_object_type(self, request: Request) -> str:
+        """The object type of a property-definition write, if the token may define its properties."""
         object_type = object_type_of(self.portal, request.params["object_type"], write=True)
+        if not self.portal.can_write_schema(object_type):
+            raise errors.HttpError(errors.missing_scopes([f"crm.schemas.{object_type}.write"]))
+        return object_type
+
+    def groups(self, request: Request) -> Response:
+        object_type = object_type_of(self.portal, request.params["object_type"])
+        with self.portal.lock:
+            found = list(self.portal.groups[object_type].items())
+        return Response.json({"results": [group_json(n, label, i) for i, (n, label) in enumerate(found)]})
+
+    def group(self, request: Request) -> Response:
+        object_type = object_type_of(self.portal, request.params["object_type"])
+        name = request.params["group_name"]
+        with self.portal.lock:
+            names = list(self.portal.groups[object_type])
+        if name not in names:
+            raise errors.not_found(f"Unable to find property group {name}")
+        return Response.json(group_json(name, self.portal.groups[object_type][name], names.index(name)))
+
+    def create_group(self, request: Request) -> Response:
+        object_type = self._schema_object_type(request)
+        body = request.json() or {}
+        missing = [k for k in ("name", "label") if not body.get(k)]
+        if missing:
+            raise errors.validation(f"Missing required fields: {missing}")
+        try:
+            self.portal.add_group(object_type, body["name"], body["label"])
+        except ValueError as exc:
+            raise errors.fail(409, str(exc), "OBJECT_ALREADY_EXISTS") from exc
+        order = int(body.get("displayOrder", -1))
+        return Response.json(group_json(body["name"], body["label"], order), status=201)
+
+    def create_property(self, request: Request) -> Response:
+        object_type = self._schema_object_type(request)
         body = request.json() or {}
         missing = [k for k in ("name", "label", "type", "fieldType", "groupName") if not body.get(k)]
         if missing:
@@ -164,11 +207,17 @@ class MetaApi:
             name=body["name"], label=body["label"], type=body["type"], field_type=body["fieldType"],
             group=body["groupName"], hubspot_defined=False, unique=bool(body.get("hasUniqueValue")),
             options=tuple(o.get("value") for o in body.get("options") or ()),
+            number_display_hint=body.get("numberDisplayHint") if body["type"] == NUMBER else None,
+            show_currency_symbol=bool(body.get("showCurrencySymbol")),
         )
+        if prop.number_display_hint not in NUMBER_DISPLAY_HINTS:
+            raise errors.validation(f"Unknown numberDisplayHint {prop.number_display_hint}")
         try:
             self.portal.add_property(object_type, prop)
         except ValueError as exc:
             raise errors.fail(409, str(exc), "OBJECT_ALREADY_EXISTS") from exc
+        except KeyError as exc:
+            raise errors.validation(f"Property group {prop.group} does not exist") from exc
         return Response.json(property_json(object_type, prop), status=201)
 
     def pipelines(self, request: Request) -> Response:

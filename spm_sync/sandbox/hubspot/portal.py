@@ -24,6 +24,7 @@ from spm_sync.sandbox.hubspot.schema import (
     ENUMERATION,
     NUMBER,
     OBJECT_TYPES,
+    WRITEBACK_NUMBER_PROPS,
     PropertyDef,
 )
 from spm_sync.sandbox.hubspot.table import ObjectTable
@@ -103,12 +104,27 @@ class Portal:
     currency_rates: dict[str, float] = field(default_factory=lambda: {"USD": 1.0})
     access_token: str = "pat-na1-sandbox-0000-0000-000000000000"
     revoked_objects: set[str] = field(default_factory=set)
+    revoked_schema_writes: set[str] = field(default_factory=set)  # object types whose properties the token can't define
+    groups: dict[str, dict[str, str]] = field(default_factory=dict)  # object type -> property group name -> label
+    kpi_fields: bool = True  # False: the users object lacks the write-back properties (before `writeback setup`)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
+        absent = set() if self.kpi_fields else {name for name, _ in WRITEBACK_NUMBER_PROPS}
         for name, spec in OBJECT_TYPES.items():
             self.tables.setdefault(name, ObjectTable(spec))
-            self.properties.setdefault(name, {prop.name: prop for prop in spec.properties})
+            self.properties.setdefault(name, {p.name: p for p in spec.properties if p.name not in absent})
+            self.groups.setdefault(name, {p.group: p.group.replace("_", " ").title() for p in spec.properties})
+
+    def can_write_schema(self, object_type: str) -> bool:
+        return object_type not in self.revoked_schema_writes
+
+    def add_group(self, object_type: str, name: str, label: str) -> None:
+        """Define a property group (POST /crm/v3/properties/{objectType}/groups)."""
+        with self.lock:
+            if name in self.groups[object_type]:
+                raise ValueError(f"A property group named '{name}' already exists.")
+            self.groups[object_type][name] = label
 
     # -- time and scopes ----------------------------------------------------------------------
     def now_ms(self) -> int:
@@ -133,6 +149,8 @@ class Portal:
         with self.lock:
             if prop.name in self.properties[object_type]:
                 raise ValueError(f"A property named '{prop.name}' already exists.")
+            if prop.group not in self.groups[object_type]:
+                raise KeyError(f"property group {prop.group} does not exist")
             self.properties[object_type][prop.name] = prop
             return prop
 

@@ -36,6 +36,8 @@ class PropertyDef:
     unique: bool = False
     options: tuple[str, ...] = ()
     calculated: bool = False
+    number_display_hint: str | None = None  # number properties: formatted, unformatted, currency, percentage, ...
+    show_currency_symbol: bool = False
 
     @property
     def effective_field_type(self) -> str:
