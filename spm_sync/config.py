@@ -251,6 +251,32 @@ class CustomMetric(Model):
     type: str
 
 
+class CreditingConfig(Model):
+    """Who a record counts for (docs/DESIGN.md, "Crediting")."""
+
+    owner: Literal["at_close", "current"] = Field(
+        "at_close", description="won/lost deals credit the owner at close, or simply the current owner"
+    )
+    system_of_record: str | None = Field(
+        None, description="the source whose copy of a mirrored record counts (default: first salesforce source)"
+    )
+    split_types: list[str] = Field(
+        default_factory=lambda: ["Revenue"], description="split types totalling 100 % that credit revenue"
+    )
+    overlay_split_types: list[str] = Field(
+        default_factory=list, description="split types that credit reps only, never team/company totals"
+    )
+    teams: dict[str, str] = Field(
+        default_factory=dict, description="team name -> canonical team name, on top of unification by name"
+    )
+
+    @model_validator(mode="after")
+    def _types_disjoint(self) -> CreditingConfig:
+        if both := sorted(set(self.split_types) & set(self.overlay_split_types)):
+            raise ValueError(f"split type(s) {', '.join(both)} are both revenue and overlay types")
+        return self
+
+
 class Runs(Model):
     retention_days: int = Field(90, ge=1)
     lock_timeout_s: float = Field(0, ge=0, description="wait this long for a busy lock, then exit")
@@ -265,6 +291,7 @@ class Config(Model):
     alerts: Alerts = Field(default_factory=Alerts)
     metrics: list[CustomMetric] = Field(default_factory=list)
     runs: Runs = Field(default_factory=Runs)
+    crediting: CreditingConfig = Field(default_factory=CreditingConfig)
     as_of: date | None = Field(None, description="pin 'today' (tests, reproducible reports)")
 
     @model_validator(mode="after")
@@ -279,7 +306,17 @@ class Config(Model):
         for schedule in self.schedules:
             if schedule.source and schedule.source not in names:
                 raise ValueError(f"schedule {schedule.name!r}: unknown source {schedule.source!r}")
+        sor = self.crediting.system_of_record
+        if sor is not None and sor not in names:
+            raise ValueError(f"crediting.system_of_record: unknown source {sor!r}")
         return self
+
+    @property
+    def system_of_record(self) -> str | None:
+        """The source whose rows count when two CRMs hold one record: configured, else the first Salesforce one."""
+        if self.crediting.system_of_record is not None:
+            return self.crediting.system_of_record
+        return next((s.name for s in self.sources if s.type == "salesforce"), None)
 
     def source(self, name: str) -> SalesforceSource | HubSpotSource | FilesSource:
         for source in self.sources:

@@ -3,8 +3,11 @@
 Why this shape (all set-based, inside the store):
 1. rows of each model are aggregated once per (owner, month) - or per (owner, day) for trailing
    windows - so the big tables are scanned once per time column, not once per period or metric;
-2. those small facts are summed into periods and into entities through `kpi_membership`
-   (rep -> the rep, its team and every ancestor team); the company sums all rows, unowned included;
+2. those small facts are keyed by (owner, team, in_totals): the team is the one the owner belonged
+   to on the row's date (credited rows carry it; otherwise spm.credit_membership at the time column),
+   so a rep's value sums its rows, a team's the in-totals rows of its own and descendant teams, and
+   the company every in-totals row, unowned included. Shares weight sums and counts (a 50 % split
+   is half a deal); overlay credit (in_totals false) counts for the rep only;
 3. targets are prorated per month, with a team's explicit rows replacing its members' below it;
 4. count-distinct metrics are counted per entity directly (distinct counts do not add up);
 5. ratios, derived metrics and ranks are columns over the entity grid, in dependency layers, then
@@ -37,7 +40,6 @@ TEMP_TABLES = (
     "kpi_month_map",
     "kpi_team_tree",
     "kpi_entities",
-    "kpi_membership",
     "kpi_owner_months",
     "kpi_owner_trailing",
     "kpi_distinct_rows",
@@ -87,9 +89,19 @@ def _model_columns(metrics: list[Primitive], model: ModelDef, extra: tuple[str, 
     return [c for c in model.columns if c in used]
 
 
+CREDIT_KEYS = "owner_id, team_id, in_totals"
+
+
 def model_cte(name: str, model: ModelDef, columns: list[str]) -> str:
-    """`m_<model>`: the model's rows with owner_id and only the columns some metric uses."""
-    items = ", ".join([f"{model.owner} AS owner_id"] + [f"{model.column_sql(c)} AS {q(c)}" for c in columns])
+    """`m_<model>`: the model's rows with owner_id, team_id, credit_share, in_totals and only the columns
+    some metric uses (team_id NULL when the model has none: it is looked up by date, see `_keyed`)."""
+    keys = [
+        f"{model.owner} AS owner_id",
+        f"{model.team or 'CAST(NULL AS TEXT)'} AS team_id",
+        f"CAST({model.share or 1} AS DOUBLE) AS credit_share",
+        f"{model.in_totals or 'TRUE'} AS in_totals",
+    ]
+    items = ", ".join(keys + [f"{model.column_sql(c)} AS {q(c)}" for c in columns])
     where = f" WHERE {model.where}" if model.where else ""
     return f"m_{name} AS (\n  SELECT {items}\n  FROM {model.from_}{where}\n)"
 
@@ -136,7 +148,9 @@ def structure_steps() -> list[Step]:
         "WITH RECURSIVE nodes AS (\n"
         "  SELECT team_id, parent_team_id FROM spm.teams WHERE team_id IS NOT NULL\n"
         "  UNION ALL\n"
-        "  SELECT DISTINCT team_id, CAST(NULL AS TEXT) FROM spm.reps\n"
+        "  SELECT DISTINCT team_id, CAST(NULL AS TEXT) FROM (\n"
+        "    SELECT team_id FROM spm.reps UNION SELECT team_id FROM spm.credit_membership\n"
+        "  ) AS used\n"
         "  WHERE team_id IS NOT NULL AND team_id NOT IN (SELECT team_id FROM spm.teams WHERE team_id IS NOT NULL)\n"
         "), tree AS (\n"
         "  SELECT team_id, team_id AS ancestor_id, 0 AS distance FROM nodes\n"
@@ -155,16 +169,21 @@ def structure_steps() -> list[Step]:
         "UNION ALL\n"
         f"SELECT 'company', '{COMPANY_ID}', CAST(NULL AS TEXT)"
     )
-    membership = (
-        "CREATE TEMP TABLE kpi_membership AS\n"
-        "SELECT rep_id AS owner_id, 'rep' AS entity_type, rep_id AS entity_id FROM spm.reps\n"
-        "UNION ALL\n"
-        "SELECT r.rep_id, 'team', t.ancestor_id FROM spm.reps AS r JOIN kpi_team_tree AS t ON t.team_id = r.team_id"
-    )
+    return [Step("kpi_team_tree", tree), Step("kpi_entities", entities)]
+
+
+def entity_rows(source: str, columns: str, group: str) -> list[str]:
+    """SELECTs of `source` (keyed by owner_id, team_id, in_totals) rolled up to each entity: the rep
+    (all its rows), every team from the row's own up (in-totals rows), the company (in-totals rows).
+    `columns` are the SELECT items after the entity; `group` the GROUP BY after the entity ('' = none)."""
+    by = f" GROUP BY {{}}{', ' + group if group else ''}"
     return [
-        Step("kpi_team_tree", tree),
-        Step("kpi_entities", entities),
-        Step("kpi_membership", membership),
+        f"SELECT 'rep' AS entity_type, f.owner_id AS entity_id, {columns}\n  FROM {source} AS f"
+        f" WHERE f.owner_id IS NOT NULL" + by.format("f.owner_id"),
+        f"SELECT 'team', t.ancestor_id, {columns}\n  FROM {source} AS f"
+        " JOIN kpi_team_tree AS t ON t.team_id = f.team_id WHERE f.in_totals" + by.format("t.ancestor_id"),
+        f"SELECT 'company', '{COMPANY_ID}', {columns}\n  FROM {source} AS f WHERE f.in_totals"
+        + (f" GROUP BY {group}" if group else ""),
     ]
 
 
@@ -190,15 +209,43 @@ def _group_columns(catalog: Catalog, trailing: bool) -> list[str]:
 
 
 def _contributions(metric: Simple) -> list[tuple[str, str]]:
-    """(column, per-row value) of an additive metric: what a row adds to its sums."""
+    """(column, per-row value) of an additive metric: what a row adds to its sums, weighted by its
+    credit share (1 for rows of models without shares)."""
     expr = f"({metric.expr})" if metric.expr else "1"
     if metric.agg == "sum":
-        return [(metric.name, _when(metric, expr))]
+        return [(metric.name, _when(metric, f"credit_share * {expr}"))]
     conditions = [c for c in (metric.filter, f"{expr} IS NOT NULL" if metric.expr else None) if c]
-    counted = f"CASE WHEN {' AND '.join(conditions)} THEN 1 ELSE 0 END" if conditions else "1"
+    counted = f"CASE WHEN {' AND '.join(conditions)} THEN credit_share ELSE 0 END" if conditions else "credit_share"
     if metric.agg == "count":
         return [(metric.name, counted)]
-    return [(metric.name + "__n", _when(metric, expr)), (metric.name + "__d", counted)]
+    return [(metric.name + "__n", _when(metric, f"credit_share * {expr}")), (metric.name + "__d", counted)]
+
+
+def _keyed(model_name: str, model: ModelDef, time: str, parts: list[tuple[str, str]]) -> str:
+    """Rows of m_<model> summed per (owner_id, team_id, in_totals, day of `time`).
+
+    A model without its own team takes the owner's team on that day from spm.credit_membership;
+    grouping by day first keeps that range join small (owners x days, not rows).
+    """
+    day = f"CAST({q(time)} AS DATE)"
+    sums = ", ".join(f"sum({value}) AS {q(name)}" for name, value in parts)
+    daily = (
+        f"SELECT {CREDIT_KEYS}, {day} AS day, {sums}\n  FROM m_{model_name} WHERE {q(time)} IS NOT NULL\n"
+        f"  GROUP BY {CREDIT_KEYS}, {day}"
+    )
+    if model.team:
+        return daily
+    names = ", ".join(f"d.{q(name)}" for name, _ in parts)
+    return f"SELECT d.owner_id, m.team_id, d.in_totals, d.day, {names}\n  FROM ({daily}) AS d{_team_on('d')}"
+
+
+def _team_on(alias: str) -> str:
+    """LEFT JOIN of the membership `m` valid on `<alias>.day` for the rep `<alias>.owner_id`."""
+    return (
+        f"\n  LEFT JOIN spm.credit_membership AS m ON m.rep_id = {alias}.owner_id\n"
+        f"    AND (m.valid_from IS NULL OR m.valid_from <= {alias}.day)\n"
+        f"    AND (m.valid_to IS NULL OR {alias}.day < m.valid_to)"
+    )
 
 
 def _create(table: str, keys: str, columns: list[str]) -> str:
@@ -212,7 +259,8 @@ def owner_month_steps(catalog: Catalog) -> list[Step]:
     """
     groups = _groups(catalog, False)
     columns = _group_columns(catalog, False)
-    steps = [Step("kpi_owner_months", _create("kpi_owner_months", "owner_id TEXT, month DATE", columns))]
+    keys = "owner_id TEXT, team_id TEXT, in_totals BOOLEAN, month DATE"
+    steps = [Step("kpi_owner_months", _create("kpi_owner_months", keys, columns))]
     by_model: dict[str, list[tuple[str, list[Simple]]]] = defaultdict(list)
     for (model, time, _), group in groups.items():
         by_model[model].append((time, group))
@@ -224,17 +272,19 @@ def owner_month_steps(catalog: Catalog) -> list[Step]:
             cte = cte.replace(" AS (\n", " AS MATERIALIZED (\n", 1)
         branches = []
         for time, group in times:
-            parts = dict(c for m in group for c in _contributions(m))
-            bucket = f"CAST(date_trunc('month', {q(time)}) AS DATE)"
-            sums = ",\n    ".join(f"sum({parts[c]}) AS {q(c)}" if c in parts else f"{NULL} AS {q(c)}" for c in own)
+            parts = [c for m in group for c in _contributions(m)]
+            mine = {name for name, _ in parts}
+            bucket = "CAST(date_trunc('month', day) AS DATE)"
+            sums = ",\n    ".join(f"sum({q(c)}) AS {q(c)}" if c in mine else f"{NULL} AS {q(c)}" for c in own)
+            keyed = _keyed(model, catalog.models[model], time, parts)
             branches.append(
-                f"SELECT owner_id, {bucket} AS month,\n    {sums}\n  FROM m_{model} WHERE {q(time)} IS NOT NULL\n"
-                f"  GROUP BY owner_id, {bucket}"
+                f"SELECT {CREDIT_KEYS}, {bucket} AS month,\n    {sums}\n  FROM ({keyed}) AS k\n"
+                f"  GROUP BY {CREDIT_KEYS}, {bucket}"
             )
         steps.append(
             Step(
                 f"kpi_owner_months:{model}",
-                f"INSERT INTO kpi_owner_months (owner_id, month, {', '.join(q(c) for c in own)})\n"
+                f"INSERT INTO kpi_owner_months ({CREDIT_KEYS}, month, {', '.join(q(c) for c in own)})\n"
                 f"WITH {cte}\n{_union(branches)}",
             )
         )
@@ -254,24 +304,23 @@ def owner_trailing_steps(catalog: Catalog) -> list[Step]:
     """
     groups = _groups(catalog, True)
     columns = _group_columns(catalog, True)
-    steps = [Step("kpi_owner_trailing", _create("kpi_owner_trailing", "owner_id TEXT, boundary DATE", columns))]
+    keys = "owner_id TEXT, team_id TEXT, in_totals BOOLEAN, boundary DATE"
+    steps = [Step("kpi_owner_trailing", _create("kpi_owner_trailing", keys, columns))]
     for (model, time, window), group in groups.items():
         parts = [c for m in group for c in _contributions(m)]
         names = ", ".join(q(n) for n, _ in parts)
-        values = ", ".join(f"{value} AS {q(name)}" for name, value in parts)
         sums = ", ".join(f"sum({q(n)}) AS {q(n)}" for n, _ in parts)
         steps.append(
             Step(
                 f"kpi_owner_trailing:{model}.{time}.{window}",
-                f"INSERT INTO kpi_owner_trailing (owner_id, boundary, {names})\n"
+                f"INSERT INTO kpi_owner_trailing ({CREDIT_KEYS}, boundary, {names})\n"
                 f"WITH {_models_ctes(catalog, list(group))[0]},\n"
-                f"rows_ AS (\n  SELECT owner_id, CAST({q(time)} AS DATE) AS day, {values}\n"
-                f"  FROM m_{model} WHERE {q(time)} IS NOT NULL\n),\n"
-                f"deltas AS (\n  SELECT owner_id, {_boundary('day')} AS boundary, {names} FROM rows_\n  UNION ALL\n"
-                f"  SELECT owner_id, {_boundary(f'day + {window}')}, "
+                f"rows_ AS (\n  {_keyed(model, catalog.models[model], time, parts)}\n),\n"
+                f"deltas AS (\n  SELECT {CREDIT_KEYS}, {_boundary('day')} AS boundary, {names} FROM rows_\n"
+                f"  UNION ALL\n  SELECT {CREDIT_KEYS}, {_boundary(f'day + {window}')}, "
                 + ", ".join(f"-{q(n)}" for n, _ in parts)
                 + " FROM rows_\n)\n"
-                f"SELECT owner_id, boundary, {sums} FROM deltas GROUP BY owner_id, boundary",
+                f"SELECT {CREDIT_KEYS}, boundary, {sums} FROM deltas GROUP BY {CREDIT_KEYS}, boundary",
             )
         )
     return steps
@@ -291,17 +340,21 @@ def distinct_rows_steps(catalog: Catalog) -> list[Step]:
     ]
     for metric in _distinct(catalog):
         keep = f" AND ({metric.filter})" if metric.filter else ""
+        model = catalog.models[metric.model]
+        team, lookup = ("r.team_id", "") if model.team else ("m.team_id", _team_on("r"))
+        branches = entity_rows("teamed", "f.k, f.day", "f.k, f.day")
         steps.append(
             Step(
                 f"kpi_distinct_rows:{metric.name}",
                 "INSERT INTO kpi_distinct_rows (metric, entity_type, entity_id, k, day)\n"
                 f"WITH {_models_ctes(catalog, [metric])[0]},\n"
-                f"rows_ AS (\n  SELECT DISTINCT owner_id, CAST(({metric.expr}) AS TEXT) AS k, "
+                f"rows_ AS (\n  SELECT DISTINCT {CREDIT_KEYS}, CAST(({metric.expr}) AS TEXT) AS k, "
                 f"CAST({q(metric.time)} AS DATE) AS day\n"
-                f"  FROM m_{metric.model} WHERE {q(metric.time)} IS NOT NULL AND ({metric.expr}) IS NOT NULL{keep}\n)\n"
-                f"SELECT '{metric.name}', m.entity_type, m.entity_id, r.k, r.day\n"
-                "FROM rows_ AS r JOIN kpi_membership AS m ON m.owner_id = r.owner_id\n"
-                f"UNION\nSELECT '{metric.name}', 'company', '{COMPANY_ID}', k, day FROM rows_",
+                f"  FROM m_{metric.model} WHERE {q(metric.time)} IS NOT NULL AND ({metric.expr}) IS NOT NULL{keep}\n"
+                "),\n"
+                f"teamed AS (\n  SELECT r.owner_id, {team} AS team_id, r.in_totals, r.k, r.day\n"
+                f"  FROM rows_ AS r{lookup}\n)\n"
+                f"SELECT DISTINCT '{metric.name}', entity_type, entity_id, k, day FROM (\n  {_union(branches)}\n) AS e",
             )
         )
     return steps
@@ -316,7 +369,7 @@ def _running(source: str, keys: list[str], columns: list[str]) -> list[str]:
         f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS {q(c)}"
         for c in columns
     )
-    on = " AND ".join(f"n.{k} = o.{k}" for k in keys)
+    on = " AND ".join(f"n.{k} IS NOT DISTINCT FROM o.{k}" for k in keys)
     folded = "greatest(boundary, (SELECT min(period_end) FROM kpi_periods))"  # earlier deltas count from the start
     return [
         "ends AS (SELECT DISTINCT period_end FROM kpi_periods)",
@@ -332,23 +385,29 @@ def owner_facts_step(catalog: Catalog) -> Step:
     """Additive metrics per (owner, period): months summed into periods, trailing windows read at period ends."""
     month_cols, trailing_cols = _group_columns(catalog, False), _group_columns(catalog, True)
     columns = month_cols + trailing_cols
-    ctes = _running("kpi_owner_trailing", ["owner_id"], trailing_cols) if trailing_cols else []
+    keys = CREDIT_KEYS.split(", ")
+    ctes = _running("kpi_owner_trailing", keys, trailing_cols) if trailing_cols else []
 
     def items(own: list[str], alias: str) -> str:
         return ", ".join(f"{alias}.{q(c)}" if c in own else f"{NULL} AS {q(c)}" for c in columns)
 
+    def keyed(alias: str) -> str:
+        return ", ".join(f"{alias}.{k}" for k in keys)
+
     branches = [
-        f"SELECT b.owner_id, p.period, {items(month_cols, 'b')}\n"
+        f"SELECT {keyed('b')}, p.period, {items(month_cols, 'b')}\n"
         "  FROM kpi_owner_months AS b JOIN kpi_month_map AS p ON p.month = b.month"
     ]
     if trailing_cols:
         branches.append(
-            f"SELECT r.owner_id, p.period, {items(trailing_cols, 'r')}\n"
+            f"SELECT {keyed('r')}, p.period, {items(trailing_cols, 'r')}\n"
             "  FROM running AS r JOIN kpi_periods AS p ON p.period_end = r.period_end"
         )
     ctes.append(f"facts AS (\n  {_union(branches)}\n)")
     sums = ", ".join(f"sum({q(c)}) AS {q(c)}" for c in columns)
-    return _create_as("kpi_owner_facts", ctes, f"SELECT owner_id, period, {sums}\nFROM facts GROUP BY owner_id, period")
+    return _create_as(
+        "kpi_owner_facts", ctes, f"SELECT {CREDIT_KEYS}, period, {sums}\nFROM facts GROUP BY {CREDIT_KEYS}, period"
+    )
 
 
 def target_facts_step(catalog: Catalog) -> Step:
@@ -373,6 +432,7 @@ def target_facts_step(catalog: Catalog) -> Step:
         f"target_rows AS (\n  {rows}\n)",
         "monthly AS (\n"
         "  SELECT r.target, r.owner_id, m.period_start AS month,\n"
+        "    greatest(r.period_start, m.period_start) AS lo, least(r.period_end, m.period_end) AS hi,\n"
         "    CAST(r.amount AS DOUBLE)\n"
         "      * (least(r.period_end, m.period_end) - greatest(r.period_start, m.period_start))\n"
         "      / (r.period_end - r.period_start) AS amount\n"
@@ -382,10 +442,24 @@ def target_facts_step(catalog: Catalog) -> Step:
         "nodes AS (SELECT DISTINCT team_id FROM kpi_team_tree)",
         "team_rows AS (\n  SELECT target, owner_id AS team_id, month, sum(amount) AS amount FROM monthly\n"
         "  WHERE owner_id IN (SELECT team_id FROM nodes) GROUP BY target, owner_id, month\n)",
-        "rep_rows AS (\n  SELECT mo.target, r.rep_id, r.team_id, mo.month, sum(mo.amount) AS amount\n"
+        # a rep's row goes to the teams it belonged to, by days inside each membership; the rest to no team
+        "rep_monthly AS (\n  SELECT mo.target, r.rep_id, mo.month, mo.lo, mo.hi, mo.amount\n"
         "  FROM monthly AS mo LEFT JOIN spm.reps AS r ON r.rep_id = mo.owner_id\n"
-        "  WHERE mo.owner_id IS NULL OR mo.owner_id NOT IN (SELECT team_id FROM nodes)\n"
-        "  GROUP BY mo.target, r.rep_id, r.team_id, mo.month\n)",
+        "  WHERE mo.owner_id IS NULL OR mo.owner_id NOT IN (SELECT team_id FROM nodes)\n)",
+        "placed AS (\n  SELECT p.target, p.rep_id, m.team_id, p.month,\n"
+        "    p.amount * (least(p.hi, coalesce(m.valid_to, p.hi)) - greatest(p.lo, coalesce(m.valid_from, p.lo)))\n"
+        "      / (p.hi - p.lo) AS amount\n"
+        "  FROM rep_monthly AS p JOIN spm.credit_membership AS m ON m.rep_id = p.rep_id\n"
+        "    AND (m.valid_from IS NULL OR m.valid_from < p.hi) AND (m.valid_to IS NULL OR p.lo < m.valid_to)\n)",
+        "unplaced AS (\n  SELECT a.target, a.rep_id, CAST(NULL AS TEXT) AS team_id, a.month,\n"
+        "    a.amount - coalesce(b.amount, 0) AS amount\n"
+        "  FROM (SELECT target, rep_id, month, sum(amount) AS amount FROM rep_monthly GROUP BY target, rep_id, month)"
+        " AS a\n"
+        "  LEFT JOIN (SELECT target, rep_id, month, sum(amount) AS amount FROM placed GROUP BY target, rep_id, month)"
+        " AS b\n    ON b.target = a.target AND b.rep_id = a.rep_id AND b.month = a.month\n)",
+        "rep_rows AS (\n  SELECT target, rep_id, team_id, month, sum(amount) AS amount FROM (\n"
+        "    SELECT * FROM placed UNION ALL SELECT * FROM unplaced WHERE abs(amount) > 1e-9\n"
+        "  ) AS x GROUP BY target, rep_id, team_id, month\n)",
         "nearest AS (\n  SELECT c.team_id, e.target, e.month, min(c.distance) AS distance\n"
         "  FROM kpi_team_tree AS c JOIN team_rows AS e ON e.team_id = c.ancestor_id\n"
         "  GROUP BY c.team_id, e.target, e.month\n)",
@@ -486,14 +560,7 @@ def entity_facts_step(catalog: Catalog) -> Step:
     on = "{x}.entity_type = e.entity_type AND {x}.entity_id = e.entity_id AND {x}.period = p.period"
     sql = (
         "CREATE TEMP TABLE kpi_entity_facts AS\n"
-        "WITH additive AS (\n"
-        f"  SELECT m.entity_type, m.entity_id, f.period, {sums}\n"
-        "  FROM kpi_owner_facts AS f JOIN kpi_membership AS m ON m.owner_id = f.owner_id\n"
-        "  GROUP BY m.entity_type, m.entity_id, f.period\n"
-        "  UNION ALL\n"
-        f"  SELECT 'company', '{COMPANY_ID}', f.period, {sums}\n"
-        "  FROM kpi_owner_facts AS f GROUP BY f.period\n"
-        ")\n"
+        f"WITH additive AS (\n  {_union(entity_rows('kpi_owner_facts', f'f.period, {sums}', 'f.period'))}\n)\n"
         f"SELECT e.entity_type, e.entity_id, e.rank_group, p.period, {', '.join(items)}\n"
         "FROM kpi_entities AS e CROSS JOIN kpi_periods AS p\n"
         f"LEFT JOIN additive AS a ON {on.format(x='a')}\n"

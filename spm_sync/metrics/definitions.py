@@ -34,6 +34,12 @@ class ModelDef(_Model):
     from_: str = Field(alias="from")
     where: str | None = None
     owner: str
+    # Credited rows (spm.opportunity_credits) carry their own team (at the credited date), the rep's
+    # share of the record, and whether they add to team/company totals; other models leave these out:
+    # the owner's team at the metric's time column (spm.credit_membership), share 1, in totals.
+    team: str | None = None
+    share: str | None = None
+    in_totals: str | None = None
     columns: dict[str, str | None]
     doc: str | None = None
 

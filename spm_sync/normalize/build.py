@@ -7,6 +7,8 @@ quality is judged by one set of rules. Pure functions returning SQL; run.py exec
 
 from __future__ import annotations
 
+from datetime import date
+
 from spm_sync.normalize.helpers import sql_literal
 from spm_sync.normalize.targets import TARGETS
 
@@ -15,14 +17,14 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "reps": ("rep_id", "source", "crm_id", "name", "email", "team_id", "manager_rep_id", "is_active"),
     "rep_identities": ("rep_id", "source", "crm_id", "crm_user_id", "email"),
     "teams": ("team_id", "name", "parent_team_id"),
-    "accounts": ("account_id", "source", "crm_id", "name", "owner_rep_id", "created_at"),
+    "accounts": ("account_id", "source", "crm_id", "name", "owner_rep_id", "created_at", "mirror_of"),
     "opportunities": (
         "opportunity_id", "source", "crm_id", "account_id", "owner_rep_id", "name", "stage", "stage_category",
         "is_closed", "is_won", "amount", "currency", "amount_rc", "recurring_amount_rc", "deal_type",
-        "created_at", "close_date", "is_deleted", "updated_at",
+        "created_at", "close_date", "is_deleted", "updated_at", "mirror_of", "owner_assigned_at",
     ),
     "stage_events": ("opportunity_id", "stage", "stage_category", "entered_at"),
-    "leads": ("lead_id", "source", "owner_rep_id", "created_at", "status", "is_converted", "converted_at"),
+    "leads": ("lead_id", "source", "owner_rep_id", "created_at", "status", "is_converted", "converted_at", "mirror_of"),
     "activities": (
         "activity_id", "source", "owner_rep_id", "kind", "occurred_at", "is_completed", "account_id",
         "opportunity_id",
@@ -32,6 +34,11 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "activity_targets": ("owner", "source", "period_start", "period_end", "kind", "target"),
     "currency_rates": ("source", "currency", "rate"),
     "fiscal_periods_imported": ("period", "source", "crm_id", "grain", "period_start", "period_end", "fiscal_year"),
+    "owner_changes": ("opportunity_id", "source", "old_owner_rep_id", "new_owner_rep_id", "changed_at"),
+    "opportunity_splits": (
+        "split_id", "source", "opportunity_id", "owner_rep_id", "percentage", "split_type", "updated_at",
+    ),
+    "rep_team_history": ("rep_id", "team_id", "valid_from", "valid_to", "origin"),
 }
 
 
@@ -100,20 +107,63 @@ WHERE rn = 1"""
 EMAIL_REPS = """CREATE TEMP TABLE _email_reps AS
 SELECT DISTINCT email_key, rep_id FROM _identities WHERE email_key IS NOT NULL"""
 
-# Membership given explicitly (files `teams`) wins over the CRM's own team; first source in order.
-TEAM_OVERRIDE = """CREATE TEMP TABLE _team_override AS
+
+def team_canon(aliases: dict[str, str]) -> str:
+    """`_team_canon`: every team id -> the id of its unified team.
+
+    Teams of several CRMs with one normalized name (or named as one by `crediting.teams`) are one
+    team, whose id is that of the first source in config order.
+    """
+    key = "LOWER(TRIM(COALESCE(t.name, t.crm_id)))"
+    if aliases:
+        whens = " ".join(
+            f"WHEN {sql_literal(alias.strip().lower())} THEN {sql_literal(name.strip().lower())}"
+            for alias, name in aliases.items()
+        )
+        key = f"CASE {key} {whens} ELSE {key} END"
+    return f"""CREATE TEMP TABLE _team_canon AS
+WITH named AS (
+  SELECT DISTINCT t.source || ':' || t.crm_id AS team_id, t.src_order, COALESCE(t.name, t.crm_id) AS name,
+    {_id("t", "parent_crm_id")} AS parent_id, {key} AS name_key
+  FROM _in_teams AS t WHERE t.crm_id IS NOT NULL
+)
+SELECT team_id, src_order, name, parent_id,
+  FIRST_VALUE(team_id) OVER (PARTITION BY name_key ORDER BY src_order, team_id) AS canonical_id
+FROM named"""
+
+
+def _team(team_id: str) -> str:
+    """A team id as its unified team's id (ids no team row names stay as they are)."""
+    return f"COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = {team_id}), {team_id})"
+
+
+def valid_on(day: str, alias: str = "") -> str:
+    """An interval [valid_from, valid_to) with open ends contains `day`."""
+    a = f"{alias}." if alias else ""
+    return f"({a}valid_from IS NULL OR {a}valid_from <= {day}) AND ({a}valid_to IS NULL OR {day} < {a}valid_to)"
+
+
+def date_literal(day: date) -> str:
+    return f"CAST({sql_literal(day.isoformat())} AS DATE)"
+
+
+def team_override(as_of: date) -> str:
+    """Membership given explicitly (files `teams`) wins over the CRM's own team: the row valid on
+    `as_of` (undated rows are current), first source in order."""
+    team = _team("t.source || ':' || t.team_crm_id")
+    return f"""CREATE TEMP TABLE _team_override AS
 SELECT email_key, team_id FROM (
-  SELECT NULLIF(LOWER(TRIM(email)), '') AS email_key, source || ':' || team_crm_id AS team_id,
-    ROW_NUMBER() OVER (PARTITION BY LOWER(TRIM(email)) ORDER BY src_order) AS rn
-  FROM _in_team_members
+  SELECT NULLIF(LOWER(TRIM(t.email)), '') AS email_key, {team} AS team_id,
+    ROW_NUMBER() OVER (PARTITION BY LOWER(TRIM(t.email)) ORDER BY t.src_order, t.valid_from DESC) AS rn
+  FROM _in_team_members AS t WHERE {valid_on(date_literal(as_of), "t")}
 ) AS m
 WHERE rn = 1 AND email_key IS NOT NULL"""
 
 # Per rep, the first non-null team / manager across its identities (config order).
-REPS = """CREATE TEMP VIEW _out_reps AS
+REPS = f"""CREATE TEMP VIEW _out_reps AS
 WITH rows AS (
   SELECT i.rep_id, i.src_order, i.email_key, r.source, r.crm_id, r.name, r.email, r.is_active,
-    CASE WHEN r.team_crm_id IS NOT NULL THEN r.source || ':' || r.team_crm_id END AS team_id,
+    CASE WHEN r.team_crm_id IS NOT NULL THEN {_team("r.source || ':' || r.team_crm_id")} END AS team_id,
     m.rep_id AS manager_rep_id
   FROM _identities AS i
   JOIN _in_reps AS r ON r.source = i.source AND r.crm_id = i.crm_id
@@ -139,18 +189,26 @@ WHERE p.rep_id = p.source || ':' || p.crm_id"""
 REP_IDENTITIES = """CREATE TEMP VIEW _out_rep_identities AS
 SELECT rep_id, source, crm_id, crm_user_id, email FROM _identities"""
 
+# A unified team: its first source's row, and the first parent any of its rows names (unified too).
 TEAMS = f"""CREATE TEMP VIEW _out_teams AS
-SELECT team_id, name, parent_team_id FROM (
-  SELECT t.source || ':' || t.crm_id AS team_id, COALESCE(t.name, t.crm_id) AS name, {_id("t", "parent_crm_id")}
-    AS parent_team_id, ROW_NUMBER() OVER (PARTITION BY t.source, t.crm_id ORDER BY t.name) AS rn
-  FROM _in_teams AS t
-) AS d
-WHERE rn = 1"""
+WITH own AS (
+  SELECT canonical_id, name, ROW_NUMBER() OVER (PARTITION BY canonical_id ORDER BY src_order, team_id, name) AS rn
+  FROM _team_canon
+), parents AS (
+  SELECT t.canonical_id, {_team("t.parent_id")} AS parent_id,
+    ROW_NUMBER() OVER (PARTITION BY t.canonical_id ORDER BY t.src_order, t.team_id, t.parent_id) AS rn
+  FROM _team_canon AS t WHERE t.parent_id IS NOT NULL
+)
+SELECT o.canonical_id AS team_id, o.name,
+  CASE WHEN p.parent_id <> o.canonical_id THEN p.parent_id END AS parent_team_id
+FROM own AS o LEFT JOIN parents AS p ON p.canonical_id = o.canonical_id AND p.rn = 1
+WHERE o.rn = 1"""
 
 ACCOUNTS = """CREATE TEMP VIEW _out_accounts AS
 SELECT a.source || ':' || a.crm_id AS account_id, a.source, a.crm_id, a.name,
-  COALESCE(i.rep_id, ie.rep_id) AS owner_rep_id, a.created_at
+  COALESCE(i.rep_id, ie.rep_id) AS owner_rep_id, a.created_at, ml.mirror_of
 FROM _in_accounts AS a
+LEFT JOIN _mirror_accounts AS ml ON ml.source = a.source AND ml.crm_id = a.crm_id
 LEFT JOIN _identities AS i ON i.source = a.source AND i.crm_id = a.owner_crm_id
 LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(a.owner_email))
 WHERE NOT COALESCE(a.is_deleted, FALSE)"""
@@ -167,9 +225,10 @@ SELECT
     CASE WHEN o.amount_home IS NOT NULL AND o.amount <> 0 THEN o.amount_home * hx.to_rc / o.amount END, fx.to_rc
   ) AS recurring_amount_rc,
   o.deal_type, o.created_at, o.close_date, COALESCE(o.is_deleted, FALSE) AS is_deleted, o.updated_at,
-  COALESCE(o.owner_crm_id, o.owner_email) AS owner_given
+  ml.mirror_of, o.owner_assigned_at, COALESCE(o.owner_crm_id, o.owner_email) AS owner_given
 FROM _in_opportunities AS o
 JOIN _sources AS s ON s.source = o.source
+LEFT JOIN _mirror_opportunities AS ml ON ml.source = o.source AND ml.crm_id = o.crm_id
 LEFT JOIN _identities AS i ON i.source = o.source AND i.crm_id = o.owner_crm_id
 LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(o.owner_email))
 LEFT JOIN _stage_map AS sm ON sm.source = o.source AND sm.stage = o.stage
@@ -192,8 +251,9 @@ WHERE previous_stage IS NULL OR previous_stage <> stage"""
 
 LEADS = """CREATE TEMP VIEW _out_leads AS
 SELECT l.source || ':' || l.crm_id AS lead_id, l.source, i.rep_id AS owner_rep_id, l.created_at, l.status,
-  COALESCE(l.is_converted, l.converted_at IS NOT NULL) AS is_converted, l.converted_at
+  COALESCE(l.is_converted, l.converted_at IS NOT NULL) AS is_converted, l.converted_at, ml.mirror_of
 FROM _in_leads AS l
+LEFT JOIN _mirror_leads AS ml ON ml.source = l.source AND ml.crm_id = l.crm_id
 LEFT JOIN _identities AS i ON i.source = l.source AND i.crm_id = l.owner_crm_id
 WHERE NOT COALESCE(l.is_deleted, FALSE)"""
 
@@ -217,7 +277,7 @@ def _owned(target: str, value_sql: str, value_name: str, extra: str) -> str:
     """Quotas and activity targets: owner = a rep (by CRM id, CRM user id or email) or a team."""
     return f"""CREATE TEMP VIEW _out_{target} AS
 SELECT
-  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, {_id("q", "owner_team_crm_id")}) AS owner,
+  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, {_team(_id("q", "owner_team_crm_id"))}) AS owner,
   q.source, q.period_start, q.period_end, {extra}, {value_sql} AS {value_name},
   COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given
 FROM _in_{target} AS q
@@ -279,6 +339,86 @@ FROM (
 ) AS d
 WHERE rn = 1 OR fiscal_year IS NULL"""
 
+MIRRORED = ("accounts", "opportunities", "leads")
+
+
+def mirror_links(target: str, system_of_record: str | None) -> str:
+    """`_mirror_<target>`: (source, crm_id) of each mirrored copy -> the system of record's row id.
+
+    A row's `mirror_of_crm_id` names the same record in another CRM; whichever side holds the link,
+    the copy is the row outside the system of record. Without a system of record nothing is a copy.
+    """
+    if system_of_record is None:
+        return (
+            f"CREATE TEMP TABLE _mirror_{target} AS SELECT CAST(NULL AS VARCHAR) AS source, "
+            "CAST(NULL AS VARCHAR) AS crm_id, CAST(NULL AS VARCHAR) AS mirror_of WHERE FALSE"
+        )
+    sor = sql_literal(system_of_record)
+    return f"""CREATE TEMP TABLE _mirror_{target} AS
+SELECT source, crm_id, MIN(original) AS mirror_of FROM (
+  SELECT c.source, c.crm_id, o.source || ':' || o.crm_id AS original
+  FROM _in_{target} AS c JOIN _in_{target} AS o ON o.crm_id = c.mirror_of_crm_id AND o.source = {sor}
+  WHERE c.source <> {sor}
+  UNION ALL
+  SELECT o.source, o.crm_id, c.source || ':' || c.crm_id
+  FROM _in_{target} AS c JOIN _in_{target} AS o ON o.crm_id = c.mirror_of_crm_id AND o.source <> {sor}
+  WHERE c.source = {sor}
+) AS m
+GROUP BY source, crm_id"""
+
+
+OWNER_CHANGES = """CREATE TEMP VIEW _out_owner_changes AS
+SELECT c.source || ':' || c.opportunity_crm_id AS opportunity_id, c.source, io.rep_id AS old_owner_rep_id,
+  inew.rep_id AS new_owner_rep_id, c.changed_at
+FROM _in_owner_changes AS c
+LEFT JOIN _identities AS io ON io.source = c.source AND io.crm_id = c.old_owner_crm_id
+LEFT JOIN _identities AS inew ON inew.source = c.source AND inew.crm_id = c.new_owner_crm_id
+WHERE NOT COALESCE(c.is_deleted, FALSE)"""
+
+OPPORTUNITY_SPLITS = f"""CREATE TEMP VIEW _out_opportunity_splits AS
+SELECT COALESCE({_id("s", "crm_id")}, s.source || ':' || s.opportunity_crm_id || '/' || s.owner_crm_id) AS split_id,
+  s.source, s.source || ':' || s.opportunity_crm_id AS opportunity_id, i.rep_id AS owner_rep_id, s.percentage,
+  COALESCE(s.split_type, 'Revenue') AS split_type, s.updated_at
+FROM _in_opportunity_splits AS s
+LEFT JOIN _identities AS i ON i.source = s.source AND i.crm_id = s.owner_crm_id
+WHERE NOT COALESCE(s.is_deleted, FALSE)"""
+
+# Dated membership rows (files `teams` with valid_from/valid_to) are a rep's whole history; other reps
+# have the history observed between syncs (spm_state.team_observations, kept across rebuilds).
+REP_TEAM_HISTORY = f"""CREATE TEMP VIEW _out_rep_team_history AS
+WITH dated AS (
+  SELECT DISTINCT e.rep_id, {_team("m.source || ':' || m.team_crm_id")} AS team_id, m.valid_from, m.valid_to
+  FROM _in_team_members AS m JOIN _email_reps AS e ON e.email_key = LOWER(TRIM(m.email))
+  WHERE m.valid_from IS NOT NULL OR m.valid_to IS NOT NULL
+)
+SELECT rep_id, team_id, valid_from, valid_to, 'file' AS origin FROM dated
+UNION ALL
+SELECT o.rep_id, {_team("o.team_id")}, o.valid_from, o.valid_to, 'observed'
+FROM spm_state.team_observations AS o
+WHERE o.rep_id IN (SELECT rep_id FROM _out_reps) AND o.rep_id NOT IN (SELECT rep_id FROM dated)"""
+
+
+def observe_teams(as_of: date) -> tuple[str, ...]:
+    """Record team changes seen since the last normalize: a rep whose team differs from its open
+    observation has that one closed on `as_of` and a new one opened (a rep's first is open-ended)."""
+    today = date_literal(as_of)
+    return (
+        f"""UPDATE spm_state.team_observations SET valid_to = {today}
+WHERE valid_to IS NULL AND rep_id IN (SELECT rep_id FROM _out_reps) AND NOT EXISTS (
+  SELECT 1 FROM _out_reps AS r WHERE r.rep_id = team_observations.rep_id AND r.team_id = team_observations.team_id
+)""",
+        f"""INSERT INTO spm_state.team_observations (rep_id, team_id, valid_from, valid_to)
+SELECT r.rep_id, r.team_id,
+  CASE WHEN EXISTS (SELECT 1 FROM spm_state.team_observations AS o WHERE o.rep_id = r.rep_id) THEN {today} END,
+  CAST(NULL AS DATE)
+FROM _out_reps AS r
+WHERE r.team_id IS NOT NULL AND NOT EXISTS (
+  SELECT 1 FROM spm_state.team_observations AS o WHERE o.rep_id = r.rep_id AND o.valid_to IS NULL
+)""",
+        "DELETE FROM spm_state.team_observations WHERE valid_from = valid_to",
+    )
+
+
 # Order matters: identities first, then everything that resolves through them.
 BUILD_ORDER: tuple[tuple[str, str], ...] = (
     ("rep_identities", REP_IDENTITIES),
@@ -294,6 +434,9 @@ BUILD_ORDER: tuple[tuple[str, str], ...] = (
     ("activity_targets", ACTIVITY_TARGETS),
     ("currency_rates", CURRENCY_RATES),
     ("fiscal_periods_imported", FISCAL_PERIODS),
+    ("owner_changes", OWNER_CHANGES),
+    ("opportunity_splits", OPPORTUNITY_SPLITS),
+    ("rep_team_history", REP_TEAM_HISTORY),
 )
 
 

@@ -79,6 +79,55 @@ FROM _out_fiscal_periods_imported WHERE period IS NULL""",
     )
 
 
+def _round2(value: str) -> str:
+    """Rounded to cents/hundredths, portably (PostgreSQL rounds only NUMERIC to digits)."""
+    return f"round(CAST({value} AS DECIMAL(38, 9)), 2)"
+
+
+def credit_checks(split_types: list[str]) -> tuple[Check, ...]:
+    """Checks over the swapped-in tables and the credits (run after the crediting statements)."""
+    types = ", ".join(sql_literal(t) for t in split_types) or "NULL"
+    key = f"lower(trim(a.name)) AS account_key, {_round2('o.amount_rc')} AS amount_key, o.close_date, o.owner_rep_id"
+    return (
+        Check(
+            "owner_history_missing",
+            "opportunity",
+            """SELECT source, source, 'no owner history in this source: ' || CAST(count(*) AS VARCHAR)
+  || ' closed opportunity(ies) credited to the current owner, not the owner at close'
+FROM spm.opportunity_credits WHERE rule = 'owner_fallback_current' GROUP BY source""",
+        ),
+        Check(
+            "split_total",
+            "opportunity",
+            f"""SELECT s.source, s.opportunity_id,
+  'revenue splits total ' || CAST({_round2("sum(s.percentage)")} AS VARCHAR) || ' %, not 100 %: shares scaled to 100 %'
+FROM spm.opportunity_splits AS s
+WHERE s.split_type IN ({types}) AND s.percentage > 0
+  AND s.opportunity_id IN (SELECT opportunity_id FROM spm.opportunity_credits WHERE rule LIKE 'split:%')
+GROUP BY s.source, s.opportunity_id HAVING abs(sum(s.percentage) - 100) > 0.01""",
+        ),
+        # One deal in two CRMs that no link property ties: same account name, amount, close date, owner.
+        Check(
+            "probable_duplicate",
+            "opportunity",
+            f"""WITH keyed AS (
+  SELECT o.source, o.opportunity_id, {key}
+  FROM spm.opportunities AS o JOIN spm.accounts AS a ON a.account_id = o.account_id
+  WHERE NOT o.is_deleted AND o.mirror_of IS NULL AND a.name IS NOT NULL AND o.amount_rc IS NOT NULL
+    AND o.close_date IS NOT NULL AND o.owner_rep_id IS NOT NULL
+), same AS (
+  SELECT account_key, amount_key, close_date, owner_rep_id, count(*) AS n FROM keyed
+  GROUP BY account_key, amount_key, close_date, owner_rep_id HAVING count(DISTINCT source) > 1
+)
+SELECT k.source, k.opportunity_id, 'probably the same deal as ' || CAST(s.n - 1 AS VARCHAR)
+  || ' other opportunity(ies) in other sources (same account name, amount, close date and owner); '
+  || 'link them (mirror_of_crm_id, e.g. hs_salesforceopportunityid) to count it once'
+FROM keyed AS k JOIN same AS s ON s.account_key = k.account_key AND s.amount_key = k.amount_key
+  AND s.close_date = k.close_date AND s.owner_rep_id = k.owner_rep_id""",
+        ),
+    )
+
+
 def insert(check: Check, run_id: str) -> str:
     """INSERT of one check's rows; `?` is the found_at timestamp."""
     return (

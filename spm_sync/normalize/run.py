@@ -13,8 +13,10 @@ import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 from spm_sync.config import Config, FilesSource
+from spm_sync.crediting import credits
 from spm_sync.normalize import build, quality
 from spm_sync.normalize.compile import Catalog, Describe, SourceRef, compile_part
 from spm_sync.normalize.mapping import load_mapping
@@ -91,12 +93,15 @@ def describer(store: Store) -> Describe:
     return describe
 
 
-TEMP_TABLES = ("_sources", "_stage_map", "_fx", "_identities", "_email_reps", "_team_override")
+TEMP_TABLES = (
+    "_sources", "_stage_map", "_fx", "_identities", "_email_reps", "_team_override", "_team_canon",
+    *(f"_mirror_{target}" for target in build.MIRRORED),
+)
 
 
 def _drop_temp(store: Store) -> None:
     """Views first: they read the tables."""
-    for name in [f"_out_{table}" for table in build.OUTPUT_COLUMNS] + [f"_in_{target}" for target in TARGETS]:
+    for name in [f"_out_{table}" for table in reversed(build.OUTPUT_COLUMNS)] + [f"_in_{target}" for target in TARGETS]:
         store.execute(f"DROP VIEW IF EXISTS {name}")
     for name in TEMP_TABLES:
         store.execute(f"DROP TABLE IF EXISTS {name}")
@@ -136,12 +141,15 @@ def stage_inputs(cfg: Config, store: Store, mappings: dict[str, Mapping], result
         store.execute(build.input_view(target, parts))
 
 
-def build_outputs(cfg: Config, store: Store) -> None:
+def build_outputs(cfg: Config, store: Store, as_of: date) -> None:
     store.execute(build.home_currencies())
     store.execute(build.fx(cfg.reporting.currency))
     store.execute(build.IDENTITIES)
     store.execute(build.EMAIL_REPS)
-    store.execute(build.TEAM_OVERRIDE)
+    store.execute(build.team_canon(cfg.crediting.teams))
+    store.execute(build.team_override(as_of))
+    for target in build.MIRRORED:
+        store.execute(build.mirror_links(target, cfg.system_of_record))
     for _table, statement in build.BUILD_ORDER:
         store.execute(statement)
 
@@ -155,17 +163,22 @@ def _layout(store: Store, table: str) -> list[tuple[str, str]]:
     return [(str(name), str(data_type)) for name, data_type in rows]
 
 
-def swap_in(cfg: Config, store: Store, run: Run) -> None:
-    """One transaction: every spm table replaced, and this run's quality report replacing the last."""
+def swap_in(cfg: Config, store: Store, run: Run, as_of: date) -> None:
+    """One transaction: team changes observed, every spm table replaced, credits rebuilt, and this
+    run's quality report replacing the last."""
     now = utcnow()
     layouts = {table: _layout(store, table) for table in build.OUTPUT_COLUMNS}
     with store.transaction():
+        for statement in build.observe_teams(as_of):
+            store.execute(statement)
         for table, layout in layouts.items():
             recreate = store.backend == "duckdb"
             for statement in build.swap(table, layout, SWAP_FILTERS.get(table, ""), recreate=recreate):
                 store.execute(statement)
         store.execute(f"DELETE FROM spm_state.quality WHERE object IN ({_QUALITY_MARKS})")
-        for check in quality.checks(cfg.reporting.currency):
+        for statement in credits.statements(cfg, as_of):
+            store.execute(statement)
+        for check in (*quality.checks(cfg.reporting.currency), *quality.credit_checks(cfg.crediting.split_types)):
             store.execute(quality.insert(check, run.run_id), [now])
 
 
@@ -184,12 +197,13 @@ def normalize(cfg: Config, store: Store, run: Run) -> NormalizeResult:
     started = time.monotonic()
     mappings = {source.name: load_mapping(source.type) for source in cfg.sources}
     result = NormalizeResult()
+    as_of = cfg.as_of or utcnow().date()
     previous_tz = _set_utc(store)
     _drop_temp(store)
     try:
         stage_inputs(cfg, store, mappings, result)
-        build_outputs(cfg, store)
-        swap_in(cfg, store, run)
+        build_outputs(cfg, store, as_of)
+        swap_in(cfg, store, run, as_of)
     finally:
         _drop_temp(store)
         if previous_tz:

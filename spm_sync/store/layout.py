@@ -119,6 +119,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             alerted_at TIMESTAMP)""",
         ),
     ),
+    Migration(
+        60,
+        "crediting: mirror links, owner changes, splits, team history and the credits metrics read",
+        (
+            "ALTER TABLE spm.opportunities ADD COLUMN mirror_of TEXT",
+            "ALTER TABLE spm.opportunities ADD COLUMN owner_assigned_at TIMESTAMP",
+            "ALTER TABLE spm.accounts ADD COLUMN mirror_of TEXT",
+            "ALTER TABLE spm.leads ADD COLUMN mirror_of TEXT",
+            """CREATE TABLE IF NOT EXISTS spm.owner_changes (opportunity_id TEXT, source TEXT,
+            old_owner_rep_id TEXT, new_owner_rep_id TEXT, changed_at TIMESTAMP)""",
+            """CREATE TABLE IF NOT EXISTS spm.opportunity_splits (split_id TEXT, source TEXT, opportunity_id TEXT,
+            owner_rep_id TEXT, percentage DOUBLE, split_type TEXT, updated_at TIMESTAMP)""",
+            """CREATE TABLE IF NOT EXISTS spm.rep_team_history (rep_id TEXT, team_id TEXT, valid_from DATE,
+            valid_to DATE, origin TEXT)""",
+            """CREATE TABLE IF NOT EXISTS spm.credit_membership (rep_id TEXT, team_id TEXT, valid_from DATE,
+            valid_to DATE)""",
+            """CREATE TABLE IF NOT EXISTS spm.opportunity_credits (opportunity_id TEXT, source TEXT, rep_id TEXT,
+            team_id TEXT, share DOUBLE, credited_on DATE, rule TEXT, in_totals BOOLEAN)""",
+            """CREATE TABLE IF NOT EXISTS spm_state.team_observations (rep_id TEXT, team_id TEXT, valid_from DATE,
+            valid_to DATE)""",
+        ),
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)

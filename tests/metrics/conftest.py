@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from spm_sync.config import Config, parse_config
+from spm_sync.crediting import credits
 from spm_sync.metrics import compute_kpis
 from spm_sync.runs import Run
 from spm_sync.store import Store, open_store
@@ -34,7 +35,10 @@ def config(path: Path, **extra: Any) -> Config:
 
 
 def kpis(cfg: Config, store: Store) -> Values:
-    """Run the stage; (entity_type, entity_id, period, metric) -> (value, numerator, denominator)."""
+    """Credit the opportunities (normalize's last step), run the stage;
+    (entity_type, entity_id, period, metric) -> (value, numerator, denominator)."""
+    assert cfg.as_of is not None
+    credits.apply(cfg, store, cfg.as_of)
     compute_kpis(cfg, store, Run(job="kpis"))
     rows = store.fetchall(
         "SELECT entity_type, entity_id, period, metric, value, numerator, denominator FROM spm.kpi_values"
@@ -44,7 +48,7 @@ def kpis(cfg: Config, store: Store) -> Values:
 
 @pytest.fixture
 def make_store(tmp_path: Path) -> Iterator[Callable[..., tuple[Config, Store]]]:
-    """make_store(tables={...}, **config) -> (cfg, store) with the tables inserted."""
+    """make_store(tables={...}, **config) -> (cfg, store) with the tables inserted and credited."""
     opened: list[Store] = []
 
     def make(tables: dict[str, list[dict[str, Any]]], **extra: Any) -> tuple[Config, Store]:
@@ -53,6 +57,8 @@ def make_store(tmp_path: Path) -> Iterator[Callable[..., tuple[Config, Store]]]:
         opened.append(store)
         for table, rows in tables.items():
             insert(store, table, rows)
+        assert cfg.as_of is not None
+        credits.apply(cfg, store, cfg.as_of)  # as normalize leaves the store
         return cfg, store
 
     yield make

@@ -26,7 +26,7 @@ def test_owners_become_reps_with_their_user_id_and_primary_team(normalized):
         ("hs:42", "hs", "42", "9002", "linus@example.com"),
     ]
     assert rows(store, "teams") == [("hs:7", "EMEA", None)]
-    assert rows(store, "accounts") == [("hs:501", "hs", "501", "Initech", "hs:41", datetime(2025, 7, 1))]
+    assert rows(store, "accounts") == [("hs:501", "hs", "501", "Initech", "hs:41", datetime(2025, 7, 1), None)]
 
 
 def test_deals_parse_strings_and_take_the_primary_company(normalized):
@@ -35,12 +35,14 @@ def test_deals_parse_strings_and_take_the_primary_company(normalized):
     assert got == [
         ("hs:901", "hs", "901", "hs:501", "hs:41", "Initech EUR", "closedwon", "closed_won", True, True,
          900.0, "EUR", 1000.5, pytest.approx(2000 * 1000.5 / 900), "new",
-         datetime(2026, 1, 2, 10, 0, 0, 123000), date(2026, 2, 15), False, datetime(2026, 2, 15, 12)),
+         datetime(2026, 1, 2, 10, 0, 0, 123000), date(2026, 2, 15), False, datetime(2026, 2, 15, 12),
+         None, None),
         ("hs:902", "hs", "902", None, "hs:42", "Open USD", "contractsent", "proposal", False, False,
          250.5, "USD", 250.5, None, "expansion", datetime(2026, 1, 3, 10), date(2026, 3, 31), False,
-         datetime(2026, 1, 5, 9)),
+         datetime(2026, 1, 5, 9), None, None),
         ("hs:903", "hs", "903", None, "hs:41", "Archived", "closedlost", "closed_lost", True, False,
-         10.0, "USD", 10.0, None, None, datetime(2026, 1, 4, 10), date(2026, 3, 1), True, datetime(2026, 1, 5, 9)),
+         10.0, "USD", 10.0, None, None, datetime(2026, 1, 4, 10), date(2026, 3, 1), True, datetime(2026, 1, 5, 9),
+         None, None),
     ]
 
 
@@ -58,8 +60,8 @@ def test_stage_entries_from_v2_then_old_properties_iso_or_epoch(normalized):
 def test_contacts_with_a_lead_date_are_leads(normalized):
     store, _ = normalized
     assert rows(store, "leads") == [
-        ("hs:1001", "hs", "hs:41", datetime(2026, 1, 10, 8), "CONNECTED", True, datetime(2026, 1, 20, 8)),
-        ("hs:1002", "hs", "hs:41", datetime(2026, 1, 11, 8), "NEW", True, datetime(2026, 1, 25, 8)),
+        ("hs:1001", "hs", "hs:41", datetime(2026, 1, 10, 8), "CONNECTED", True, datetime(2026, 1, 20, 8), None),
+        ("hs:1002", "hs", "hs:41", datetime(2026, 1, 11, 8), "NEW", True, datetime(2026, 1, 25, 8), None),
     ]
 
 
@@ -71,7 +73,8 @@ def test_engagements_with_associations_and_offsets(normalized):
         ("hs:701", "hs", "hs:42", "meeting", datetime(2026, 1, 21, 13), False, None, None),
     ]
     assert "hs activities[1]: raw table raw_hs.emails not loaded yet; skipped" in result.notes
-    assert result.quality == {"no_owner activity": 1}
+    # no owner history and no owner assignment date in this raw data: the won deal is a fallback
+    assert result.quality == {"no_owner activity": 1, "owner_history_missing opportunity": 1}
 
 
 def test_feedback_goals_and_team_goals(normalized):

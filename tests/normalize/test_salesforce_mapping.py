@@ -83,10 +83,10 @@ def test_stage_events_are_changes_of_stage_of_live_opportunities(normalized):
 
 def test_accounts_leads_activities_feedback_quotas(normalized):
     store, _ = normalized
-    assert rows(store, "accounts") == [("sf:0011", "sf", "0011", "Acme", "sf:0051", datetime(2025, 6, 1))]
+    assert rows(store, "accounts") == [("sf:0011", "sf", "0011", "Acme", "sf:0051", datetime(2025, 6, 1), None)]
     assert rows(store, "leads") == [
-        ("sf:00Q1", "sf", "sf:0051", datetime(2026, 1, 10, 8), "Closed - Converted", True, datetime(2026, 1, 20)),
-        ("sf:00Q2", "sf", None, datetime(2026, 1, 11, 8), "Open - Not Contacted", False, None),
+        ("sf:00Q1", "sf", "sf:0051", datetime(2026, 1, 10, 8), "Closed - Converted", True, datetime(2026, 1, 20), None),
+        ("sf:00Q2", "sf", None, datetime(2026, 1, 11, 8), "Open - Not Contacted", False, None, None),
     ]
     assert rows(store, "activities") == [
         ("sf:00T1", "sf", "sf:0051", "call", datetime(2026, 1, 15), True, "sf:0011", "sf:0061"),
@@ -113,12 +113,15 @@ def test_quality_report_lists_each_problem(normalized):
     assert got == [
         ("sf", "no_owner", "activity", "sf:00T3", "no owner"),
         ("sf", "no_rate", "opportunity", "sf:0063", "no rate from JPY to USD"),
+        ("sf", "owner_history_missing", "opportunity", "sf",
+         "no owner history in this source: 1 closed opportunity(ies) credited to the current owner, not the owner at "
+         "close"),
         ("sf", "unknown_owner", "opportunity", "sf:0063", "owner 005X is not a known user"),
         ("sf", "unknown_stage", "opportunity", "sf:0063", "stage 'Custom Stage' is not in the mapping's stages"),
     ]
     assert result.quality == {
-        "no_owner activity": 1, "no_rate opportunity": 1, "unknown_owner opportunity": 1,
-        "unknown_stage opportunity": 1,
+        "no_owner activity": 1, "no_rate opportunity": 1, "owner_history_missing opportunity": 1,
+        "unknown_owner opportunity": 1, "unknown_stage opportunity": 1,
     }
     summary = result.summary()
     assert "spm.opportunities: 4 rows" in summary
@@ -131,4 +134,4 @@ def test_rebuild_is_idempotent(normalized, config):
     second = normalize(config(SF), store, new_run())
     assert second.tables == first.tables
     assert {t: rows(store, t) for t in first.tables} == before
-    assert store.fetchone("SELECT count(*) FROM spm_state.quality")[0] == 4
+    assert store.fetchone("SELECT count(*) FROM spm_state.quality")[0] == 5

@@ -7,6 +7,7 @@ and review the diff.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,11 @@ def test_compiled_part(raw_store, name, source_type, source, target, index):
 
 
 def test_build_statements():
-    statements = [build.fx("USD"), build.IDENTITIES, *(sql for _, sql in build.BUILD_ORDER)]
-    statements += [quality.insert(check, "RUN") for check in quality.checks("USD")]
+    statements = [
+        build.fx("USD"), build.IDENTITIES, build.team_canon({"Boston": "Boston Sales"}),
+        build.team_override(date(2026, 3, 15)), build.mirror_links("opportunities", "sf"),
+        *(sql for _, sql in build.BUILD_ORDER), *build.observe_teams(date(2026, 3, 15)),
+    ]
+    checks = [*quality.checks("USD"), *quality.credit_checks(["Revenue"])]
+    statements += [quality.insert(check, "RUN") for check in checks]
     _check("build", ";\n\n".join(statements) + ";\n")

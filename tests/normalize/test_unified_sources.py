@@ -67,8 +67,8 @@ def test_files_quotas_end_inclusive_becomes_exclusive_and_converts(normalized):
 def test_files_teams_and_activity_targets(normalized):
     store, _ = normalized
     assert rows(store, "teams") == [
-        ("erp:EMEA", "EMEA", None),
-        ("erp:EMEA North", "EMEA North", "erp:EMEA"),
+        # "EMEA" of the files and of HubSpot is one team, with the id of the first source in config order
+        ("erp:EMEA North", "EMEA North", "hs:7"),
         ("hs:7", "EMEA", None),
         ("sf:00E1", "Sales", None),
         ("sf:00E2", "Sales EMEA", "sf:00E1"),

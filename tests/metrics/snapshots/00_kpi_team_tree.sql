@@ -2,7 +2,9 @@ CREATE TEMP TABLE kpi_team_tree AS
 WITH RECURSIVE nodes AS (
   SELECT team_id, parent_team_id FROM spm.teams WHERE team_id IS NOT NULL
   UNION ALL
-  SELECT DISTINCT team_id, CAST(NULL AS TEXT) FROM spm.reps
+  SELECT DISTINCT team_id, CAST(NULL AS TEXT) FROM (
+    SELECT team_id FROM spm.reps UNION SELECT team_id FROM spm.credit_membership
+  ) AS used
   WHERE team_id IS NOT NULL AND team_id NOT IN (SELECT team_id FROM spm.teams WHERE team_id IS NOT NULL)
 ), tree AS (
   SELECT team_id, team_id AS ancestor_id, 0 AS distance FROM nodes

@@ -28,13 +28,43 @@ FROM (
 ) AS r
 WHERE rn = 1;
 
+CREATE TEMP TABLE _team_canon AS
+WITH named AS (
+  SELECT DISTINCT t.source || ':' || t.crm_id AS team_id, t.src_order, COALESCE(t.name, t.crm_id) AS name,
+    CASE WHEN t.parent_crm_id IS NOT NULL THEN t.source || ':' || t.parent_crm_id END AS parent_id, CASE LOWER(TRIM(COALESCE(t.name, t.crm_id))) WHEN 'boston' THEN 'boston sales' ELSE LOWER(TRIM(COALESCE(t.name, t.crm_id))) END AS name_key
+  FROM _in_teams AS t WHERE t.crm_id IS NOT NULL
+)
+SELECT team_id, src_order, name, parent_id,
+  FIRST_VALUE(team_id) OVER (PARTITION BY name_key ORDER BY src_order, team_id) AS canonical_id
+FROM named;
+
+CREATE TEMP TABLE _team_override AS
+SELECT email_key, team_id FROM (
+  SELECT NULLIF(LOWER(TRIM(t.email)), '') AS email_key, COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = t.source || ':' || t.team_crm_id), t.source || ':' || t.team_crm_id) AS team_id,
+    ROW_NUMBER() OVER (PARTITION BY LOWER(TRIM(t.email)) ORDER BY t.src_order, t.valid_from DESC) AS rn
+  FROM _in_team_members AS t WHERE (t.valid_from IS NULL OR t.valid_from <= CAST('2026-03-15' AS DATE)) AND (t.valid_to IS NULL OR CAST('2026-03-15' AS DATE) < t.valid_to)
+) AS m
+WHERE rn = 1 AND email_key IS NOT NULL;
+
+CREATE TEMP TABLE _mirror_opportunities AS
+SELECT source, crm_id, MIN(original) AS mirror_of FROM (
+  SELECT c.source, c.crm_id, o.source || ':' || o.crm_id AS original
+  FROM _in_opportunities AS c JOIN _in_opportunities AS o ON o.crm_id = c.mirror_of_crm_id AND o.source = 'sf'
+  WHERE c.source <> 'sf'
+  UNION ALL
+  SELECT o.source, o.crm_id, c.source || ':' || c.crm_id
+  FROM _in_opportunities AS c JOIN _in_opportunities AS o ON o.crm_id = c.mirror_of_crm_id AND o.source <> 'sf'
+  WHERE c.source = 'sf'
+) AS m
+GROUP BY source, crm_id;
+
 CREATE TEMP VIEW _out_rep_identities AS
 SELECT rep_id, source, crm_id, crm_user_id, email FROM _identities;
 
 CREATE TEMP VIEW _out_reps AS
 WITH rows AS (
   SELECT i.rep_id, i.src_order, i.email_key, r.source, r.crm_id, r.name, r.email, r.is_active,
-    CASE WHEN r.team_crm_id IS NOT NULL THEN r.source || ':' || r.team_crm_id END AS team_id,
+    CASE WHEN r.team_crm_id IS NOT NULL THEN COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = r.source || ':' || r.team_crm_id), r.source || ':' || r.team_crm_id) END AS team_id,
     m.rep_id AS manager_rep_id
   FROM _identities AS i
   JOIN _in_reps AS r ON r.source = i.source AND r.crm_id = i.crm_id
@@ -58,17 +88,24 @@ LEFT JOIN _team_override AS o ON o.email_key = p.email_key
 WHERE p.rep_id = p.source || ':' || p.crm_id;
 
 CREATE TEMP VIEW _out_teams AS
-SELECT team_id, name, parent_team_id FROM (
-  SELECT t.source || ':' || t.crm_id AS team_id, COALESCE(t.name, t.crm_id) AS name, CASE WHEN t.parent_crm_id IS NOT NULL THEN t.source || ':' || t.parent_crm_id END
-    AS parent_team_id, ROW_NUMBER() OVER (PARTITION BY t.source, t.crm_id ORDER BY t.name) AS rn
-  FROM _in_teams AS t
-) AS d
-WHERE rn = 1;
+WITH own AS (
+  SELECT canonical_id, name, ROW_NUMBER() OVER (PARTITION BY canonical_id ORDER BY src_order, team_id, name) AS rn
+  FROM _team_canon
+), parents AS (
+  SELECT t.canonical_id, COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = t.parent_id), t.parent_id) AS parent_id,
+    ROW_NUMBER() OVER (PARTITION BY t.canonical_id ORDER BY t.src_order, t.team_id, t.parent_id) AS rn
+  FROM _team_canon AS t WHERE t.parent_id IS NOT NULL
+)
+SELECT o.canonical_id AS team_id, o.name,
+  CASE WHEN p.parent_id <> o.canonical_id THEN p.parent_id END AS parent_team_id
+FROM own AS o LEFT JOIN parents AS p ON p.canonical_id = o.canonical_id AND p.rn = 1
+WHERE o.rn = 1;
 
 CREATE TEMP VIEW _out_accounts AS
 SELECT a.source || ':' || a.crm_id AS account_id, a.source, a.crm_id, a.name,
-  COALESCE(i.rep_id, ie.rep_id) AS owner_rep_id, a.created_at
+  COALESCE(i.rep_id, ie.rep_id) AS owner_rep_id, a.created_at, ml.mirror_of
 FROM _in_accounts AS a
+LEFT JOIN _mirror_accounts AS ml ON ml.source = a.source AND ml.crm_id = a.crm_id
 LEFT JOIN _identities AS i ON i.source = a.source AND i.crm_id = a.owner_crm_id
 LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(a.owner_email))
 WHERE NOT COALESCE(a.is_deleted, FALSE);
@@ -85,9 +122,10 @@ SELECT
     CASE WHEN o.amount_home IS NOT NULL AND o.amount <> 0 THEN o.amount_home * hx.to_rc / o.amount END, fx.to_rc
   ) AS recurring_amount_rc,
   o.deal_type, o.created_at, o.close_date, COALESCE(o.is_deleted, FALSE) AS is_deleted, o.updated_at,
-  COALESCE(o.owner_crm_id, o.owner_email) AS owner_given
+  ml.mirror_of, o.owner_assigned_at, COALESCE(o.owner_crm_id, o.owner_email) AS owner_given
 FROM _in_opportunities AS o
 JOIN _sources AS s ON s.source = o.source
+LEFT JOIN _mirror_opportunities AS ml ON ml.source = o.source AND ml.crm_id = o.crm_id
 LEFT JOIN _identities AS i ON i.source = o.source AND i.crm_id = o.owner_crm_id
 LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(o.owner_email))
 LEFT JOIN _stage_map AS sm ON sm.source = o.source AND sm.stage = o.stage
@@ -109,8 +147,9 @@ WHERE previous_stage IS NULL OR previous_stage <> stage;
 
 CREATE TEMP VIEW _out_leads AS
 SELECT l.source || ':' || l.crm_id AS lead_id, l.source, i.rep_id AS owner_rep_id, l.created_at, l.status,
-  COALESCE(l.is_converted, l.converted_at IS NOT NULL) AS is_converted, l.converted_at
+  COALESCE(l.is_converted, l.converted_at IS NOT NULL) AS is_converted, l.converted_at, ml.mirror_of
 FROM _in_leads AS l
+LEFT JOIN _mirror_leads AS ml ON ml.source = l.source AND ml.crm_id = l.crm_id
 LEFT JOIN _identities AS i ON i.source = l.source AND i.crm_id = l.owner_crm_id
 WHERE NOT COALESCE(l.is_deleted, FALSE);
 
@@ -131,7 +170,7 @@ WHERE NOT COALESCE(f.is_deleted, FALSE);
 
 CREATE TEMP VIEW _out_quotas AS
 SELECT
-  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END) AS owner,
+  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END), CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END)) AS owner,
   q.source, q.period_start, q.period_end, COALESCE(q.measure, 'revenue') AS measure, q.amount, COALESCE(q.currency, s.home) AS currency, CASE WHEN COALESCE(q.measure, 'revenue') <> 'revenue' THEN q.amount ELSE COALESCE(q.amount_home * hx.to_rc, q.amount * fx.to_rc) END AS amount_rc,
   COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given
 FROM _in_quotas AS q
@@ -145,7 +184,7 @@ WHERE NOT COALESCE(q.is_deleted, FALSE);
 
 CREATE TEMP VIEW _out_activity_targets AS
 SELECT
-  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END) AS owner,
+  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END), CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END)) AS owner,
   q.source, q.period_start, q.period_end, q.kind, q.target AS target,
   COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given
 FROM _in_activity_targets AS q
@@ -186,6 +225,50 @@ FROM (
   SELECT *, ROW_NUMBER() OVER (PARTITION BY source, period ORDER BY period_start, crm_id) AS rn FROM named
 ) AS d
 WHERE rn = 1 OR fiscal_year IS NULL;
+
+CREATE TEMP VIEW _out_owner_changes AS
+SELECT c.source || ':' || c.opportunity_crm_id AS opportunity_id, c.source, io.rep_id AS old_owner_rep_id,
+  inew.rep_id AS new_owner_rep_id, c.changed_at
+FROM _in_owner_changes AS c
+LEFT JOIN _identities AS io ON io.source = c.source AND io.crm_id = c.old_owner_crm_id
+LEFT JOIN _identities AS inew ON inew.source = c.source AND inew.crm_id = c.new_owner_crm_id
+WHERE NOT COALESCE(c.is_deleted, FALSE);
+
+CREATE TEMP VIEW _out_opportunity_splits AS
+SELECT COALESCE(CASE WHEN s.crm_id IS NOT NULL THEN s.source || ':' || s.crm_id END, s.source || ':' || s.opportunity_crm_id || '/' || s.owner_crm_id) AS split_id,
+  s.source, s.source || ':' || s.opportunity_crm_id AS opportunity_id, i.rep_id AS owner_rep_id, s.percentage,
+  COALESCE(s.split_type, 'Revenue') AS split_type, s.updated_at
+FROM _in_opportunity_splits AS s
+LEFT JOIN _identities AS i ON i.source = s.source AND i.crm_id = s.owner_crm_id
+WHERE NOT COALESCE(s.is_deleted, FALSE);
+
+CREATE TEMP VIEW _out_rep_team_history AS
+WITH dated AS (
+  SELECT DISTINCT e.rep_id, COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = m.source || ':' || m.team_crm_id), m.source || ':' || m.team_crm_id) AS team_id, m.valid_from, m.valid_to
+  FROM _in_team_members AS m JOIN _email_reps AS e ON e.email_key = LOWER(TRIM(m.email))
+  WHERE m.valid_from IS NOT NULL OR m.valid_to IS NOT NULL
+)
+SELECT rep_id, team_id, valid_from, valid_to, 'file' AS origin FROM dated
+UNION ALL
+SELECT o.rep_id, COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = o.team_id), o.team_id), o.valid_from, o.valid_to, 'observed'
+FROM spm_state.team_observations AS o
+WHERE o.rep_id IN (SELECT rep_id FROM _out_reps) AND o.rep_id NOT IN (SELECT rep_id FROM dated);
+
+UPDATE spm_state.team_observations SET valid_to = CAST('2026-03-15' AS DATE)
+WHERE valid_to IS NULL AND rep_id IN (SELECT rep_id FROM _out_reps) AND NOT EXISTS (
+  SELECT 1 FROM _out_reps AS r WHERE r.rep_id = team_observations.rep_id AND r.team_id = team_observations.team_id
+);
+
+INSERT INTO spm_state.team_observations (rep_id, team_id, valid_from, valid_to)
+SELECT r.rep_id, r.team_id,
+  CASE WHEN EXISTS (SELECT 1 FROM spm_state.team_observations AS o WHERE o.rep_id = r.rep_id) THEN CAST('2026-03-15' AS DATE) END,
+  CAST(NULL AS DATE)
+FROM _out_reps AS r
+WHERE r.team_id IS NOT NULL AND NOT EXISTS (
+  SELECT 1 FROM spm_state.team_observations AS o WHERE o.rep_id = r.rep_id AND o.valid_to IS NULL
+);
+
+DELETE FROM spm_state.team_observations WHERE valid_from = valid_to;
 
 INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
 SELECT 'RUN', q.source, 'unknown_owner', 'opportunity', q.record_id, q.detail, ?
@@ -249,4 +332,42 @@ FROM (
 SELECT source, crm_id, grain || ' period from ' || CAST(period_start AS VARCHAR)
   || ' lies in no year period of its source'
 FROM _out_fiscal_periods_imported WHERE period IS NULL
+) AS q(source, record_id, detail);
+
+INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
+SELECT 'RUN', q.source, 'owner_history_missing', 'opportunity', q.record_id, q.detail, ?
+FROM (
+SELECT source, source, 'no owner history in this source: ' || CAST(count(*) AS VARCHAR)
+  || ' closed opportunity(ies) credited to the current owner, not the owner at close'
+FROM spm.opportunity_credits WHERE rule = 'owner_fallback_current' GROUP BY source
+) AS q(source, record_id, detail);
+
+INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
+SELECT 'RUN', q.source, 'split_total', 'opportunity', q.record_id, q.detail, ?
+FROM (
+SELECT s.source, s.opportunity_id,
+  'revenue splits total ' || CAST(round(CAST(sum(s.percentage) AS DECIMAL(38, 9)), 2) AS VARCHAR) || ' %, not 100 %: shares scaled to 100 %'
+FROM spm.opportunity_splits AS s
+WHERE s.split_type IN ('Revenue') AND s.percentage > 0
+  AND s.opportunity_id IN (SELECT opportunity_id FROM spm.opportunity_credits WHERE rule LIKE 'split:%')
+GROUP BY s.source, s.opportunity_id HAVING abs(sum(s.percentage) - 100) > 0.01
+) AS q(source, record_id, detail);
+
+INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
+SELECT 'RUN', q.source, 'probable_duplicate', 'opportunity', q.record_id, q.detail, ?
+FROM (
+WITH keyed AS (
+  SELECT o.source, o.opportunity_id, lower(trim(a.name)) AS account_key, round(CAST(o.amount_rc AS DECIMAL(38, 9)), 2) AS amount_key, o.close_date, o.owner_rep_id
+  FROM spm.opportunities AS o JOIN spm.accounts AS a ON a.account_id = o.account_id
+  WHERE NOT o.is_deleted AND o.mirror_of IS NULL AND a.name IS NOT NULL AND o.amount_rc IS NOT NULL
+    AND o.close_date IS NOT NULL AND o.owner_rep_id IS NOT NULL
+), same AS (
+  SELECT account_key, amount_key, close_date, owner_rep_id, count(*) AS n FROM keyed
+  GROUP BY account_key, amount_key, close_date, owner_rep_id HAVING count(DISTINCT source) > 1
+)
+SELECT k.source, k.opportunity_id, 'probably the same deal as ' || CAST(s.n - 1 AS VARCHAR)
+  || ' other opportunity(ies) in other sources (same account name, amount, close date and owner); '
+  || 'link them (mirror_of_crm_id, e.g. hs_salesforceopportunityid) to count it once'
+FROM keyed AS k JOIN same AS s ON s.account_key = k.account_key AND s.amount_key = k.amount_key
+  AND s.close_date = k.close_date AND s.owner_rep_id = k.owner_rep_id
 ) AS q(source, record_id, detail);

@@ -1,10 +1,10 @@
 CREATE TEMP TABLE kpi_target_facts AS
 WITH m_quotas AS (
-  SELECT owner AS owner_id, period_start AS "period_start", period_end AS "period_end", coalesce(measure, 'revenue') AS "measure", amount_rc AS "amount_rc"
+  SELECT owner AS owner_id, CAST(NULL AS TEXT) AS team_id, CAST(1 AS DOUBLE) AS credit_share, TRUE AS in_totals, period_start AS "period_start", period_end AS "period_end", coalesce(measure, 'revenue') AS "measure", amount_rc AS "amount_rc"
   FROM spm.quotas
 ),
 m_activity_targets AS (
-  SELECT owner AS owner_id, period_start AS "period_start", period_end AS "period_end", kind AS "kind", target AS "target"
+  SELECT owner AS owner_id, CAST(NULL AS TEXT) AS team_id, CAST(1 AS DOUBLE) AS credit_share, TRUE AS in_totals, period_start AS "period_start", period_end AS "period_end", kind AS "kind", target AS "target"
   FROM spm.activity_targets
 ),
 target_rows AS (
@@ -18,6 +18,7 @@ target_rows AS (
 ),
 monthly AS (
   SELECT r.target, r.owner_id, m.period_start AS month,
+    greatest(r.period_start, m.period_start) AS lo, least(r.period_end, m.period_end) AS hi,
     CAST(r.amount AS DOUBLE)
       * (least(r.period_end, m.period_end) - greatest(r.period_start, m.period_start))
       / (r.period_end - r.period_start) AS amount
@@ -30,11 +31,29 @@ team_rows AS (
   SELECT target, owner_id AS team_id, month, sum(amount) AS amount FROM monthly
   WHERE owner_id IN (SELECT team_id FROM nodes) GROUP BY target, owner_id, month
 ),
-rep_rows AS (
-  SELECT mo.target, r.rep_id, r.team_id, mo.month, sum(mo.amount) AS amount
+rep_monthly AS (
+  SELECT mo.target, r.rep_id, mo.month, mo.lo, mo.hi, mo.amount
   FROM monthly AS mo LEFT JOIN spm.reps AS r ON r.rep_id = mo.owner_id
   WHERE mo.owner_id IS NULL OR mo.owner_id NOT IN (SELECT team_id FROM nodes)
-  GROUP BY mo.target, r.rep_id, r.team_id, mo.month
+),
+placed AS (
+  SELECT p.target, p.rep_id, m.team_id, p.month,
+    p.amount * (least(p.hi, coalesce(m.valid_to, p.hi)) - greatest(p.lo, coalesce(m.valid_from, p.lo)))
+      / (p.hi - p.lo) AS amount
+  FROM rep_monthly AS p JOIN spm.credit_membership AS m ON m.rep_id = p.rep_id
+    AND (m.valid_from IS NULL OR m.valid_from < p.hi) AND (m.valid_to IS NULL OR p.lo < m.valid_to)
+),
+unplaced AS (
+  SELECT a.target, a.rep_id, CAST(NULL AS TEXT) AS team_id, a.month,
+    a.amount - coalesce(b.amount, 0) AS amount
+  FROM (SELECT target, rep_id, month, sum(amount) AS amount FROM rep_monthly GROUP BY target, rep_id, month) AS a
+  LEFT JOIN (SELECT target, rep_id, month, sum(amount) AS amount FROM placed GROUP BY target, rep_id, month) AS b
+    ON b.target = a.target AND b.rep_id = a.rep_id AND b.month = a.month
+),
+rep_rows AS (
+  SELECT target, rep_id, team_id, month, sum(amount) AS amount FROM (
+    SELECT * FROM placed UNION ALL SELECT * FROM unplaced WHERE abs(amount) > 1e-9
+  ) AS x GROUP BY target, rep_id, team_id, month
 ),
 nearest AS (
   SELECT c.team_id, e.target, e.month, min(c.distance) AS distance

@@ -1,0 +1,30 @@
+INSERT INTO kpi_owner_months (owner_id, team_id, in_totals, month, "leads_generated", "leads_generated_converted", "leads_converted")
+WITH m_leads AS MATERIALIZED (
+  SELECT owner_rep_id AS owner_id, CAST(NULL AS TEXT) AS team_id, CAST(1 AS DOUBLE) AS credit_share, TRUE AS in_totals, created_at AS "created_at", converted_at AS "converted_at", coalesce(is_converted, converted_at IS NOT NULL) AS "is_converted"
+  FROM spm.leads WHERE mirror_of IS NULL
+)
+SELECT owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE) AS month,
+    sum("leads_generated") AS "leads_generated",
+    sum("leads_generated_converted") AS "leads_generated_converted",
+    CAST(NULL AS DOUBLE) AS "leads_converted"
+  FROM (SELECT d.owner_id, m.team_id, d.in_totals, d.day, d."leads_generated", d."leads_generated_converted"
+  FROM (SELECT owner_id, team_id, in_totals, CAST("created_at" AS DATE) AS day, sum(credit_share) AS "leads_generated", sum(CASE WHEN is_converted THEN credit_share ELSE 0 END) AS "leads_generated_converted"
+  FROM m_leads WHERE "created_at" IS NOT NULL
+  GROUP BY owner_id, team_id, in_totals, CAST("created_at" AS DATE)) AS d
+  LEFT JOIN spm.credit_membership AS m ON m.rep_id = d.owner_id
+    AND (m.valid_from IS NULL OR m.valid_from <= d.day)
+    AND (m.valid_to IS NULL OR d.day < m.valid_to)) AS k
+  GROUP BY owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE)
+  UNION ALL
+  SELECT owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE) AS month,
+    CAST(NULL AS DOUBLE) AS "leads_generated",
+    CAST(NULL AS DOUBLE) AS "leads_generated_converted",
+    sum("leads_converted") AS "leads_converted"
+  FROM (SELECT d.owner_id, m.team_id, d.in_totals, d.day, d."leads_converted"
+  FROM (SELECT owner_id, team_id, in_totals, CAST("converted_at" AS DATE) AS day, sum(credit_share) AS "leads_converted"
+  FROM m_leads WHERE "converted_at" IS NOT NULL
+  GROUP BY owner_id, team_id, in_totals, CAST("converted_at" AS DATE)) AS d
+  LEFT JOIN spm.credit_membership AS m ON m.rep_id = d.owner_id
+    AND (m.valid_from IS NULL OR m.valid_from <= d.day)
+    AND (m.valid_to IS NULL OR d.day < m.valid_to)) AS k
+  GROUP BY owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE)

@@ -1,1 +1,0 @@
-CREATE TEMP TABLE kpi_owner_trailing (owner_id TEXT, boundary DATE, "arr" DOUBLE)
