@@ -353,17 +353,23 @@ def sandbox_serve(
     fiscal_start_month: Annotated[
         int, typer.Option(min=0, max=12, help="Salesforce org's fiscal year start month (0: no Period data).")
     ] = 1,
+    mirror: Annotated[bool, typer.Option(
+        help="HubSpot holds the Salesforce integration's copies of every company, deal and contact "
+             "(with hs_salesforceopportunityid etc.); excludes --split.")] = False,
 ) -> None:
     """Serve the Salesforce (HTTPS) and HubSpot (HTTP) emulators until interrupted.
 
     The first stdout line is a JSON object with their URLs, tokens and CA bundle.
     Example: spm-sync sandbox serve --seed 3 --scale medium --faults 0.05
+    Example: spm-sync sandbox serve --mirror   (HubSpot mirrors Salesforce, as with the native integration)
     """
     scale_value: str | int = int(scale) if scale.isdigit() else scale
     if scale_value not in ("small", "medium", "large") and not isinstance(scale_value, int):
         raise ConfigError(f"--scale: expected small, medium, large or a number of reps, got {scale!r}")
     if not 0.0 <= faults <= 1.0:
         raise ConfigError(f"--faults: expected a fraction between 0 and 1, got {faults}")
+    if mirror and split:
+        raise ConfigError("--mirror and --split exclude each other: a mirrored HubSpot copies all of Salesforce")
     from spm_sync.sandbox.serve import serve
 
     serve(
@@ -373,6 +379,7 @@ def sandbox_serve(
         split=split,
         rate_limit=rate_limit,
         fiscal_start_month=fiscal_start_month or None,
+        mirror=mirror,
     )
 
 

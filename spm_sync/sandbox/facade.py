@@ -7,6 +7,10 @@ loopback with known credentials — so it is built in one place:
         sb.salesforce.instance_url, sb.hubspot.base_url
         sb.salesforce.faults.rate = 0.2      # each server has its own FaultConfig
         print(json.dumps(sb.description()))  # DESIGN.md's JSON line
+
+    Sandbox(mirror=True): Salesforce holds the whole data set (the system of record) and HubSpot the
+    copies its native Salesforce integration makes (companies, deals, contacts with the link properties
+    salesforceaccountid / hs_salesforceopportunityid / salesforceleadid), so every deal is in both CRMs.
 """
 
 from __future__ import annotations
@@ -54,11 +58,15 @@ class Sandbox:
         dataset: Dataset | None = None,
         salesforce_fiscal_start_month: int | None = 1,
         kpi_fields: bool = True,
+        mirror: bool = False,
     ) -> None:
         # Imported here so the plumbing and generator import without the emulators.
         from spm_sync.sandbox.hubspot import HubSpotSandbox
+        from spm_sync.sandbox.hubspot.shaping import MirrorLinks
         from spm_sync.sandbox.salesforce import SalesforceSandbox
 
+        if mirror and split:
+            raise ValueError("mirror and split exclude each other: a mirrored HubSpot copies all of Salesforce")
         self.dataset = dataset if dataset is not None else generate(seed=seed, scale=scale, as_of=as_of)
         salesforce_part, hubspot_part = self.dataset.for_crm(split)
         salesforce_faults, hubspot_faults = fault_configs(faults, seed)
@@ -66,9 +74,13 @@ class Sandbox:
             salesforce_part, faults=salesforce_faults, daily_api_limit=daily_api_limit, host=host,
             port=salesforce_port, fiscal_start_month=salesforce_fiscal_start_month, kpi_fields=kpi_fields,
         )
+        links = None
+        if mirror:
+            links = MirrorLinks(self.salesforce.record_ids("Account"), self.salesforce.record_ids("Opportunity"),
+                                self.salesforce.record_ids("Lead"))
         self.hubspot: HubSpotSandbox = HubSpotSandbox(
             hubspot_part, faults=hubspot_faults, rate_limit=rate_limit, search_rate_limit=search_rate_limit,
-            host=host, port=hubspot_port, kpi_fields=kpi_fields,
+            host=host, port=hubspot_port, kpi_fields=kpi_fields, mirror=links,
         )
 
     def start(self) -> Sandbox:

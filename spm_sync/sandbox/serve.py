@@ -42,16 +42,16 @@ def _signals_set(stop: threading.Event) -> Iterator[None]:
 
 
 def serve(seed: int = 7, scale: str | int = "small", faults: float = 0.0, split: bool = False,
-          rate_limit: int = 100, *, fiscal_start_month: int | None = 1, out: TextIO | None = None,
-          stop: threading.Event | None = None) -> None:
+          rate_limit: int = 100, *, fiscal_start_month: int | None = 1, mirror: bool = False,
+          out: TextIO | None = None, stop: threading.Event | None = None) -> None:
     """Serve until SIGINT/SIGTERM; `out`/`stop` let tests capture the line and end the loop."""
     out = out if out is not None else sys.stdout
     stop = stop if stop is not None else threading.Event()
     with _signals_set(stop), Sandbox(seed=seed, scale=scale, faults=faults, split=split, rate_limit=rate_limit,
-                                     salesforce_fiscal_start_month=fiscal_start_month) as sandbox:
+                                     salesforce_fiscal_start_month=fiscal_start_month, mirror=mirror) as sandbox:
         out.write(json.dumps(sandbox.description()) + "\n")
         out.flush()
-        print(f"sandbox serving (seed={seed}, scale={scale}, faults={faults}, split={split}); "
+        print(f"sandbox serving (seed={seed}, scale={scale}, faults={faults}, split={split}, mirror={mirror}); "
               "Ctrl-C to stop", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass

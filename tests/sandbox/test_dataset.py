@@ -82,6 +82,9 @@ def test_columns_match_contract(small: Dataset) -> None:
         "feedback": ["feedback_id", "kind", "score", "comment", "submitted_at", "account_id", "rep_id"],
         "quotas": ["rep_id", "period_start", "period_end", "amount"],
         "currencies": ["iso_code", "conversion_rate"],
+        "owner_changes": ["opportunity_id", "old_rep_id", "new_rep_id", "changed_at"],
+        "opportunity_splits": ["split_id", "opportunity_id", "rep_id", "percentage", "split_type"],
+        "team_history": ["rep_id", "team_id", "valid_from", "valid_to"],
     }
     assert {name: t.schema.names for name, t in small.tables().items()} == expected
     assert small.opportunities.schema.field("close_date").type == pa.date32()
@@ -214,18 +217,21 @@ def test_feedback_scores(wide: Dataset) -> None:
 def test_split_partitions_records_by_team_parity(small: Dataset) -> None:
     assert small.for_crm(split=False) == (small, small)
     sf, hs = small.for_crm(split=True)
-    for shared in ("teams", "reps", "currencies"):
+    shared_tables = ("teams", "reps", "currencies", "team_history")
+    for shared in shared_tables:
         assert sf.tables()[shared].equals(small.tables()[shared])
         assert hs.tables()[shared].equals(small.tables()[shared])
     for name, table in small.tables().items():
-        if name in ("teams", "reps", "currencies"):
+        if name in shared_tables:
             continue
         assert sf.tables()[name].num_rows + hs.tables()[name].num_rows == table.num_rows, name
         assert sf.tables()[name].num_rows > 0 and hs.tables()[name].num_rows > 0, name
     for part, parity in ((sf, 0), (hs, 1)):
         assert _sql(part, f"""
             select count(*) from opportunities o join reps r on r.rep_id = o.owner_rep_id
-            where r.team_id % 2 <> {parity}""") == [(0,)]
+            left join (select rep_id, arg_min(team_id, valid_from) as first_team from team_history group by 1) h
+              using (rep_id)
+            where coalesce(h.first_team, r.team_id) % 2 <> {parity}""") == [(0,)]
         assert _sql(part, "select count(*) from opportunities o anti join accounts a using (account_id) "
                           "where o.account_id is not null") == [(0,)]
         assert _sql(part, "select count(*) from stage_events e anti join opportunities o using (opportunity_id)") \

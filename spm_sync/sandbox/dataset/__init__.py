@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 
 from spm_sync.sandbox.dataset.clock import DAY_MS, Window
+from spm_sync.sandbox.dataset.crediting import build_crediting
 from spm_sync.sandbox.dataset.deals import build_accounts, build_deals
 from spm_sync.sandbox.dataset.engagement import build_activities, build_feedback, build_leads
 from spm_sync.sandbox.dataset.model import (
@@ -122,10 +123,13 @@ def generate_timed(seed: int = 7, scale: str | int = "small",
     per_rep_month = deals.won_amount_rc / months_elapsed / max(1, len(org.active_idx))
     quotas = quotas_table(_rng(seed, spec, as_of, "quotas"), org.active_idx, as_of, per_rep_month)
     clock.lap("quotas")
+    credit = build_crediting(_rng(seed, spec, as_of, "crediting"), org, org.reps, deals, window)
+    clock.lap("crediting")
     dataset = Dataset(
-        seed=seed, scale=spec.name, as_of=as_of, teams=org.teams, reps=org.reps, accounts=accounts.table,
-        opportunities=deals.opportunities, stage_events=deals.stage_events, leads=leads, activities=activities,
-        feedback=feedback, quotas=quotas, currencies=currencies_table(),
+        seed=seed, scale=spec.name, as_of=as_of, teams=org.teams, reps=credit.reps, accounts=accounts.table,
+        opportunities=credit.opportunities, stage_events=deals.stage_events, leads=leads, activities=activities,
+        feedback=feedback, quotas=quotas, currencies=currencies_table(), owner_changes=credit.owner_changes,
+        opportunity_splits=credit.opportunity_splits, team_history=credit.team_history,
     )
     return dataset, clock.seconds
 

@@ -25,7 +25,7 @@ LEAD_STATUSES: tuple[str, ...] = ("new", "working", "nurturing", "unqualified", 
 CORPORATE_CURRENCY = "USD"
 TABLE_NAMES: tuple[str, ...] = (
     "teams", "reps", "accounts", "opportunities", "stage_events", "leads", "activities", "feedback", "quotas",
-    "currencies",
+    "currencies", "owner_changes", "opportunity_splits", "team_history",
 )
 
 
@@ -46,6 +46,9 @@ class Dataset:
     feedback: pa.Table
     quotas: pa.Table
     currencies: pa.Table
+    owner_changes: pa.Table
+    opportunity_splits: pa.Table
+    team_history: pa.Table
 
     def tables(self) -> dict[str, pa.Table]:
         """Entity name -> table, in dependency order."""
@@ -59,7 +62,8 @@ class Dataset:
         """(salesforce_part, hubspot_part).
 
         With split, each team's records live in one CRM (even team ids Salesforce, odd HubSpot),
-        while teams, reps (one person, a user in both CRMs) and currencies are in both.
+        while teams, reps (one person, a user in both CRMs), team history and currencies are in both;
+        owner changes and splits go with their opportunity.
         Without split both parts are this whole data set.
         """
         if not split:
@@ -74,13 +78,17 @@ class Dataset:
 
 
 class _RecordTeams:
-    """The team each record belongs to, through its owner (or its account's owner)."""
+    """The team each record belongs to, through its owner (or its account's owner), by the owner's first team."""
 
     def __init__(self, ds: Dataset) -> None:
         self.ds = ds
         rep_ids = _ints(ds.reps["rep_id"])
         self.team_by_rep = np.zeros(int(rep_ids.max(initial=0)) + 1, dtype=np.int64)
         self.team_by_rep[rep_ids] = _ints(ds.reps["team_id"])
+        # A rep who moved team keeps their records in the CRM of the team they started in (the first
+        # history row), so a move never shifts records between the two CRMs.
+        history = ds.team_history.sort_by([("valid_from", "descending")])
+        self.team_by_rep[_ints(history["rep_id"])] = _ints(history["team_id"])
         self.team_by_account = self._lookup(ds.accounts, "account_id", "owner_rep_id")
         self.team_by_opp = self._lookup(ds.opportunities, "opportunity_id", "owner_rep_id")
 
@@ -105,6 +113,8 @@ class _RecordTeams:
             "activities": self._owner_or_account(ds.activities, "owner_rep_id"),
             "feedback": self._owner_or_account(ds.feedback, "rep_id"),
             "quotas": self.team_by_rep[_ints(ds.quotas["rep_id"])],
+            "owner_changes": self.team_by_opp[_ints(ds.owner_changes["opportunity_id"])],
+            "opportunity_splits": self.team_by_opp[_ints(ds.opportunity_splits["opportunity_id"])],
         }
         return {name: team % 2 for name, team in teams.items()}
 

@@ -13,7 +13,8 @@ from spm_sync.sandbox.hubspot import errors
 from spm_sync.sandbox.hubspot.meta_api import MetaApi
 from spm_sync.sandbox.hubspot.objects_api import ObjectsApi
 from spm_sync.sandbox.hubspot.portal import Portal
-from spm_sync.sandbox.hubspot.shaping import seed_portal
+from spm_sync.sandbox.hubspot.shaping import MirrorLinks, seed_portal
+from spm_sync.sandbox.hubspot.splits_api import SplitsApi
 from spm_sync.sandbox.server import (
     Request,
     Response,
@@ -40,16 +41,18 @@ class HubSpotSandbox(ServedEmulator):
 
     def __init__(self, dataset_part: Dataset | None, *, faults: FaultConfig | None = None, rate_limit: int = 100,
                  rate_window_s: float = 10.0, search_rate_limit: int = SEARCH_RATE_PER_S,
-                 daily_limit: int = 250_000, host: str = "127.0.0.1", port: int = 0, kpi_fields: bool = True) -> None:
+                 daily_limit: int = 250_000, host: str = "127.0.0.1", port: int = 0, kpi_fields: bool = True,
+                 mirror: MirrorLinks | None = None) -> None:
         self.portal = Portal(kpi_fields=kpi_fields)
         if dataset_part is not None:
-            seed_portal(self.portal, dataset_part)
+            seed_portal(self.portal, dataset_part, mirror)
         self.rate_window_s = rate_window_s
         self.burst = RateLimiter(rate_limit, rate_window_s, name="ten_secondly_rolling")
         self.secondly = RateLimiter(max(1, round(rate_limit / max(rate_window_s, 1.0))), 1.0, name="secondly")
         self.search_limit = RateLimiter(search_rate_limit, 1.0, name="search_secondly")
         self.daily = RateLimiter(daily_limit, DAY_S, name="daily")
         self.objects = ObjectsApi(self.portal, self._base_url)
+        self.splits = SplitsApi(self.portal)
         self.meta = MetaApi(self.portal, self._base_url, daily_limit, self._daily_used)
         self.server = SandboxServer(
             self._routes(), host=host, port=port, faults=faults if faults is not None else FaultConfig(),
@@ -83,6 +86,8 @@ class HubSpotSandbox(ServedEmulator):
         search = (self.search_limit,)
         assoc = r"/(?P<from_type>[A-Za-z0-9_\-]+)/(?P<to_type>[A-Za-z0-9_\-]+)/batch/read"
         return [
+            Route("POST", rf"/crm/v3/objects/deals/splits/batch/read|/deal-splits/{_DATED}/batch/read",
+                  self.splits.batch_read, "deal_splits_batch_read"),
             Route("POST", rf"{OBJECTS}/search", o.search, "search", limiters=search),
             Route("POST", rf"{OBJECTS}/batch/read", o.batch_read, "batch_read"),
             Route("POST", rf"{OBJECTS}/batch/update", o.batch_update, "batch_update"),

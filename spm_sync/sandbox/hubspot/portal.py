@@ -90,6 +90,17 @@ class FieldError:
     error: str
 
 
+@dataclass(frozen=True)
+class DealSplit:
+    """One deal split: an owner's share of the deal (a fraction; a deal's shares sum to 1)."""
+
+    id: int
+    owner_id: str
+    share: float
+    created_ms: int
+    updated_ms: int
+
+
 @dataclass
 class Portal:
     """All state of one emulated HubSpot account."""
@@ -107,6 +118,7 @@ class Portal:
     revoked_schema_writes: set[str] = field(default_factory=set)  # object types whose properties the token can't define
     groups: dict[str, dict[str, str]] = field(default_factory=dict)  # object type -> property group name -> label
     kpi_fields: bool = True  # False: the users object lacks the write-back properties (before `writeback setup`)
+    deal_splits: dict[int, list[DealSplit]] = field(default_factory=dict)  # deal id -> its splits
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
@@ -234,6 +246,8 @@ class Portal:
             rate = self.currency_rates.get(text("deal_currency_code") or self.currency, 1.0)
             home = None if amount is None else float(amount) / rate
             self._set_calc(table, row, "amount_in_home_currency", home, now_ms)
+        if "hubspot_owner_id" in changed:
+            self._set_calc(table, row, "hubspot_owner_assigneddate", now_ms, now_ms)
         if "dealstage" in changed:
             stage = text("dealstage")
             closed = stage in ("closedwon", "closedlost")

@@ -115,6 +115,10 @@ _DEAL_PROPS = (
     _p("pipeline", "Pipeline", ENUMERATION, options=("default",)),
     _p("closedate", "Close Date", DATETIME),
     _p("hubspot_owner_id", "Deal owner", ENUMERATION),
+    # When the current owner was assigned (set by HubSpot on every owner change; read-only).
+    _p("hubspot_owner_assigneddate", "Owner assigned date", DATETIME, read_only=True, calculated=True),
+    # Set by HubSpot's Salesforce integration on the deals it syncs: the Salesforce Opportunity Id.
+    _p("hs_salesforceopportunityid", "Salesforce Opportunity ID", group="salesforceinformation"),
     _p("hs_is_closed", "Is Deal Closed?", BOOL, read_only=True, calculated=True),
     _p("hs_is_closed_won", "Is Closed Won", BOOL, read_only=True, calculated=True),
     _p("hs_arr", "Annual recurring revenue", NUMBER, read_only=True, calculated=True),
@@ -140,6 +144,8 @@ _CONTACT_PROPS = (
        options=("NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT", "CONNECTED",
                 "BAD_TIMING")),
     _p("hubspot_owner_id", "Contact owner", ENUMERATION, group="contactinformation"),
+    _p("salesforceleadid", "Salesforce Lead ID", group="salesforceinformation"),
+    _p("salesforcecontactid", "Salesforce Contact ID", group="salesforceinformation"),
     _p("hs_lifecyclestage_lead_date", "Became a Lead Date", DATETIME, read_only=True),
     _p("hs_lifecyclestage_opportunity_date", "Became an Opportunity Date", DATETIME, read_only=True),
     _p("hs_lifecyclestage_customer_date", "Became a Customer Date", DATETIME, read_only=True),
@@ -151,6 +157,7 @@ _COMPANY_PROPS = (
     _p("domain", "Company Domain Name", group="companyinformation", unique=False),
     _p("industry", "Industry", ENUMERATION, group="companyinformation"),
     _p("hubspot_owner_id", "Company owner", ENUMERATION, group="companyinformation"),
+    _p("salesforceaccountid", "Salesforce Account ID", group="salesforceinformation"),
 )
 
 _ENGAGEMENT_COMMON = (

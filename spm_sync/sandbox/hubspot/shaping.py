@@ -8,6 +8,7 @@ Ids are offset per object type so they look like HubSpot's and never collide acr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,7 +18,7 @@ import pyarrow.compute as pc
 
 from spm_sync.sandbox.dataset.model import Dataset
 from spm_sync.sandbox.hubspot.columns import Column, NumberColumn, TextColumn, TimeColumn
-from spm_sync.sandbox.hubspot.portal import Owner, Portal, Team
+from spm_sync.sandbox.hubspot.portal import DealSplit, Owner, Portal, Team
 from spm_sync.sandbox.hubspot.schema import CANONICAL_STAGE, DEAL_STAGES
 from spm_sync.sandbox.hubspot.table import SeedHistory
 from spm_sync.sandbox.hubspot.values import NULL_MS, ms_from_date
@@ -31,11 +32,22 @@ CONTACT_BASE = 100_000
 ENGAGEMENT_BASE = 40_000_000_000
 GOAL_BASE = 200_000_000
 FEEDBACK_BASE = 3_000_000_000
+SPLIT_BASE = 60_000_000_000
 LEGACY_STAGE_DATES_EVERY = 10  # every 10th deal predates hs_v2_date_entered_*: only the old property
 _LEAD_STATUS = {"new": "NEW", "working": "IN_PROGRESS", "nurturing": "OPEN", "unqualified": "UNQUALIFIED",
                 "converted": "CONNECTED"}
 _SURVEY = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}
 _MEETING_MS = 30 * 60_000
+
+
+@dataclass(frozen=True)
+class MirrorLinks:
+    """Salesforce Ids of the records a mirrored portal copies, row-aligned with the data set's
+    accounts, opportunities and leads (what the integration writes into the link properties)."""
+
+    accounts: Sequence[str]
+    opportunities: Sequence[str]
+    leads: Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -170,7 +182,39 @@ def _stage_columns(ds: Dataset, deal_ids: np.ndarray) -> tuple[dict[str, Column]
     return columns, history
 
 
-def deals(ds: Dataset) -> tuple[Seed, SeedHistory]:
+def _owner_columns(ds: Dataset, deal_ids: np.ndarray) -> tuple[TimeColumn, SeedHistory]:
+    """`hubspot_owner_assigneddate` and the `hubspot_owner_id` versions (first owner at creation,
+    then each change), from the data set's owner changes."""
+    opps, changes = ds.opportunities, ds.owner_changes
+    created, current = millis(opps["created_at"]), ints(opps["owner_rep_id"])
+    rows = np.searchsorted(deal_ids, DEAL_BASE + ints(changes["opportunity_id"]))
+    changed_at = millis(changes["changed_at"])
+    first_owner = current.copy()
+    first_owner[rows] = ints(changes["old_rep_id"])
+    assigned = created.copy()
+    assigned[rows] = changed_at
+    all_rows = np.concatenate([np.arange(len(deal_ids)), rows])
+    stamps = np.concatenate([created, changed_at])
+    owners = OWNER_BASE + np.concatenate([first_owner, ints(changes["new_rep_id"])])
+    order = np.lexsort((stamps, all_rows))
+    history = SeedHistory(all_rows[order], stamps[order], [str(o) for o in owners[order].tolist()])
+    return TimeColumn(assigned), history
+
+
+def deal_splits(ds: Dataset, stamp_ms: int) -> dict[int, list[DealSplit]]:
+    """The data set's splits by HubSpot deal id (shares as fractions, as HubSpot keeps them)."""
+    splits = ds.opportunity_splits
+    out: dict[int, list[DealSplit]] = {}
+    for split_id, opp, rep, pct in zip(ints(splits["split_id"]).tolist(), ints(splits["opportunity_id"]).tolist(),
+                                       ints(splits["rep_id"]).tolist(), floats(splits["percentage"]).tolist(),
+                                       strict=True):
+        out.setdefault(DEAL_BASE + opp, []).append(
+            DealSplit(SPLIT_BASE + split_id, str(OWNER_BASE + rep), pct / 100.0, stamp_ms, stamp_ms))
+    return out
+
+
+def deals(ds: Dataset) -> tuple[Seed, SeedHistory, SeedHistory]:
+    """Deals, their dealstage history and their hubspot_owner_id history."""
     opps = ds.opportunities
     ids = DEAL_BASE + ints(opps["opportunity_id"])
     rates = dict(zip(ds.currencies["iso_code"].to_pylist(), floats(ds.currencies["conversion_rate"]).tolist(),
@@ -184,6 +228,7 @@ def deals(ds: Dataset) -> tuple[Seed, SeedHistory]:
     closed = np.isin(stage_ids, ["closedwon", "closedlost"])
     is_new = pc.equal(opps["deal_type"], "new").to_numpy(zero_copy_only=False)
     stage_columns, history = _stage_columns(ds, ids)
+    assigned, owner_history = _owner_columns(ds, ids)
     columns: dict[str, Column] = {
         "dealname": text(opps["name"]),
         "amount": NumberColumn(amount),
@@ -193,6 +238,7 @@ def deals(ds: Dataset) -> tuple[Seed, SeedHistory]:
         "pipeline": coded(np.zeros(len(ids), np.int32), ["default"]),
         "closedate": TimeColumn(millis(opps["close_date"])),
         "hubspot_owner_id": owner_ids(ints(opps["owner_rep_id"])),
+        "hubspot_owner_assigneddate": assigned,
         "hs_is_closed": flag(closed),
         "hs_is_closed_won": flag(stage_ids == "closedwon"),
         "hs_deal_stage_probability": NumberColumn(np.array([probability.get(s, 0.0) for s in stage_ids])),
@@ -203,7 +249,7 @@ def deals(ds: Dataset) -> tuple[Seed, SeedHistory]:
     }
     seed = Seed(ids, millis(opps["created_at"]), millis(opps["updated_at"]), columns,
                 archived=opps["is_deleted"].to_numpy(zero_copy_only=False).astype(bool))
-    return seed, history
+    return seed, history, owner_history
 
 
 def contacts(ds: Dataset) -> Seed:
@@ -336,21 +382,37 @@ def _associate(portal: Portal, from_type: str, from_ids: np.ndarray, to_type: st
     portal.associations.add_many(from_type, from_ids[present], to_type, to_ids[present], primary)
 
 
-def seed_portal(portal: Portal, ds: Dataset) -> Portal:
-    """Fill an empty portal from the HubSpot part of the canonical data set."""
+def _linked(seed: Seed, prop: str, salesforce_ids: Sequence[str] | None) -> Seed:
+    """The seed with the integration's link property (the Salesforce Id of the same record)."""
+    if salesforce_ids is not None:
+        seed.columns[prop] = text(list(salesforce_ids))
+    return seed
+
+
+def seed_portal(portal: Portal, ds: Dataset, mirror: MirrorLinks | None = None) -> Portal:
+    """Fill an empty portal from the HubSpot part of the canonical data set.
+
+    With `mirror` the portal holds only what HubSpot's Salesforce integration copies from the org
+    (owners and users, companies, deals, contacts, each with its link property): no splits, goals,
+    engagements or feedback, which then live in Salesforce alone.
+    """
     stamp = ms_from_date(date(ds.as_of.year - 1, 1, 1))
     portal.currency_rates = dict(zip(ds.currencies["iso_code"].to_pylist(),
                                      floats(ds.currencies["conversion_rate"]).tolist(), strict=True))
     portal.owners = owners(ds, stamp)
     _load(portal, "users", users(ds, stamp))
-    _load(portal, "companies", companies(ds))
-    deal_seed, stage_history = deals(ds)
-    _load(portal, "deals", deal_seed)
+    _load(portal, "companies", _linked(companies(ds), "salesforceaccountid", mirror and mirror.accounts))
+    deal_seed, stage_history, owner_history = deals(ds)
+    _load(portal, "deals", _linked(deal_seed, "hs_salesforceopportunityid", mirror and mirror.opportunities))
     portal.table("deals").seed_history["dealstage"] = stage_history
+    portal.table("deals").seed_history["hubspot_owner_id"] = owner_history
     opps = ds.opportunities
     _associate(portal, "deals", DEAL_BASE + ints(opps["opportunity_id"]), "companies",
                COMPANY_BASE + ints(opps["account_id"]), valid(opps["account_id"]), primary=True)
-    _load(portal, "contacts", contacts(ds))
+    _load(portal, "contacts", _linked(contacts(ds), "salesforceleadid", mirror and mirror.leads))
+    if mirror is not None:
+        return portal
+    portal.deal_splits = deal_splits(ds, stamp)
     for kind in _ENGAGEMENTS:
         object_type, seed, acts = engagements(ds, kind)
         _load(portal, object_type, seed)

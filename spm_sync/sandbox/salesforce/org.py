@@ -333,10 +333,13 @@ class Org:
             self._check_hooks(record_id)
             now = self.now()
             changed = {name for name, value in converted.items() if not _same(table.get(row, name), value)}
+            old_owner = int(table.get(row, "OwnerId")) if "OwnerId" in changed else -1
             for name, value in converted.items():
                 table.set(row, name, value)
             self._touch(table, row, now)
             self._derive(table, row, changed, now)
+            if table.spec.name == "Opportunity" and old_owner >= 0:
+                self._owner_changed(row, old_owner, int(table.get(row, "OwnerId")), now)
 
     def upsert(
         self, object_name: str, ext_field: str, ext_value: str, values: dict[str, object], *, api: bool = False
@@ -577,6 +580,26 @@ class Org:
         if obj == ref_code("Opportunity", 0) >> REF_SHIFT:
             return int(self.tables["Opportunity"].get(what & ROW_MASK, "AccountId"))
         return -1
+
+    def _owner_changed(self, opp_row: int, old: int, new: int, now: np.datetime64) -> None:
+        """Owner history (ids row, then names row) and the old owner's splits moved to the new owner."""
+        users = self.tables["User"]
+        id_of = {code: users.ids(np.array([code & ROW_MASK]))[0] for code in (old, new)}
+        name_of = {code: users.get(code & ROW_MASK, "Name") for code in (old, new)}
+        history = self.tables["OpportunityFieldHistory"]
+        for data_type, values in (("EntityId", id_of), ("Text", name_of)):
+            history.append({
+                "OpportunityId": ref_code("Opportunity", opp_row), "Field": "Owner", "DataType": data_type,
+                "OldValue": values[old], "NewValue": values[new], "CreatedDate": now,
+                "CreatedById": ref_code("User", self.actor_row), "IsDeleted": False,
+            }, 1)
+        splits = self.tables["OpportunitySplit"]
+        if splits.n:
+            mine = (splits.column("OpportunityId") == ref_code("Opportunity", opp_row)) & (
+                splits.column("SplitOwnerId") == old) & ~splits.purged
+            for split_row in np.flatnonzero(mine):
+                splits.set(int(split_row), "SplitOwnerId", new)
+                self._touch(splits, int(split_row), now)
 
     def _append_history(self, opps: Table, row: int, now: np.datetime64) -> None:
         history = self.tables["OpportunityHistory"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from spm_sync.sandbox.faults import FaultConfig
 from spm_sync.sandbox.server import Request, Response, Route, SandboxServer, ServedEmulator
 
@@ -157,6 +159,12 @@ class SalesforceSandbox(ServedEmulator):
     def description(self) -> dict[str, str]:
         """The `salesforce` part of `spm-sync sandbox serve`'s first line."""
         return {"instance_url": self.instance_url, "session_id": self.session_id, "ca_bundle": self.ca_bundle}
+
+    def record_ids(self, object_name: str) -> list[str]:
+        """Ids of every row of an object in load order (row i is the data set's i-th record)."""
+        with self.org.lock:
+            table = self.org.table(object_name)
+            return table.ids(np.arange(table.n))
 
     def touch_metadata(self, when: datetime) -> None:
         """Pretend the org's metadata changed at `when` (describe If-Modified-Since tests)."""

@@ -27,6 +27,7 @@ STORAGE_BY_TYPE: dict[str, str] = {
     "date": "date",
     "datetime": "datetime",
     "address": "compound",
+    "anyType": "str",  # OldValue/NewValue of field history: ids, names, numbers all arrive as text here
 }
 SOAP_TYPES: dict[str, str] = {
     "id": "tns:ID",
@@ -39,6 +40,7 @@ SOAP_TYPES: dict[str, str] = {
     "date": "xsd:date",
     "datetime": "xsd:dateTime",
     "address": "urn:address",
+    "anyType": "xsd:anyType",
 }
 
 
@@ -73,7 +75,7 @@ class FieldSpec:
     @property
     def filterable(self) -> bool:
         """Long text areas can be neither filtered nor sorted, as in a real org."""
-        return not (self.type == "textarea" and self.length > 255) and self.type != "address"
+        return not (self.type == "textarea" and self.length > 255) and self.type not in ("address", "anyType")
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,8 @@ TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone 
 TASK_SUBTYPES = ("Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn")
 FORECAST_CATEGORIES = ("Omitted", "Pipeline", "BestCase", "Forecast", "Closed")
 PERIOD_TYPES = ("Year", "Quarter", "Month", "Week")
+FIELD_HISTORY_FIELDS = ("created", "Owner", "Amount", "CloseDate", "StageName", "Name", "Account")
+FIELD_HISTORY_DATA_TYPES = ("EntityId", "Text", "Currency", "Date", "DynamicEnum")
 FISCAL_YEAR_TYPES = ("Standard", "Custom")
 QUARTER_LABEL_SCHEMES = ("NumberByYear", "Custom")
 PERIOD_LABEL_SCHEMES = ("Standard", "NumberByYear", "NumberByQuarter", "Custom")
@@ -273,6 +277,48 @@ _OBJECTS: tuple[ObjectSpec, ...] = (
         _ro("IsDeleted", "boolean", nillable=False, label="Deleted"),
         _currency_iso(),
     ), createable=False, updateable=False, deletable=False),
+    # Field history (sforce_api_objects_opportunityfieldhistory): insert-only, no SystemModstamp; the key
+    # prefix 017 is the one field-history rows share in real orgs. An owner change writes two rows (ids with
+    # DataType EntityId, names with DataType Text) — observed in orgs, not in the object reference.
+    ObjectSpec("OpportunityFieldHistory", "017", "Opportunity Field History", "Opportunity Field History", (
+        _ro("Id", "id", nillable=False, label="Record ID"),
+        _ro("IsDeleted", "boolean", nillable=False, defaulted_on_create=True, label="Deleted"),
+        _ro("OpportunityId", "reference", nillable=False, reference_to=("Opportunity",),
+            relationship_name="Opportunity", label="Opportunity ID"),
+        _ro("CreatedById", "reference", nillable=False, reference_to=("User",), relationship_name="CreatedBy",
+            label="Created By ID"),
+        _ro("CreatedDate", "datetime", nillable=False, label="Created Date"),
+        _ro("Field", "picklist", length=255, nillable=False, picklist=FIELD_HISTORY_FIELDS, label="Changed Field"),
+        _ro("DataType", "picklist", length=40, picklist=FIELD_HISTORY_DATA_TYPES, label="Data Type"),
+        _ro("OldValue", "anyType", label="Old Value"),
+        _ro("NewValue", "anyType", label="New Value"),
+    ), createable=False, updateable=False, deletable=False),
+    # Splits (sforce_api_objects_opportunitysplittype / _opportunitysplit). Key prefixes 14A/149 are
+    # guesses (the reference does not list them). Types are setup data: read-only through the API.
+    ObjectSpec("OpportunitySplitType", "14A", "Opportunity Split Type", "Opportunity Split Types", (
+        *_audit(),
+        _ro("DeveloperName", "string", length=80, nillable=False, label="Split Type Name"),
+        _ro("MasterLabel", "string", length=80, nillable=False, label="Master Label"),
+        _ro("Language", "picklist", length=40, picklist=("en_US",)),
+        _ro("Description", "string", length=255),
+        _ro("IsActive", "boolean", nillable=False, defaulted_on_create=True, label="Active"),
+        _ro("IsTotalValidated", "boolean", nillable=False, defaulted_on_create=True,
+            label="Validated to 100%"),
+        _ro("SplitEntity", "picklist", length=40, picklist=("Opportunity",), label="Split Entity"),
+        _ro("SplitField", "picklist", length=40, picklist=("Amount",), label="Split Field"),
+        _ro("SplitDataStatus", "picklist", length=40, picklist=("Completed",), label="Split Data Status"),
+    ), createable=False, updateable=False, deletable=False),
+    ObjectSpec("OpportunitySplit", "149", "Opportunity Split", "Opportunity Splits", (
+        *_audit(),
+        _ref("OpportunityId", "Opportunity", nillable=False, updateable=False, label="Opportunity ID"),
+        _ro("Split", "string", length=30, defaulted_on_create=True),
+        _ref("SplitOwnerId", "User", rel="SplitOwner", nillable=False, label="User ID"),
+        _f("SplitPercentage", "percent", precision=18, scale=8, label="Split (%)"),
+        _ref("SplitTypeId", "OpportunitySplitType", label="Opportunity Split Type ID"),
+        _ro("SplitAmount", "currency", label="Split Amount"),
+        _f("SplitNote", "string", length=255, label="Split Note"),
+        _currency_iso(),
+    )),
     ObjectSpec("Lead", "00Q", "Lead", "Leads", (
         *_audit(),
         _f("LastName", "string", length=80, nillable=False, label="Last Name"),

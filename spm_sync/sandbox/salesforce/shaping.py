@@ -12,6 +12,10 @@ Mappings worth knowing when reading KPIs off the emulated org:
   owner is owned by its account's owner.
 - lead status new/working/nurturing/unqualified/converted -> the four default Lead statuses.
 - timestamps are cut to whole seconds, as Salesforce stores them.
+- owner changes -> OpportunityFieldHistory, two rows each (Field Owner: user Ids with DataType
+  EntityId, then names with DataType Text), as an org with Owner history tracking records them.
+- splits are on: every opportunity has its splits of type Revenue; one without a split in the data
+  set has the single 100 % split to its owner that Salesforce adds (and moves with the owner).
 
 Text comes out dictionary-encoded (store.Strings) straight from pyarrow's dictionary_encode, and
 every array is made once in its storage dtype, so Table.append adopts it without a second copy.
@@ -27,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import ids
 from .schema import STAGE_INFO
 from .store import Strings, ref_code
 
@@ -203,6 +208,9 @@ def shape(ds: Any) -> dict[str, Shaped]:
 
     out["Opportunity"] = _opportunities(ds, reps, accounts)
     out["OpportunityHistory"] = _history(ds, opps, out["Opportunity"])
+    out["OpportunityFieldHistory"] = _owner_history(ds, reps, opps, out["User"], admin)
+    out["OpportunitySplitType"] = _split_types(setup, admin)
+    out["OpportunitySplit"] = _splits(ds, reps, opps, out["Opportunity"])
     out["Lead"] = _leads(ds, reps)
     out["Task"], out["Event"] = _activities(ds, reps, accounts, opps, out["Account"])
     out["NPS_Response__c"] = _feedback(ds, reps, accounts, out["Account"])
@@ -272,6 +280,78 @@ def _history(ds: Any, opps: _Rows, opp: Shaped) -> Shaped:
         "ForecastCategory": flags["ForecastCategoryName"], "CreatedDate": entered, "SystemModstamp": entered,
         "CreatedById": opp.columns["OwnerId"][rows_safe], "IsDeleted": opp.columns["IsDeleted"][rows_safe],
         "CurrencyIsoCode": opp.columns["CurrencyIsoCode"][rows_safe],
+    })
+
+
+def _owner_history(ds: Any, reps: _Rows, opps: _Rows, user: Shaped, admin: int) -> Shaped:
+    """Two rows per owner change: user Ids (DataType EntityId), then names (DataType Text)."""
+    t = ds.owner_changes
+    n = t.num_rows
+    old_rows, new_rows = reps.of(t["old_rep_id"]), reps.of(t["new_rep_id"])
+    names = user.columns["Name"].values()
+    user_id = [ids.make_id("005", int(r)) for r in range(len(names))]
+    changed = _stamps(t["changed_at"])
+
+    def pair(id_values: list[str], name_values: list[str]) -> Strings:
+        return Strings.of([v for pair in zip(id_values, name_values, strict=True) for v in pair])
+
+    old = pair([user_id[r] for r in old_rows], [names[r] for r in old_rows])
+    new = pair([user_id[r] for r in new_rows], [names[r] for r in new_rows])
+    return Shaped(2 * n, {
+        "OpportunityId": np.repeat(refs("Opportunity", opps.of(t["opportunity_id"])), 2),
+        "Field": _const(2 * n, "Owner"),
+        "DataType": Strings(np.tile(np.array([1, 2], dtype=np.int32), n), np.array([None, "EntityId", "Text"])),
+        "OldValue": old, "NewValue": new, "CreatedDate": np.repeat(changed, 2),
+        "CreatedById": np.full(2 * n, admin), "IsDeleted": np.zeros(2 * n, dtype=bool),
+    })
+
+
+SPLIT_TYPES: tuple[tuple[str, bool, str], ...] = (
+    # DeveloperName, IsTotalValidated, Description: the two types an org has once splits are enabled
+    ("Revenue", True, "Credit for the opportunity amount; totals validated to 100%"),
+    ("Overlay", False, "Credit for overlay and support roles; not validated to 100%"),
+)
+
+
+def _split_types(setup: np.datetime64, admin: int) -> Shaped:
+    n = len(SPLIT_TYPES)
+    names = [t[0] for t in SPLIT_TYPES]
+    return Shaped(n, {
+        "DeveloperName": Strings.of(names), "MasterLabel": Strings.of(names), "Language": _const(n, "en_US"),
+        "Description": Strings.of([t[2] for t in SPLIT_TYPES]), "IsActive": np.ones(n, dtype=bool),
+        "IsTotalValidated": np.array([t[1] for t in SPLIT_TYPES]), "SplitEntity": _const(n, "Opportunity"),
+        "SplitField": _const(n, "Amount"), "SplitDataStatus": _const(n, "Completed"),
+        "IsDeleted": np.zeros(n, dtype=bool), **_audit(np.full(n, setup), np.full(n, setup), np.full(n, admin)),
+    })
+
+
+def _splits(ds: Any, reps: _Rows, opps: _Rows, opp: Shaped) -> Shaped:
+    """The data set's splits, plus the lone 100 % owner split of every opportunity without one."""
+    t = ds.opportunity_splits
+    split_rows = opps.of(t["opportunity_id"])
+    lone = np.ones(opp.count, dtype=bool)
+    lone[split_rows[split_rows >= 0]] = False
+    lone_rows = np.flatnonzero(lone)
+    rows = np.concatenate([split_rows, lone_rows])
+    owner = np.concatenate([refs("User", reps.of(t["rep_id"])), opp.columns["OwnerId"][lone_rows]])
+    pct = np.concatenate([_floats(t["percentage"]), np.full(len(lone_rows), 100.0)])
+    kinds = [name for name, *_ in SPLIT_TYPES]
+    type_rows = np.concatenate([
+        np.array([kinds.index(k) for k in t["split_type"].to_pylist()], dtype=np.int64),
+        np.zeros(len(lone_rows), dtype=np.int64),
+    ])
+    order = np.lexsort((np.arange(len(rows)), rows))
+    rows, owner, pct, type_rows = rows[order], owner[order], pct[order], type_rows[order]
+    n = len(rows)
+    safe = np.maximum(rows, 0)
+    created, modified = opp.columns["CreatedDate"][safe], opp.columns["SystemModstamp"][safe]
+    return Shaped(n, {
+        "OpportunityId": refs("Opportunity", rows), "SplitOwnerId": owner, "SplitPercentage": pct,
+        "SplitTypeId": refs("OpportunitySplitType", type_rows),
+        "SplitAmount": np.round(opp.columns["Amount"][safe] * pct / 100.0, 2),
+        "Split": Strings.of([f"S-{i:07d}" for i in range(1, n + 1)]),
+        "CurrencyIsoCode": opp.columns["CurrencyIsoCode"][safe], "IsDeleted": opp.columns["IsDeleted"][safe],
+        **_audit(created, modified, owner),
     })
 
 
