@@ -50,7 +50,15 @@ EXPORTS: tuple[ExportKind, ...] = (
         one_of=("rep_email", "team"),
         ordered=("period_start", "period_end"),
     ),
-    ExportKind("teams", (Column("team", TEXT, True), Column("rep_email", EMAIL), Column("parent_team"))),
+    # valid_from / valid_to (inclusive, like quotas' period_end): dated membership; empty = current membership.
+    ExportKind(
+        "teams",
+        (
+            Column("team", TEXT, True), Column("rep_email", EMAIL), Column("parent_team"),
+            Column("valid_from", DATE), Column("valid_to", DATE),
+        ),
+        ordered=("valid_from", "valid_to"),
+    ),
     ExportKind(
         "accounts",
         (Column("id", TEXT, True), Column("name"), Column("owner_email", EMAIL), Column("created_at", TIMESTAMP)),

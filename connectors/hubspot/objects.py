@@ -8,6 +8,7 @@ nothing here is specific to one object type. State lives in the dlt resource sta
 - `window` {start, end, after_id}: an incremental window in progress (resumes after `after_id`).
 - `backfill` {start, end, after_id}: same for a backfill (a separate pipeline, so never the cursor).
 - `swept_ms`: when the last hard-delete sweep ran.
+- `credit_pending` {history, splits} (deals): owner-history / split reads still owed for committed pages.
 
 State only advances once a page's associations are read too, so a budget stop resumes exactly.
 """
@@ -25,6 +26,7 @@ import pyarrow as pa
 
 from connectors.context import ExtractContext
 from connectors.hubspot.client import Unavailable
+from connectors.hubspot.credit import CREDIT_PROPERTIES, CreditReads
 from connectors.hubspot.reader import Reader, Record
 from connectors.hubspot.records import (
     association_rows,
@@ -114,6 +116,7 @@ class ObjectSync:
         self.config = config
         self.context = context
         self.now_ms = to_ms(context.now)
+        self.credit: CreditReads | None = None
 
     # -- entry point ----------------------------------------------------------------------------
     def run(self, state: MutableMapping[str, Any]) -> Iterator[Any]:
@@ -139,7 +142,7 @@ class ObjectSync:
     def _properties(self) -> Iterator[Any]:
         """Every property (or config's allow/deny), plus stage-entry stamps for every deal stage."""
         name = self.obj.name
-        required = [self.obj.modified_property]
+        required = [self.obj.modified_property, *(CREDIT_PROPERTIES if self.obj.credit else ())]
         if self.obj.stage_properties:
             pipelines = self.reader.pipelines(name)
             rows = pipeline_stage_rows(pipelines)
@@ -157,13 +160,14 @@ class ObjectSync:
         if self.context.full:
             state.clear()
         progress = state.setdefault("initial", {"after": None, "started_ms": self.now_ms})
+        self._start_credit(state)
         buffer = self._buffer()
         committed: str | None = progress["after"]
         for records, after in self.reader.list_pages(self.obj.name, properties, after=progress["after"]):
             yield from self._page(records, properties, known, buffer,
                                   commit=lambda p=progress, a=committed: p.__setitem__("after", a))
             committed = after
-        yield from buffer.flush()
+        yield from self._flush(buffer)
         progress["after"] = committed
         yield from self._archived(properties)
         state.clear()
@@ -174,6 +178,7 @@ class ObjectSync:
         window = state.setdefault(
             "window", {"start": int(state["cursor"]) - lookback_ms, "end": self.now_ms, "after_id": None}
         )
+        self._start_credit(state)
         yield from self._window(window, properties, known)
         archived = yield from self._archived(properties, since_ms=window["start"])
         if self._sweep_due(state):
@@ -188,12 +193,23 @@ class ObjectSync:
         window = state.get("backfill")
         if not window or (window["start"], window["end"]) != (start, end):
             window = state["backfill"] = {"start": start, "end": end, "after_id": None}
+        self._start_credit(state)
         yield from self._window(window, properties, known)
         del state["backfill"]
 
     # -- building blocks ----------------------------------------------------------------------
     def _buffer(self) -> AssociationBuffer:
         return AssociationBuffer(self.obj, self.reader, self.context.warn)
+
+    def _start_credit(self, state: MutableMapping[str, Any]) -> None:
+        if self.obj.credit:
+            self.credit = CreditReads(self.reader, state.setdefault("credit_pending", {}), self.context.warn)
+
+    def _flush(self, buffer: AssociationBuffer) -> Iterator[Any]:
+        """Everything still waiting at the end of a pass: associations, then owner history and splits."""
+        yield from buffer.flush()
+        if self.credit is not None:
+            yield from self.credit.flush()
 
     def _page(self, records: list[Record], properties: list[str], known: KnownIds, buffer: AssociationBuffer,
               commit: Callable[[], None]) -> Iterator[Any]:
@@ -203,12 +219,16 @@ class ObjectSync:
             yield from buffer.flush()
         if not buffer.ids:
             commit()
+            if self.credit is not None:
+                self.credit.save()
         if not records:
             return
         known.add(str(r["id"]) for r in records)
         buffer.add(records)
         self.context.progress(self.obj.table, len(records), 1)
         yield records_table(records, properties)
+        if self.credit is not None:
+            yield from self.credit.add(records)
 
     def _window(self, window: MutableMapping[str, Any], properties: list[str], known: KnownIds) -> Iterator[Any]:
         """Records modified in [start, end) in id order; resumes after window['after_id']."""
@@ -220,7 +240,7 @@ class ObjectSync:
             yield from self._page(records, properties, known, buffer,
                                   commit=lambda w=window, a=committed: w.__setitem__("after_id", a))
             committed = last_id
-        yield from buffer.flush()
+        yield from self._flush(buffer)
         window["after_id"] = committed
 
     def _archived(self, properties: list[str], since_ms: int | None = None) -> Iterator[Any]:

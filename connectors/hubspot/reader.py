@@ -11,11 +11,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from connectors.hubspot.client import HubSpotClient
+from connectors.hubspot.client import HubSpotClient, versioned_path
 from connectors.hubspot.records import id_search_body, merge_by_id, search_body, split_for_query
 from connectors.hubspot.settings import (
     ASSOCIATION_BATCH_SIZE,
     BATCH_READ_SIZE,
+    HISTORY_BATCH_SIZE,
     LIST_PAGE_SIZE,
     OWNERS_PAGE_SIZE,
     SEARCH_PAGE_SIZE,
@@ -101,6 +102,32 @@ class Reader:
             )
             out.extend(body["results"])
         return out
+
+    def owner_history(self, object_name: str, ids: Sequence[str], prop: str) -> list[Record]:
+        """Every version of one property for these records: batch read with `propertiesWithHistory`,
+        50 ids per call (the documented cap when history is asked for)."""
+        client = self.client
+        out: list[Record] = []
+        for chunk in _chunks(list(ids), HISTORY_BATCH_SIZE):
+            body = client.request(
+                "POST", client.path("objects", object_name, "batch/read"),
+                json={"inputs": [{"id": i} for i in chunk], "properties": [prop], "propertiesWithHistory": [prop]},
+                params={"archived": "false"}, require="results",
+                family=f"objects.{object_name}.batch.read.history", object_name=object_name,
+            )
+            out.extend(body["results"])
+        return out
+
+    def deal_splits(self, deal_ids: Sequence[str]) -> list[Record]:
+        """`{id, splits: [...]}` per deal: `/crm/v3/objects/deals/splits/batch/read`, or the dated
+        `/deal-splits/<version>/batch/read` when the source uses dated paths."""
+        client = self.client
+        version = client.config.api_version
+        dated = versioned_path(version, "objects", "deals").startswith("/crm/objects/")
+        path = f"/deal-splits/{version}/batch/read" if dated else client.path("objects", "deals", "splits/batch/read")
+        body = client.request("POST", path, json={"inputs": [{"id": i} for i in deal_ids]}, require="results",
+                              family="deals.splits.batch.read", object_name="deal_splits")
+        return list(body["results"])
 
     def search_pages(
         self,

@@ -14,6 +14,8 @@ SEARCH_PAGE_SIZE = 200  # POST .../search: limit max 200
 SEARCH_RESULT_CAP = 10_000  # a search never pages past 10,000 results: restart after the last id
 BATCH_READ_SIZE = 100  # POST .../batch/read inputs max 100
 ASSOCIATION_BATCH_SIZE = 1_000  # POST /crm/v4/associations/{from}/{to}/batch/read inputs max 1,000 (since 2025-02)
+HISTORY_BATCH_SIZE = 50  # POST .../batch/read with propertiesWithHistory: inputs max 50
+SPLITS_BATCH_SIZE = 100  # POST /crm/v3/objects/deals/splits/batch/read: no documented limit; the CRM batch limit
 OWNERS_PAGE_SIZE = 100  # GET /crm/v3/owners: limit max 100 (500 documented for some portals; 100 is safe)
 MAX_QUERY_CHARS = 3_000  # keep GET URLs far below the ~8 KB at which HubSpot's edge answers 414
 
@@ -23,6 +25,8 @@ STAGE_ENTRY_PREFIXES = ("hs_v2_date_entered_", "hs_date_entered_")
 
 ASSOCIATIONS_TABLE = "associations"
 PIPELINE_STAGES_TABLE = "deal_pipeline_stages"
+OWNER_HISTORY_TABLE = "deal_owner_history"
+DEAL_SPLITS_TABLE = "deal_splits"
 OWNERS = "owners"
 OWNERS_TEAMS_TABLE = "owners__teams"
 
@@ -35,6 +39,7 @@ class ObjectDef:
     modified_property: str = DEFAULT_MODIFIED_PROPERTY
     associations: tuple[str, ...] = ()  # to-object types read through v4 batch read
     stage_properties: bool = False  # add hs_(v2_)date_entered_<stage> for every deal pipeline stage
+    credit: bool = False  # deals: also read owner history and splits where crediting needs them (credit.py)
 
     @property
     def table(self) -> str:
@@ -47,7 +52,7 @@ class ObjectDef:
 _ENGAGEMENT_LINKS = ("deals", "companies")
 
 STANDARD_OBJECTS: tuple[ObjectDef, ...] = (
-    ObjectDef("deals", associations=("companies",), stage_properties=True),
+    ObjectDef("deals", associations=("companies",), stage_properties=True, credit=True),
     ObjectDef("contacts", modified_property="lastmodifieddate"),
     ObjectDef("companies"),
     ObjectDef("calls", associations=_ENGAGEMENT_LINKS),

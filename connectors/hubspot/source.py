@@ -21,6 +21,8 @@ from connectors.hubspot.reader import Reader
 from connectors.hubspot.records import owner_row
 from connectors.hubspot.settings import (
     ASSOCIATIONS_TABLE,
+    DEAL_SPLITS_TABLE,
+    OWNER_HISTORY_TABLE,
     OWNERS,
     PIPELINE_STAGES_TABLE,
     ObjectDef,
@@ -47,6 +49,18 @@ def object_resource(obj: ObjectDef, reader: Reader, config: HubSpotSource, conte
             merge_key=ASSOCIATION_MERGE_KEY,
             write_disposition={"disposition": "merge", "strategy": "delete-insert"},
             columns={"removed": {"data_type": "bool", "hard_delete": True}},  # records.unlinked_rows
+            create_table_variant=True,
+        )
+    if obj.credit:
+        # A re-read replaces a deal's owner history / splits as a whole (delete-insert on deal_id).
+        resource.apply_hints(
+            table_name=OWNER_HISTORY_TABLE, primary_key=["deal_id", "timestamp", "value"], merge_key="deal_id",
+            write_disposition={"disposition": "merge", "strategy": "delete-insert"}, create_table_variant=True,
+        )
+        resource.apply_hints(
+            table_name=DEAL_SPLITS_TABLE, primary_key="id", merge_key="deal_id",
+            write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+            columns={"removed": {"data_type": "bool", "hard_delete": True}},  # credit.splits_table tombstones
             create_table_variant=True,
         )
     if obj.stage_properties:

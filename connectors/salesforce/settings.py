@@ -73,6 +73,7 @@ OBJECTS: tuple[ObjectSpec, ...] = (
     ObjectSpec("Period"),
     ObjectSpec("FiscalYearSettings"),
     ObjectSpec("OpportunitySplit"),
+    ObjectSpec("OpportunitySplitType"),
 )
 
 # Field types never queried: compound fields (their components are) and file bodies.

@@ -363,5 +363,5 @@ def test_dated_api_paths(tmp_path: Path) -> None:
             assert deal_rows(store) == expected_deals(portal.objects["deals"].records)
             links = sum(len(kinds) for i in range(N_DEALS) for _, kinds in deal_links(i))
             assert store.fetchone("SELECT count(*) FROM raw_hs.associations")[0] == links
-    assert {c.split("/")[2:4][0] + "/" + c.split("/")[3] for c in portal.calls} == {
-        "objects/2026-03", "properties/2026-03", "pipelines/2026-03", "associations/2026-03"}
+    assert {c.split(" ")[-1].split("/2026-03/")[0] for c in portal.calls} == {
+        "/crm/objects", "/crm/properties", "/crm/pipelines", "/crm/associations", "/deal-splits"}

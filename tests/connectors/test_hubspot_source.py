@@ -196,7 +196,7 @@ def test_dated_api_version_paths(harness: Harness) -> None:
     assert harness.count("deals") == portal_count(harness.hubspot, "deals")
     assert paths and all("/2026-03/" in p and "/v3/" not in p and "/v4/" not in p for p in paths)
     assert {p.split("/2026-03/")[0] for p in paths} == {"/crm/objects", "/crm/properties", "/crm/pipelines",
-                                                       "/crm/associations"}
+                                                       "/crm/associations", "/deal-splits"}
 
 
 def test_allow_list_and_long_property_lists(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,9 @@ Documented behaviour this fake leans on, deliberately unlike `spm_sync.sandbox`:
   number, several association types per link (a label-less one among them), per-input `paging`.
 - Owners: `teams` missing on some, `userId` a number; pipelines: stage `metadata` values as strings.
 - Both path schemes: `/crm/v3/objects/deals` and the dated `/crm/objects/2026-03/deals` (v4 associations
-  likewise: `/crm/associations/2026-03/...`).
+  likewise: `/crm/associations/2026-03/...`; deal splits `/deal-splits/2026-03/batch/read`).
+- Deal splits batch read (changelog example): results only for deals that have splits, in no particular
+  order, percentages as fraction strings.
 - Scopes the token lacks answer 403 MISSING_SCOPES; rate-limit headers on every response; throttling
   and 502s are scripted (`fail_next`) with the bodies the docs show (`rate_limited`, `html_reply`).
 """
@@ -84,8 +86,10 @@ class HubSpotDocsPortal(Scripted):
         page_size: int = 37,
         owners_page: int = 2,
         association_page: int = 2,
+        splits: dict[str, list[Record]] | None = None,
     ) -> None:
         super().__init__()
+        self.splits = splits or {}
         self.objects = {o.name: o for o in objects}
         self.pipelines = pipelines
         self.owners = owners
@@ -109,6 +113,10 @@ class HubSpotDocsPortal(Scripted):
         if request.headers.get("authorization") != f"Bearer {self.access_token}":
             return json_reply(401, error_body("Authentication credentials not found.", "INVALID_AUTHENTICATION"))
         parts = request.path.strip("/").split("/")
+        v3_splits = parts == ["crm", "v3", "objects", "deals", "splits", "batch", "read"]
+        dated_splits = len(parts) == 4 and parts[0] == "deal-splits" and parts[2:] == ["batch", "read"]
+        if request.method == "POST" and (v3_splits or dated_splits):
+            return self._splits(request.json())
         if len(parts) > 2 and _DATED.match(parts[2]):  # `/crm/objects/2026-03/deals` = `/crm/v3/objects/deals`
             parts = ["crm", "v4" if parts[1] == "associations" else "v3", parts[1], *parts[3:]]
         method = request.method
@@ -239,6 +247,12 @@ class HubSpotDocsPortal(Scripted):
         if offset + len(chunk) < len(rows):
             out["paging"] = {"next": {"after": str(offset + len(chunk))}}
         return json_reply(200, out)
+
+    def _splits(self, body: Record) -> Reply:
+        ids = [str(i["id"]) for i in body.get("inputs", [])]
+        results = [{"id": i, "splits": self.splits[i]} for i in reversed(ids) if self.splits.get(i)]
+        return json_reply(200, {"status": "COMPLETE", "results": results, "startedAt": "2026-01-05T09:30:00.010Z",
+                                "completedAt": "2026-01-05T09:30:00.050Z"})
 
     # ---- owners and associations -------------------------------------------------------------------
     def _owners(self, request: Request) -> Reply:

@@ -24,8 +24,8 @@ SELECT
   CAST(CASE WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST("src"."closedate" AS TEXT)), ''), '^-{0,1}[0-9]+$') THEN EPOCH_MS(CAST(NULLIF(TRIM(CAST("src"."closedate" AS TEXT)), '') AS BIGINT)) WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST("src"."closedate" AS TEXT)), ''), '^[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN TIMEZONE('UTC', TRY_CAST(NULLIF(TRIM(CAST("src"."closedate" AS TEXT)), '') AS TIMESTAMPTZ)) END AS DATE) AS close_date,
   COALESCE("src"."archived", FALSE) OR COALESCE(NULL, FALSE) AS is_deleted,
   CASE WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST(COALESCE("src"."hs_lastmodifieddate", "src"."updated_at") AS TEXT)), ''), '^-{0,1}[0-9]+$') THEN EPOCH_MS(CAST(NULLIF(TRIM(CAST(COALESCE("src"."hs_lastmodifieddate", "src"."updated_at") AS TEXT)), '') AS BIGINT)) WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST(COALESCE("src"."hs_lastmodifieddate", "src"."updated_at") AS TEXT)), ''), '^[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN TIMEZONE('UTC', TRY_CAST(NULLIF(TRIM(CAST(COALESCE("src"."hs_lastmodifieddate", "src"."updated_at") AS TEXT)), '') AS TIMESTAMPTZ)) END AS updated_at,
-  CAST(NULL AS TEXT) AS mirror_of_crm_id,
-  CAST(NULL AS TIMESTAMP) AS owner_assigned_at
+  CAST(NULLIF(NULL, '') AS TEXT) AS mirror_of_crm_id,
+  CASE WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST(NULL AS TEXT)), ''), '^-{0,1}[0-9]+$') THEN EPOCH_MS(CAST(NULLIF(TRIM(CAST(NULL AS TEXT)), '') AS BIGINT)) WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST(NULL AS TEXT)), ''), '^[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN TIMEZONE('UTC', TRY_CAST(NULLIF(TRIM(CAST(NULL AS TEXT)), '') AS TIMESTAMPTZ)) END AS owner_assigned_at
 FROM raw_hs.deals AS src
 LEFT JOIN raw_hs.associations AS company ON "company"."from_object" = 'deals' AND "company"."from_id" = "src"."id" AND "company"."to_object" = 'companies' AND "company"."association_type_id" = 5
 ) AS p
