@@ -68,13 +68,15 @@ def reassigned_after_close(properties: Mapping[str, Any]) -> bool:
 def owner_history_table(records: Sequence[Record]) -> pa.Table:
     """One row per version of `hubspot_owner_id` (value as sent, "" for no owner) per deal."""
     rows = [
-        (str(r.get("id")), as_text(version.get("value")), as_text(version.get("timestamp")),
+        (str(r.get("id")), as_text(version.get("value")) or "", as_text(version.get("timestamp")) or "",
          as_text(version.get("sourceType")), as_text(version.get("sourceId")))
         for r in records
         for version in ((r.get("propertiesWithHistory") or {}).get(OWNER) or [])
     ]
-    names = ("deal_id", "value", "timestamp", "source_type", "source_id")
-    return pa.table({name: pa.array([row[i] for row in rows], pa.string()) for i, name in enumerate(names)})
+    key = ("deal_id", "value", "timestamp")  # the primary key: non-null, as dlt's schema declares it
+    schema = pa.schema([pa.field(name, pa.string(), nullable=name not in key)
+                        for name in (*key, "source_type", "source_id")])
+    return pa.table([pa.array([row[i] for row in rows], pa.string()) for i in range(len(schema))], schema=schema)
 
 
 def splits_table(requested: Sequence[str], results: Sequence[Record]) -> pa.Table:
@@ -96,7 +98,8 @@ def splits_table(requested: Sequence[str], results: Sequence[Record]) -> pa.Tabl
             rows.append({"id": f"{deal}:none", "deal_id": deal, OWNER: None, "hs_deal_split_percentage": None,
                          "created_at": None, "updated_at": None, "archived": False, "removed": True})
     schema = pa.schema([
-        pa.field("id", pa.string(), nullable=False), ("deal_id", pa.string()), (OWNER, pa.string()),
+        pa.field("id", pa.string(), nullable=False), pa.field("deal_id", pa.string(), nullable=False),
+        (OWNER, pa.string()),
         ("hs_deal_split_percentage", pa.string()), ("created_at", pa.string()), ("updated_at", pa.string()),
         ("archived", pa.bool_()), ("removed", pa.bool_()),
     ])

@@ -137,3 +137,21 @@ def test_team_members_dates_from_the_teams_file(staged: tuple[Store, Sandbox]) -
 def test_no_hubspot_splits_in_a_mirrored_portal_and_none_fabricated(staged: tuple[Store, Sandbox]) -> None:
     store, _ = staged
     assert _fetch(store, "SELECT count(*) FROM _in_opportunity_splits WHERE source = 'hs'") == [(0,)]
+
+
+def test_hubspot_splits_of_won_deals_as_percentages(tmp_path: Path, dataset: Dataset) -> None:
+    with Sandbox(dataset=dataset, rate_limit=10_000, search_rate_limit=1_000) as sb:
+        cfg = parse_config({"store": {"path": str(tmp_path / "s.duckdb"), "state_dir": str(tmp_path / "state")},
+                            "sources": [{"name": "hs", "type": "hubspot", "base_url": sb.hubspot.base_url,
+                                         "access_token": sb.hubspot.access_token}]})
+        with open_store(cfg) as store:
+            sync_source(cfg, store, "hs", run=Run(job="sync"), objects=["deals"])
+            stage_inputs(cfg, store, {"hs": load_mapping("hubspot")}, NormalizeResult())
+            got = _fetch(store, "SELECT opportunity_crm_id, owner_crm_id, percentage, split_type, is_deleted "
+                                "FROM _in_opportunity_splits ORDER BY ALL")
+    won = {o["opportunity_id"] for o in dataset.opportunities.to_pylist() if o["stage"] == "closed_won"}
+    expected = sorted((str(DEAL_BASE + s["opportunity_id"]), str(OWNER_BASE + s["rep_id"]), s["percentage"],
+                       "Revenue", False)
+                      for s in dataset.opportunity_splits.to_pylist() if s["opportunity_id"] in won)
+    assert len(expected) == 24
+    assert [(d, o, pytest.approx(p), t, x) for d, o, p, t, x in got] == expected
