@@ -207,6 +207,56 @@ def kpis(
     write_rows(rows, format.value, output, console)
 
 
+class ExplainFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def explain(
+    entity: Annotated[
+        str | None, typer.Option(help="Rep email, name or id, team name or id, or company.")
+    ] = None,
+    metric: Annotated[str | None, typer.Option(help="Metric name, e.g. quota_attainment.")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Period id (2026-03, FY2026-Q1, FY2026) or current_quarter.")
+    ] = None,
+    run: Annotated[
+        str | None,
+        typer.Option(help="A KPI run id (or write-back run id): alone, the CRM field values written from it; "
+                     "with --entity/--metric/--period, that run's value."),
+    ] = None,
+    format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="table or json.")] = ExplainFormat.table,
+) -> None:
+    """Why a KPI value is what it is: value, numerator, denominator, every contributing record (with
+    its credit share and the crediting rule) and the records left out, with the reason.
+
+    Example: spm-sync explain --entity ada@example.com --metric quota_attainment --period FY2026-Q1
+    """
+    import json
+
+    from spm_sync.metrics.explain import explain as explain_value
+    from spm_sync.metrics.explain import ledger_rows
+    from spm_sync.output import write_rows
+    from spm_sync.store import open_store
+
+    cfg = _config()
+    asked = [entity, metric, period]
+    if any(a is None for a in asked) and (run is None or any(a is not None for a in asked)):
+        raise ConfigError("give --entity, --metric and --period (optionally --run), or --run alone")
+    with open_store(cfg) as store:
+        if entity is None or metric is None or period is None:
+            assert run is not None
+            write_rows(ledger_rows(store, run), format.value, None, console)
+            return
+        today = cfg.as_of or datetime.now(UTC).date()
+        result = explain_value(cfg, store, entity, metric, period, today, run)
+    if format is ExplainFormat.json:
+        sys.stdout.write(json.dumps(result.as_json(), default=str) + "\n")
+    else:
+        result.render(console)
+
+
 writeback_app = typer.Typer()  # help: the callback docstring (the push itself)
 app.add_typer(writeback_app, name="writeback")
 

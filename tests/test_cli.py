@@ -8,7 +8,9 @@ import pytest
 
 from spm_sync.cli import app
 
-COMMANDS = ("sync", "backfill", "normalize", "kpis", "writeback", "run", "schedule", "status", "check", "demo")
+COMMANDS = (
+    "sync", "backfill", "normalize", "kpis", "explain", "writeback", "run", "schedule", "status", "check", "demo",
+)
 
 
 def spm(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

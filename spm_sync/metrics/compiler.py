@@ -78,7 +78,7 @@ def _when(metric: Simple | Target, value: str) -> str:
     return f"CASE WHEN {metric.filter} THEN {value} END" if metric.filter else value
 
 
-def _model_columns(metrics: list[Primitive], model: ModelDef, extra: tuple[str, ...] = ()) -> list[str]:
+def model_columns(metrics: list[Primitive], model: ModelDef, extra: tuple[str, ...] = ()) -> list[str]:
     used: set[str] = set(extra)
     for metric in metrics:
         if isinstance(metric, Simple):
@@ -111,7 +111,7 @@ def _models_ctes(catalog: Catalog, metrics: list[Primitive], extra: tuple[str, .
     for metric in metrics:
         by_model[metric.model].append(metric)  # type: ignore[union-attr]
     return [
-        model_cte(name, catalog.models[name], _model_columns(group, catalog.models[name], extra))
+        model_cte(name, catalog.models[name], model_columns(group, catalog.models[name], extra))
         for name, group in by_model.items()
     ]
 
@@ -208,7 +208,7 @@ def _group_columns(catalog: Catalog, trailing: bool) -> list[str]:
     return [c for g in _groups(catalog, trailing).values() for m in g for c in fact_columns(m)]
 
 
-def _contributions(metric: Simple) -> list[tuple[str, str]]:
+def contributions(metric: Simple) -> list[tuple[str, str]]:
     """(column, per-row value) of an additive metric: what a row adds to its sums, weighted by its
     credit share (1 for rows of models without shares)."""
     expr = f"({metric.expr})" if metric.expr else "1"
@@ -236,10 +236,10 @@ def _keyed(model_name: str, model: ModelDef, time: str, parts: list[tuple[str, s
     if model.team:
         return daily
     names = ", ".join(f"d.{q(name)}" for name, _ in parts)
-    return f"SELECT d.owner_id, m.team_id, d.in_totals, d.day, {names}\n  FROM ({daily}) AS d{_team_on('d')}"
+    return f"SELECT d.owner_id, m.team_id, d.in_totals, d.day, {names}\n  FROM ({daily}) AS d{team_on('d')}"
 
 
-def _team_on(alias: str) -> str:
+def team_on(alias: str) -> str:
     """LEFT JOIN of the membership `m` valid on `<alias>.day` for the rep `<alias>.owner_id`."""
     return (
         f"\n  LEFT JOIN spm.credit_membership AS m ON m.rep_id = {alias}.owner_id\n"
@@ -272,7 +272,7 @@ def owner_month_steps(catalog: Catalog) -> list[Step]:
             cte = cte.replace(" AS (\n", " AS MATERIALIZED (\n", 1)
         branches = []
         for time, group in times:
-            parts = [c for m in group for c in _contributions(m)]
+            parts = [c for m in group for c in contributions(m)]
             mine = {name for name, _ in parts}
             bucket = "CAST(date_trunc('month', day) AS DATE)"
             sums = ",\n    ".join(f"sum({q(c)}) AS {q(c)}" if c in mine else f"{NULL} AS {q(c)}" for c in own)
@@ -307,7 +307,7 @@ def owner_trailing_steps(catalog: Catalog) -> list[Step]:
     keys = "owner_id TEXT, team_id TEXT, in_totals BOOLEAN, boundary DATE"
     steps = [Step("kpi_owner_trailing", _create("kpi_owner_trailing", keys, columns))]
     for (model, time, window), group in groups.items():
-        parts = [c for m in group for c in _contributions(m)]
+        parts = [c for m in group for c in contributions(m)]
         names = ", ".join(q(n) for n, _ in parts)
         sums = ", ".join(f"sum({q(n)}) AS {q(n)}" for n, _ in parts)
         steps.append(
@@ -341,7 +341,7 @@ def distinct_rows_steps(catalog: Catalog) -> list[Step]:
     for metric in _distinct(catalog):
         keep = f" AND ({metric.filter})" if metric.filter else ""
         model = catalog.models[metric.model]
-        team, lookup = ("r.team_id", "") if model.team else ("m.team_id", _team_on("r"))
+        team, lookup = ("r.team_id", "") if model.team else ("m.team_id", team_on("r"))
         branches = entity_rows("teamed", "f.k, f.day", "f.k, f.day")
         steps.append(
             Step(

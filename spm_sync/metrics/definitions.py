@@ -28,6 +28,22 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class RecordSpec(_Model):
+    """How `explain` names a model row: SQL over the model's `from` for each column it prints."""
+
+    object: str
+    source: str
+    id: str
+    name: str | None = None
+    amount: str | None = None  # in the reporting currency
+    rule: str | None = None  # the crediting rule that put the row there
+    # Excluded records: the rows before crediting (same aliases), whether deleted, whose copy it is.
+    base: str | None = None
+    base_owner: str | None = None
+    deleted: str | None = None
+    mirror_of: str | None = None
+
+
 class ModelDef(_Model):
     """The rows some metrics aggregate: a table or join, rows that never count, owner, usable columns."""
 
@@ -41,6 +57,7 @@ class ModelDef(_Model):
     share: str | None = None
     in_totals: str | None = None
     columns: dict[str, str | None]
+    record: RecordSpec | None = None
     doc: str | None = None
 
     def column_sql(self, name: str) -> str:
