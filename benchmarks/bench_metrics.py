@@ -10,7 +10,8 @@ store's values so the comparison is like for like).
     .venv/bin/python benchmarks/bench_metrics.py --rebuild --skip-pandas
 
 The store is built from `spm_sync.sandbox.dataset.generate` straight into `spm.*` (what normalize
-would produce from the sandbox CRMs) and cached under benchmarks/.data/. Each measured side runs in
+would produce from the sandbox CRMs) and cached under benchmarks/.data/; the credits (normalize's
+last step) are rebuilt and timed before compute_kpis. Each measured side runs in
 its own process so peak RSS is its own.
 """
 
@@ -131,12 +132,16 @@ def build_store(path: Path, scale: str) -> dict[str, int]:
 
 def run_sql(path: Path) -> dict[str, Any]:
     from spm_sync.config import parse_config
+    from spm_sync.crediting import credits
     from spm_sync.metrics import compute_kpis
     from spm_sync.runs import Run
     from spm_sync.store import open_store
 
     cfg = parse_config({"store": {"path": str(path)}, "as_of": AS_OF.isoformat()})
     store = open_store(cfg)
+    started = time.perf_counter()
+    credits.apply(cfg, store, AS_OF)  # normalize's last step; timed on its own
+    crediting_s = time.perf_counter() - started
     started, cpu = time.perf_counter(), _cpu_s()
     result = compute_kpis(cfg, store, Run(job="kpis"))
     seconds, cpu = time.perf_counter() - started, _cpu_s() - cpu
@@ -149,6 +154,7 @@ def run_sql(path: Path) -> dict[str, Any]:
         "values": result.values,
         "summary": result.summary(),
         "timings": result.timings,
+        "crediting_s": crediting_s,
     }
 
 
@@ -363,6 +369,7 @@ def main() -> None:
         f"(load average {sql['load']:.1f}) -- {sql['summary']}"
     )
     print(f"  steps: {sql['timings']}")
+    print(f"  crediting (spm.opportunity_credits, normalize's last step): {sql['crediting_s']:.2f} s wall")
     if args.skip_pandas:
         return
     pdr = _child("pandas", path)

@@ -48,9 +48,11 @@ def _primary(owner_rule: str, today: str) -> str:
             f"CASE WHEN NOT o.is_closed OR {assigned} OR h.opportunity_id IS NULL THEN o.owner_rep_id "
             "ELSE h.rep_id END"
         )
+        # reassigned after close (assigned date later) without history for it: no way to know the owner
         rule = (
             f"CASE WHEN NOT o.is_closed THEN 'current_owner' WHEN {assigned} OR h.opportunity_id IS NOT NULL "
-            "OR t.source IS NOT NULL THEN 'owner_at_close' ELSE 'owner_fallback_current' END"
+            "THEN 'owner_at_close' WHEN o.owner_assigned_at IS NULL AND t.source IS NOT NULL THEN 'owner_at_close' "
+            "ELSE 'owner_fallback_current' END"
         )
     return f"""primary_credit AS (
   SELECT o.opportunity_id, o.source, o.owner_rep_id AS current_rep_id, o.is_closed, {rep} AS rep_id, {rule} AS rule,

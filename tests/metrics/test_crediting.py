@@ -159,3 +159,30 @@ def test_owner_current_reproduces_the_values_of_clean_data(dataset_store, make_s
     _, at_close_values = dataset_store
     cfg, store = make_store(CLEAN, crediting={"owner": "current"})
     assert kpis(cfg, store) == at_close_values
+
+
+def test_hubspot_history_is_read_only_for_deals_reassigned_after_close(make_store):
+    """hs tracks history for the deal it re-read (h1); h2 was reassigned after close but has none."""
+    def deal(oid: str, assigned: str) -> dict:
+        row = dict(TABLES["opportunities"][0])
+        row.update(opportunity_id=oid, source="hs", owner_rep_id="r2", close_date="2026-01-10",
+                   owner_assigned_at=assigned)
+        return row
+
+    tables = {
+        "reps": TABLES["reps"],
+        "opportunities": [deal("h1", "2026-02-01 00:00:00"), deal("h2", "2026-02-01 00:00:00"),
+                          deal("h3", "2026-01-05 00:00:00")],
+        "owner_changes": [
+            {"opportunity_id": "h1", "source": "hs", "old_owner_rep_id": None, "new_owner_rep_id": "r1",
+             "changed_at": "2025-12-01 00:00:00"},
+            {"opportunity_id": "h1", "source": "hs", "old_owner_rep_id": "r1", "new_owner_rep_id": "r2",
+             "changed_at": "2026-02-01 00:00:00"},
+        ],
+    }
+    _, store = make_store(tables)
+    assert store.fetchall("SELECT opportunity_id, rep_id, rule FROM spm.opportunity_credits ORDER BY 1") == [
+        ("h1", "r1", "owner_at_close"),
+        ("h2", "r2", "owner_fallback_current"),
+        ("h3", "r2", "owner_at_close"),
+    ]
