@@ -1,8 +1,9 @@
 """`spm-sync demo`: the whole loop on the sandbox CRMs, with no config and no network.
 
 Starts both emulators on loopback (teams split between Salesforce and HubSpot, every rep a user in
-both), syncs, normalizes, computes KPIs, writes them back, and prints a leaderboard plus the values
-now stored in the sandbox CRMs' fields.
+both) without the KPI fields, creates them with `writeback setup`, then syncs, normalizes, computes
+KPIs, writes them back, and prints a leaderboard plus the values now stored in the sandbox CRMs'
+fields, with their periods and the names of the upserted records.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ DEMO_PERIOD = "current_quarter"
 LEADERBOARD_METRICS = ("revenue_won", "quota", "quota_attainment", "win_rate", "calls", "emails", "meetings")
 SF_FIELDS = {"quota_attainment": "Quota_Attainment__c", "revenue_won": "Revenue_Won__c", "win_rate": "Win_Rate__c"}
 HS_FIELDS = {"quota_attainment": "spm_quota_attainment", "revenue_won": "spm_revenue_won"}
+# What makes a written value readable: its period and when it was computed (fields `writeback setup` creates).
+SF_RECORD_FIELDS = {"period_field": "KPI_Period__c", "computed_at_field": "KPI_Computed_At__c"}
+HS_RECORD_FIELDS = {"period_field": "spm_kpi_period"}
+SF_HISTORY = {"object": "Rep_KPI__c", "mode": "upsert", "external_id_field": "Rep_Period_Key__c",
+              "name_field": "Name", "lookup_field": "Rep__c", "period_field": "Period__c"}
 
 
 def demo_store(folder: Path, store_dsn: str | None = None) -> dict[str, Any]:
@@ -61,7 +67,10 @@ def demo_config_document(sandbox: Any, folder: Path, store_dsn: str | None = Non
                 "entity": "rep",
                 "period": DEMO_PERIOD,
                 "fields": SF_FIELDS,
+                **SF_RECORD_FIELDS,
             },
+            {"name": "sf_history", "source": "sf", "entity": "rep", "period": DEMO_PERIOD, "fields": SF_FIELDS,
+             **SF_HISTORY},
             {
                 "name": "hs_reps",
                 "source": "hs",
@@ -69,6 +78,7 @@ def demo_config_document(sandbox: Any, folder: Path, store_dsn: str | None = Non
                 "entity": "rep",
                 "period": DEMO_PERIOD,
                 "fields": HS_FIELDS,
+                **HS_RECORD_FIELDS,
             },
         ],
     }
@@ -124,36 +134,50 @@ def render_leaderboard(rows: list[dict[str, Any]], period: str, console: Console
     console.print(table)
 
 
-def crm_field_values(cfg: Config, limit: int = 5) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def crm_field_values(cfg: Config, limit: int = 5) -> tuple[list[dict[str, Any]], ...]:
     """What the CRMs now hold, read back through their APIs as a sales-ops user would see it."""
     from connectors.hubspot.client import HubSpotClient
     from connectors.salesforce.client import SalesforceClient
 
-    sf_fields = list(SF_FIELDS.values())
+    sf_fields = [*SF_FIELDS.values(), *SF_RECORD_FIELDS.values()]
     sf = SalesforceClient(cfg.source("sf"), ApiCalls(source="sf"))
     soql = f"SELECT Name, {', '.join(sf_fields)} FROM User WHERE {sf_fields[0]} != null ORDER BY Name LIMIT {limit}"
     sf_rows = [{k: r[k] for k in ("Name", *sf_fields)} for r in sf.sf.query(soql)["records"]]
+    history = ["Name", "Rep__c", "Period__c", *SF_FIELDS.values()]
+    soql = f"SELECT {', '.join(history)} FROM Rep_KPI__c ORDER BY Name LIMIT {limit}"
+    sf_rows_history = [{k: r[k] for k in history} for r in sf.sf.query(soql)["records"]]
     hs = HubSpotClient(cfg.source("hs"), ApiCalls(source="hs"))
     body = {
         "filterGroups": [{"filters": [{"propertyName": HS_FIELDS["quota_attainment"], "operator": "HAS_PROPERTY"}]}],
-        "properties": ["hs_email", *HS_FIELDS.values()],
+        "properties": ["hs_email", *HS_FIELDS.values(), *HS_RECORD_FIELDS.values()],
         "sorts": [{"propertyName": "hs_email", "direction": "ASCENDING"}],
         "limit": limit,
     }
     found = hs.request("POST", hs.path("objects", "users", "search"), json=body, search=True, require="results")
-    hs_rows = [{k: r["properties"].get(k) for k in ("hs_email", *HS_FIELDS.values())} for r in found["results"]]
-    return sf_rows, hs_rows
+    shown = ("hs_email", *HS_FIELDS.values(), *HS_RECORD_FIELDS.values())
+    hs_rows = [{k: r["properties"].get(k) for k in shown} for r in found["results"]]
+    return sf_rows, sf_rows_history, hs_rows
 
 
 def render_crm_values(cfg: Config, console: Console) -> None:
-    sf_rows, hs_rows = crm_field_values(cfg)
-    for title, rows in (("Salesforce User fields", sf_rows), ("HubSpot users properties", hs_rows)):
+    sf_rows, sf_rows_history, hs_rows = crm_field_values(cfg)
+    tables = (("Salesforce User fields", sf_rows), ("Salesforce Rep_KPI__c records (upsert)", sf_rows_history),
+              ("HubSpot users properties", hs_rows))
+    for title, rows in tables:
         table = Table(title=title)
         for column in rows[0] if rows else ["(nothing written)"]:
             table.add_column(column)
         for row in rows:
             table.add_row(*("-" if v is None else str(v) for v in row.values()))
         console.print(table)
+
+
+def install_fields(cfg: Config, console: Console) -> None:
+    """The sandbox CRMs start without KPI fields, as a new customer's do: `writeback setup` creates them."""
+    from spm_sync.writeback.setup import setup
+
+    console.print("the sandbox CRMs have no KPI fields yet: spm-sync writeback setup")
+    setup(cfg).render(console)
 
 
 def require_empty_store(cfg: Config) -> None:
@@ -178,7 +202,7 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store
     with tempfile.TemporaryDirectory(prefix="spm-sync-demo-") as tmp:
         folder = keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        with Sandbox(seed=seed, scale="small", split=True) as sandbox:
+        with Sandbox(seed=seed, scale="small", split=True, kpi_fields=False) as sandbox:
             console.print(
                 f"sandbox Salesforce at {sandbox.salesforce.instance_url}, HubSpot at {sandbox.hubspot.base_url}"
             )
@@ -187,6 +211,7 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store
             cfg = parse_config(document, file=str(folder / "config.yaml"))
             if store_dsn:
                 require_empty_store(cfg)
+            install_fields(cfg, console)
             results = jobs.run_all(cfg)
             for synced in results["sync"]:
                 console.print(

@@ -55,3 +55,11 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     assert shown, out
     for name, value in shown:
         assert float(value) == round(kpis[name] * 100, 2)
+    # The CRMs started without KPI fields: setup created them, and the upserted records read as names.
+    assert "the sandbox CRMs have no KPI fields yet" in out and "writeback setup: sf" in out
+    history = out.split("Salesforce Rep_KPI__c records (upsert)")[1].split("HubSpot users properties")[0]
+    names = re.findall(r"│ ([A-Z][a-z]+ [A-Z][a-z]+) — (FY\d{4}-Q[1-4]) +│ 005\w{15} +│ (FY\d{4}-Q[1-4]) +│", history)
+    assert names and all(label == period == stored for _, label, stored in names)
+    # Both CRMs show a person the same attainment figure (HubSpot's percentage property gets x 100 too).
+    hubspot = dict(re.findall(r"│ ([a-z]+\.[a-z]+)@\S+ +│ ([0-9.]+) +│", out.split("HubSpot users properties")[1]))
+    assert hubspot and all(float(v) == round(kpis[n.replace(".", " ").title()] * 100, 2) for n, v in hubspot.items())
