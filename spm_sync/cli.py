@@ -406,6 +406,10 @@ def sandbox_serve(
     mirror: Annotated[bool, typer.Option(
         help="HubSpot holds the Salesforce integration's copies of every company, deal and contact "
              "(with hs_salesforceopportunityid etc.); excludes --split.")] = False,
+    kpi_fields: Annotated[
+        bool, typer.Option(help="Start with the write-back KPI fields; --no-kpi-fields: as a new org/portal, "
+                           "for trying `spm-sync writeback setup`.")
+    ] = True,
 ) -> None:
     """Serve the Salesforce (HTTPS) and HubSpot (HTTP) emulators until interrupted.
 
@@ -430,6 +434,7 @@ def sandbox_serve(
         rate_limit=rate_limit,
         fiscal_start_month=fiscal_start_month or None,
         mirror=mirror,
+        kpi_fields=kpi_fields,
     )
 
 

@@ -29,6 +29,7 @@ from spm_sync.sandbox import Sandbox
 from spm_sync.sandbox.dataset import Dataset, generate
 from spm_sync.store import open_store
 from spm_sync.store.layout import LATEST_VERSION
+from spm_sync.writeback.setup import setup
 
 pytestmark = pytest.mark.postgres
 
@@ -45,15 +46,18 @@ def dataset() -> Dataset:
 
 
 def sandbox(dataset: Dataset) -> Sandbox:
-    return Sandbox(seed=7, scale="small", split=True, as_of=AS_OF, dataset=dataset)
+    return Sandbox(seed=7, scale="small", split=True, as_of=AS_OF, dataset=dataset, kpi_fields=False)
 
 
 def pinned_config(sb: Sandbox, folder: Path, store_dsn: str | None, **extra: Any) -> Config:
-    """The demo's config (DuckDB in `folder`, or PostgreSQL at `store_dsn`) with `as_of` pinned, saved in `folder`."""
+    """The demo's config (DuckDB in `folder`, or PostgreSQL at `store_dsn`) with `as_of` pinned, saved in `folder`;
+    the sandbox's KPI fields created by `writeback setup`."""
     document = {**demo_config_document(sb, folder, store_dsn), "as_of": AS_OF.isoformat(), **extra}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
-    return parse_config(document, file=str(folder / "config.yaml"))
+    cfg = parse_config(document, file=str(folder / "config.yaml"))
+    setup(cfg)  # the CRMs start without KPI fields, as in the demo
+    return cfg
 
 
 def outcome(cfg: Config) -> tuple[Kpis, set[tuple[Any, ...]]]:

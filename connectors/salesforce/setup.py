@@ -3,8 +3,9 @@
 Why a permission set: a field created through the Tooling API is visible to nobody until field-level
 security grants it, so setup creates `SPM_Sync_KPIs` (read on every KPI field, for the people who
 read them) and `SPM_Sync_KPIs_Edit` (read and edit, for the integration user that writes them), adds
-one FieldPermissions row per field and set, and assigns the sets to the users and profiles named in
-the source's `kpi_access`. FieldPermissions and assignments are ordinary sObjects: they go out in
+one ObjectPermissions row per custom object and set (a field grant needs its object readable) and one
+FieldPermissions row per field and set, and assigns the sets to the users and profiles named in the
+source's `kpi_access`. FieldPermissions and assignments are ordinary sObjects: they go out in
 sObject Collections batches of 200, so the access part costs a handful of calls whatever the size.
 """
 
@@ -117,6 +118,15 @@ class SalesforceInstaller:
                    "exists" if name in sets else "create", name)
             for name in (read_set, edit_set)
         ]
+        custom_objects = sorted({o for o, _ in fields if o.endswith("__c")})
+        allowed = self._object_granted(list(sets.values()))
+        for object_name in custom_objects:
+            for name, edit in ((read_set, False), (edit_set, True)):
+                known = sets.get(name)
+                status = "exists" if known and (known, object_name.lower()) in allowed else "create"
+                changes.append(Change("object permission", f"{name}: {object_name}",
+                                      "read, create and edit" if edit else "read", status,
+                                      Grant(name, object_name, object_name, edit)))
         granted = self._granted(list(sets.values()))
         for object_name, wanted in fields:
             full = f"{object_name}.{wanted.name}"
@@ -137,6 +147,14 @@ class SalesforceInstaller:
         where = f"Name IN ({', '.join(escape_string(n) for n in names)})"
         rows = self._query("PermissionSet", select("PermissionSet", ["Id", "Name"], where=[where]))
         return {str(r["Name"]): str(r["Id"]) for r in rows}
+
+    def _object_granted(self, set_ids: list[str]) -> set[tuple[str, str]]:
+        """(permission set Id, object lowercased) of the object permissions already there."""
+        if not set_ids:
+            return set()
+        where = f"ParentId IN ({', '.join(escape_string(i) for i in set_ids)})"
+        rows = self._query("ObjectPermissions", select("ObjectPermissions", ["ParentId", "SobjectType"], where=[where]))
+        return {(str(r["ParentId"]), str(r["SobjectType"]).lower()) for r in rows}
 
     def _granted(self, set_ids: list[str]) -> set[tuple[str, str]]:
         """(permission set Id, `object.field` lowercased) of the field permissions already there."""
@@ -222,6 +240,10 @@ class SalesforceInstaller:
             body = {"Name": change.subject, "Label": label, "Description": "spm-sync KPI fields: " + change.detail}
             answer = self._send("POST", "sobjects/PermissionSet", body, change)
             set_ids[change.subject] = str(answer["id"])
+        objects = [c.payload for c in todo if c.what == "object permission"]  # before their fields' grants
+        self._create_many("ObjectPermissions", [
+            {"ParentId": set_ids[g.permission_set], "SobjectType": g.object, "PermissionsRead": True,
+             "PermissionsCreate": g.edit, "PermissionsEdit": g.edit, "PermissionsDelete": False} for g in objects])
         grants = [c.payload for c in todo if c.what == "field permission"]
         self._create_many("FieldPermissions", [
             {"ParentId": set_ids[g.permission_set], "SobjectType": g.object, "Field": g.field,

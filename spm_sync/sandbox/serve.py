@@ -43,12 +43,13 @@ def _signals_set(stop: threading.Event) -> Iterator[None]:
 
 def serve(seed: int = 7, scale: str | int = "small", faults: float = 0.0, split: bool = False,
           rate_limit: int = 100, *, fiscal_start_month: int | None = 1, mirror: bool = False,
-          out: TextIO | None = None, stop: threading.Event | None = None) -> None:
+          kpi_fields: bool = True, out: TextIO | None = None, stop: threading.Event | None = None) -> None:
     """Serve until SIGINT/SIGTERM; `out`/`stop` let tests capture the line and end the loop."""
     out = out if out is not None else sys.stdout
     stop = stop if stop is not None else threading.Event()
-    with _signals_set(stop), Sandbox(seed=seed, scale=scale, faults=faults, split=split, rate_limit=rate_limit,
-                                     salesforce_fiscal_start_month=fiscal_start_month, mirror=mirror) as sandbox:
+    sandbox = Sandbox(seed=seed, scale=scale, faults=faults, split=split, rate_limit=rate_limit,
+                      salesforce_fiscal_start_month=fiscal_start_month, mirror=mirror, kpi_fields=kpi_fields)
+    with _signals_set(stop), sandbox:
         out.write(json.dumps(sandbox.description()) + "\n")
         out.flush()
         print(f"sandbox serving (seed={seed}, scale={scale}, faults={faults}, split={split}, mirror={mirror}); "

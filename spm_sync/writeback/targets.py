@@ -77,7 +77,8 @@ def target_problems(target: WritebackTarget, writer: Writer) -> tuple[list[str],
     for metric, name in target.fields.items():
         info = _lookup(described, name)
         if info is None:
-            problems.append(f"field {name} (for {metric}) does not exist on {target.object}")
+            problems.append(f"field {name} (for {metric}) does not exist on {target.object} "
+                            f"(spm-sync writeback setup creates it)")
             continue
         if not info.updateable or (target.mode == "upsert" and not info.createable):
             problems.append(f"field {info.name} (for {metric}) on {target.object} is not updateable")
@@ -99,7 +100,7 @@ def _record_fields(
         key = f"{role}_field"
         info = _lookup(described, name)
         if info is None:
-            problems.append(f"{key} {name} does not exist on {target.object}")
+            problems.append(f"{key} {name} does not exist on {target.object} (spm-sync writeback setup creates it)")
             continue
         if not info.updateable or (target.mode == "upsert" and not info.createable):
             problems.append(f"{key} {info.name} on {target.object} is not updateable")

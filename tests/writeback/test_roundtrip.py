@@ -244,7 +244,8 @@ def test_missing_or_read_only_field_is_a_config_error_before_anything_is_sent(
     h = harness(good, bad)
     seed_kpis(h.store, kpis(10))
     problems = [
-        f"writeback target broken: field No_Such_Field__c (for quota_attainment) does not exist on {crm.user_object}",
+        f"writeback target broken: field No_Such_Field__c (for quota_attainment) does not exist on {crm.user_object} "
+        "(spm-sync writeback setup creates it)",
         f"writeback target broken: field {read_only} (for calls) on {crm.user_object} is not updateable",
     ]
     with pytest.raises(ConfigError) as caught:

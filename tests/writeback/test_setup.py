@@ -94,14 +94,15 @@ def test_setup_from_nothing_then_the_sdks_describe_write_and_read_the_fields(bar
     cfg = config(bare, tmp_path)
     result = setup(cfg)
     sf_plan, hs_plan = result.plans
-    assert (sf_plan.count("create"), sf_plan.count("exists"), sf_plan.count("conflict")) == (42, 0, 0)
+    assert (sf_plan.count("create"), sf_plan.count("exists"), sf_plan.count("conflict")) == (44, 0, 0)
     assert (hs_plan.count("create"), hs_plan.count("exists"), hs_plan.count("conflict")) == (4, 0, 0)
     # 2 describes, 4 queries (permission sets, users, profiles, profile users), 1 CustomObject + 10
-    # CustomField calls, 2 permission sets, 1 batch of 20 field permissions, 1 batch of 9 assignments
-    assert dict(sf_plan.calls) == {"describe": 2, "query": 4, "tooling": 11, "sobjects": 2, "composite": 2}
+    # CustomField calls, 2 permission sets, 1 batch each of 2 object permissions, 20 field permissions
+    # and 9 assignments
+    assert dict(sf_plan.calls) == {"describe": 2, "query": 4, "tooling": 11, "sobjects": 2, "composite": 3}
     # properties list, group read, group create, 3 property creates
     assert sum(hs_plan.calls.values()) == 6
-    assert writes(bare) == {"tooling_sobjects": 11, "composite_sobjects": 2, "sobject": 2,
+    assert writes(bare) == {"tooling_sobjects": 11, "composite_sobjects": 3, "sobject": 2,
                             "property_create": 3, "property_group_create": 1}
 
     sf = salesforce_sdk(bare)
@@ -119,6 +120,10 @@ def test_setup_from_nothing_then_the_sdks_describe_write_and_read_the_fields(bar
     grants = sf.query("SELECT Field, PermissionsRead, PermissionsEdit FROM FieldPermissions")["records"]
     assert len(grants) == 20 and sum(g["PermissionsEdit"] for g in grants) == 10
     assert sf.query("SELECT Id FROM PermissionSetAssignment")["totalSize"] == 9
+    objects = sf.query("SELECT SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit FROM ObjectPermissions "
+                       "ORDER BY PermissionsEdit")["records"]
+    assert [(o["SobjectType"], o["PermissionsRead"], o["PermissionsCreate"], o["PermissionsEdit"])
+            for o in objects] == [("Rep_KPI__c", True, False, False), ("Rep_KPI__c", True, True, True)]
 
     hs = hubspot.Client.create(access_token=bare.hubspot.access_token, host=bare.hubspot.base_url)
     # the SDK's model drops numberDisplayHint (hubspot-api-client 12 does not know it): read the raw body
@@ -171,10 +176,10 @@ def test_setup_again_changes_nothing(bare: Sandbox, tmp_path: Path) -> None:
     again = setup(cfg)
     sf_plan, hs_plan = again.plans
     assert (sf_plan.count("create"), sf_plan.count("exists"), hs_plan.count("create"), hs_plan.count("exists")) == (
-        0, 42, 0, 4)
+        0, 44, 0, 4)
     assert writes(bare) == before
-    # 2 describes; permission sets, field permissions, users, profiles, profile users, assignments
-    assert dict(sf_plan.calls) == {"describe": 2, "query": 6}
+    # 2 describes; permission sets, object and field permissions, users, profiles, profile users, assignments
+    assert dict(sf_plan.calls) == {"describe": 2, "query": 7}
     assert sum(hs_plan.calls.values()) == 2
 
 
@@ -221,7 +226,7 @@ def test_a_field_of_another_type_is_a_conflict_and_nothing_is_created(
         main(["--config", str(path), "writeback", "setup"])
     assert exited.value.code == 1
     out, err = capsys.readouterr()
-    assert "sf: 41 to create, 0 already there, 1 conflicts" in " ".join(out.split())  # the plan is shown first
+    assert "sf: 43 to create, 0 already there, 1 conflicts" in " ".join(out.split())  # the plan is shown first
     assert err.strip().splitlines() == [f"error: {raised.value}"]
 
 

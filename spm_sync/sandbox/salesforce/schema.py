@@ -425,6 +425,15 @@ _OBJECTS: tuple[ObjectSpec, ...] = (
         _f("PermissionsRead", "boolean", nillable=False, defaulted_on_create=True, label="Read Access"),
         _f("PermissionsEdit", "boolean", nillable=False, defaulted_on_create=True, label="Edit Access"),
     ), deletable=False),
+    ObjectSpec("ObjectPermissions", "110", "Object Permissions", "Object Permissions", (
+        *_audit(deletable=False),
+        _ref("ParentId", "PermissionSet", rel="Parent", nillable=False, label="Parent ID"),
+        _f("SobjectType", "string", length=255, nillable=False, label="Sobject Type Name"),
+        _f("PermissionsRead", "boolean", nillable=False, defaulted_on_create=True, label="Read"),
+        _f("PermissionsCreate", "boolean", nillable=False, defaulted_on_create=True, label="Create"),
+        _f("PermissionsEdit", "boolean", nillable=False, defaulted_on_create=True, label="Edit"),
+        _f("PermissionsDelete", "boolean", nillable=False, defaulted_on_create=True, label="Delete"),
+    ), deletable=False),
     ObjectSpec("PermissionSetAssignment", "0Pa", "Permission Set Assignment", "Permission Set Assignments", (
         *_audit(deletable=False),
         _ref("AssigneeId", "User", rel="Assignee", nillable=False, label="Assignee ID"),
