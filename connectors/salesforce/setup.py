@@ -26,6 +26,11 @@ from spm_sync.errors import ConfigError, ConnectorError
 PRECISION = 18
 COLLECTION_MAX = 200
 EDIT_SUFFIX = "_Edit"
+NEEDED_PERMISSION = {  # what the running user must hold to create each kind of thing
+    "object": "Customize Application",
+    "field": "Customize Application",
+    "PermissionSetAssignment": "Assign Permission Sets",
+}
 
 
 def field_metadata(wanted: NewField) -> dict[str, Any]:
@@ -262,8 +267,8 @@ class SalesforceInstaller:
         except SalesforceApiError as exc:
             why = exc.message
             if exc.status == 403:
-                why = ("the integration user lacks the permission (Customize Application for fields and objects, "
-                       f"Manage Profiles and Permission Sets for access): {exc.error_code}")
+                needed = NEEDED_PERMISSION.get(change.what, "Manage Profiles and Permission Sets")
+                why = f"the integration user lacks the {needed} permission (403 {exc.error_code})"
             raise ConnectorError(f"creating {change.what} {change.subject}: {why}", source=self.writer.config.name,
                                  object=object_name, field=field_name or None) from None
         return self.client.json(response)

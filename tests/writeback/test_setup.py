@@ -240,8 +240,7 @@ def test_a_missing_permission_is_one_clear_line(bare: Sandbox, tmp_path: Path,
     assert exited.value.code == 1
     assert capsys.readouterr().err.strip().splitlines() == [
         "error: source=sf object=User field=Quota_Attainment__c: creating field User.Quota_Attainment__c: the "
-        "integration user lacks the permission (Customize Application for fields and objects, Manage Profiles and "
-        "Permission Sets for access): INSUFFICIENT_ACCESS"
+        "integration user lacks the Customize Application permission (403 INSUFFICIENT_ACCESS)"
     ]
 
     bare.hubspot.portal.revoked_schema_writes.add("users")
