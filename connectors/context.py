@@ -28,6 +28,7 @@ class ExtractContext:
     objects: list[str] | None = None
     window: tuple[datetime, datetime] | None = None
     full: bool = False
+    allow_empty: bool = False  # files: a header-only export may replace (delete) the stored rows
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     progress: Callable[[str, int, int], None] = _ignore
     warn: Callable[[str], None] = _ignore

@@ -14,6 +14,13 @@ SOURCE_FACTORIES = {
     "files": "connectors.files.source:files_source",
 }
 
+# The raw tables a source can produce, loaded or not: normalize tells a table not synced yet from a typo.
+RAW_TABLES = {
+    "salesforce": "connectors.salesforce.source:raw_tables",
+    "hubspot": "connectors.hubspot.source:raw_tables",
+    "files": "connectors.files.source:raw_tables",
+}
+
 WRITERS = {
     "salesforce": "connectors.salesforce.writer:SalesforceWriter",
     "hubspot": "connectors.hubspot.writer:HubSpotWriter",
@@ -35,6 +42,11 @@ def _load(table: dict[str, str], kind: str) -> Callable[..., Any]:
 
 def source_factory(kind: str) -> Callable[..., Any]:
     return _load(SOURCE_FACTORIES, kind)
+
+
+def raw_tables(source: Any) -> set[str]:
+    """The raw tables of one configured source (`RAW_TABLES`)."""
+    return set(_load(RAW_TABLES, source.type)(source))
 
 
 def writer_class(kind: str) -> Callable[..., Any]:

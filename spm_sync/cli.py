@@ -110,6 +110,9 @@ def sync(
     ] = None,
     objects: Annotated[str | None, typer.Option(help="Comma-separated objects to pull, e.g. Opportunity,User.")] = None,
     full: Annotated[bool, typer.Option(help="Re-pull everything, ignoring incremental cursors.")] = False,
+    allow_empty: Annotated[
+        bool, typer.Option(help="Let a header-only export file replace (delete) its stored rows.")
+    ] = False,
 ) -> None:
     """Extract CRM objects into raw_<source> tables, incrementally.
 
@@ -120,7 +123,9 @@ def sync(
 
     cfg = _config()
     with sync_progress(console) as progress:
-        results = jobs.sync(cfg, source, objects=_split(objects), full=full, progress=progress)
+        results = jobs.sync(
+            cfg, source, objects=_split(objects), full=full, progress=progress, allow_empty=allow_empty
+        )
     for result in results:
         total = sum(result.records.values())
         calls = result.api_calls.get("total", 0)
@@ -363,13 +368,16 @@ def status(
 def check() -> None:
     """Validate config and mappings, reach every source once, verify write-back fields.
 
-    Exit code 0 only if every check passes.
+    Exit code 0 only if every check passes; 2 when the config or a mapping is wrong (a mapping naming a
+    raw table or column the synced source does not have), 1 when something else fails.
     Example: spm-sync check
     """
     from spm_sync.ops.check import render_checks, run_checks
 
     results = run_checks(resolve_config_path(STATE.config_path))
     render_checks(results, console)
+    if any(not r.ok and r.usage for r in results):
+        raise typer.Exit(2)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
 

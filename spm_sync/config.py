@@ -169,6 +169,9 @@ class FilesSource(Model):
     opportunities: Path | None = None
     accounts: Path | None = None
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    allow_empty: list[Literal["quotas", "activity_targets", "teams", "opportunities", "accounts"]] = Field(
+        default_factory=list, description="exports whose header-only file may delete the stored rows"
+    )
 
 
 Source = Annotated[SalesforceSource | HubSpotSource | FilesSource, Field(discriminator="type")]
@@ -186,6 +189,11 @@ class WritebackTarget(Model):
     mode: Literal["update", "upsert"] = "update"
     external_id_field: str | None = None
     overwrite: bool = False
+    on_rejected_inputs: Literal["skip", "send"] = Field(
+        "skip",
+        description="a value computed without some input rows that were rejected (spm.kpi_flags): skip it "
+        "(reported) or send it anyway",
+    )
     record_id_field: str | None = Field(
         None, description="update mode on a non-user object: field holding the entity key"
     )

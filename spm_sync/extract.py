@@ -70,6 +70,7 @@ def sync_source(
     full: bool = False,
     window: tuple[datetime, datetime] | None = None,
     progress: Any = None,
+    allow_empty: bool = False,
 ) -> SyncResult:
     """Pull one source incrementally (or `full`, or a backfill `window`) and load it with dlt."""
     source_cfg = cfg.source(source_name)
@@ -86,6 +87,7 @@ def sync_source(
         objects=objects,
         window=window,
         full=full,
+        allow_empty=allow_empty,
         warn=result.warnings.append,
         **({"progress": progress} if progress else {}),
     )

@@ -46,6 +46,7 @@ def sync(
     objects: list[str] | None = None,
     full: bool = False,
     progress: Any = None,
+    allow_empty: bool = False,
 ) -> list[Any]:
     from spm_sync.extract import sync_source
 
@@ -54,7 +55,9 @@ def sync(
     for name in names:
         cfg.source(name)
         with job(cfg, "sync", name) as (store, run):
-            results.append(sync_source(cfg, store, name, run=run, objects=objects, full=full, progress=progress))
+            results.append(sync_source(
+                cfg, store, name, run=run, objects=objects, full=full, progress=progress, allow_empty=allow_empty
+            ))
     return results
 
 

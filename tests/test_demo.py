@@ -48,7 +48,9 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     assert all(s["last_status"] == "succeeded" and not s["stale"] for s in info["sources"])
     assert info["sources"][0]["records"]["opportunity"] > 0 and info["sources"][1]["records"]["deals"] > 0
     assert {t["target"]: t["counts"]["sent"] for t in info["writeback"]} == sent_by_target
-    assert set(info["writeback"][0]["counts"]) == {"planned", "sent", "unchanged", "conflicts", "rejected", "invalid"}
+    assert set(info["writeback"][0]["counts"]) == {
+        "planned", "sent", "unchanged", "conflicts", "rejected", "invalid", "held_back", "sent_despite_rejected_inputs",
+    }
     assert info["stages"]["kpis"]["status"] == "succeeded"
     # The Salesforce table shows what the CRM now holds: the percent field is attainment x 100.
     shown = re.findall(r"│ ([A-Z][a-z]+ [A-Z][a-z]+) +│ ([0-9.]+) +│", out.split("Salesforce User fields")[1])

@@ -2,6 +2,8 @@
 
 Why a table: the format of each export is documented, checked and typed from one place; a new kind
 of export is one entry. Column names are matched case-insensitively, spaces read as underscores.
+`key` names what one row is about (a rep or team x period): two rows with the same key and different
+values contradict each other, and both are rejected rather than one silently winning or being summed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ class Column:
     name: str
     type: str = TEXT
     required: bool = False
+    non_negative: bool = False  # a negative amount or target cannot be right: the row is rejected
+    fold_case: bool = False  # compared case-insensitively when looking for duplicates (emails always are)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class ExportKind:
     one_of: tuple[str, ...] = ()  # at least one of these must be filled on every row
     ordered: tuple[str, str] | None = None  # (start, end): end must not be before start
     currency_column: str | None = None  # empty cells get the source's `currency`
+    key: tuple[str, ...] = ()  # same key, different values: a conflict (every such row is rejected)
 
 
 EXPORTS: tuple[ExportKind, ...] = (
@@ -34,21 +39,24 @@ EXPORTS: tuple[ExportKind, ...] = (
         "quotas",
         (
             Column("rep_email", EMAIL), Column("team"), Column("period_start", DATE, True),
-            Column("period_end", DATE, True), Column("amount", NUMBER, True), Column("currency"),
+            Column("period_end", DATE, True), Column("amount", NUMBER, True, True), Column("currency"),
             Column("measure"),
         ),
         one_of=("rep_email", "team"),
         ordered=("period_start", "period_end"),
         currency_column="currency",
+        key=("rep_email", "team", "period_start", "period_end", "measure"),
     ),
     ExportKind(
         "activity_targets",
         (
             Column("rep_email", EMAIL), Column("team"), Column("period_start", DATE, True),
-            Column("period_end", DATE, True), Column("kind", TEXT, True), Column("target", NUMBER, True),
+            Column("period_end", DATE, True), Column("kind", TEXT, True, fold_case=True),
+            Column("target", NUMBER, True, True),
         ),
         one_of=("rep_email", "team"),
         ordered=("period_start", "period_end"),
+        key=("rep_email", "team", "period_start", "period_end", "kind"),
     ),
     # valid_from / valid_to (inclusive, like quotas' period_end): dated membership; empty = current membership.
     ExportKind(
@@ -58,20 +66,32 @@ EXPORTS: tuple[ExportKind, ...] = (
             Column("valid_from", DATE), Column("valid_to", DATE),
         ),
         ordered=("valid_from", "valid_to"),
+        key=("team", "rep_email", "valid_from"),
     ),
     ExportKind(
         "accounts",
         (Column("id", TEXT, True), Column("name"), Column("owner_email", EMAIL), Column("created_at", TIMESTAMP)),
+        key=("id",),
     ),
     ExportKind(
         "opportunities",
         (
             Column("id", TEXT, True), Column("account_id"), Column("owner_email", EMAIL), Column("name"),
-            Column("stage", TEXT, True), Column("amount", NUMBER), Column("currency"),
-            Column("recurring_amount", NUMBER), Column("deal_type"), Column("created_at", TIMESTAMP),
-            Column("close_date", DATE),
+            Column("stage", TEXT, True), Column("amount", NUMBER, non_negative=True), Column("currency"),
+            Column("recurring_amount", NUMBER, non_negative=True), Column("deal_type"),
+            Column("created_at", TIMESTAMP), Column("close_date", DATE),
         ),
         currency_column="currency",
+        key=("id",),
     ),
 )
 EXPORTS_BY_NAME = {kind.name: kind for kind in EXPORTS}
+
+# Columns the connector adds: where each row came from (loaded rows and rejected rows), and on rejected
+# rows (raw table `rejected_<kind>`, every cell as the file gave it) which rule refused which cell.
+SOURCE_FILE, SOURCE_LINE = "source_file", "source_line"
+REJECTED_COLUMNS = ("rejected_check", "rejected_column", "rejected_value", "rejected_reason")
+
+
+def rejected_table(kind: ExportKind) -> str:
+    return f"rejected_{kind.name}"

@@ -1,16 +1,21 @@
 """`files_source`: CSV / Parquet exports (quotas, activity targets, teams, ERP opportunities and
 accounts) loaded whole into `raw_<source>` (replace disposition), checked and typed on the way.
 
-Why check here: a bad cell in a spreadsheet must stop the load with its file, line and column
-(`quotas.csv: line 7: amount: not a number 'abc'`) before anything already stored is replaced.
-Columns are converted set-at-a-time with Arrow; values are looked at one by one only to name the
-first bad one.
+Why check here: a cell that cannot be read (`quotas.csv: line 7: amount: not a number 'abc'`) stops
+the load with its file, line and column before anything already stored is replaced. A row that reads
+but cannot be right (an amount of `inf` or below zero, an unknown currency, two rows contradicting each
+other) is rejected on its own: it lands in `rejected_<kind>` with the rule, cell and line, so normalize
+reports it and write-back holds back the numbers it would have moved, while the other rows load.
+Only an empty cell is null: `NA` and `NULL` are text (a team named "NA" exists). A header-only file
+would replace every stored row with nothing, so it is refused unless allowed (`allow_empty`).
+Columns are converted set-at-a-time with Arrow; values are looked at one by one only to name bad ones.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,14 +25,31 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+import pycountry
 from dlt.extract.source import DltSource
 
 from connectors.context import ExtractContext
-from connectors.files.settings import BOOL, DATE, EMAIL, EXPORTS, NUMBER, TIMESTAMP, Column, ExportKind
+from connectors.files.settings import (
+    BOOL,
+    DATE,
+    EMAIL,
+    EXPORTS,
+    NUMBER,
+    REJECTED_COLUMNS,
+    SOURCE_FILE,
+    SOURCE_LINE,
+    TIMESTAMP,
+    Column,
+    ExportKind,
+    rejected_table,
+)
 from spm_sync.config import FilesSource
 from spm_sync.errors import ConfigError
 
 _TRUE, _FALSE = ("true", "1", "yes", "y", "t"), ("false", "0", "no", "n", "f")
+CURRENCIES = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+MAX_LISTED = 20  # rejected rows named one by one in the sync's warnings
+_ARROW_TYPES = {NUMBER: pa.float64(), DATE: pa.date32(), BOOL: pa.bool_(), TIMESTAMP: pa.timestamp("us", tz="UTC")}
 
 
 def column_key(name: str) -> str:
@@ -48,7 +70,8 @@ def _read_strings(path: Path) -> tuple[pa.Table, int]:
             read_options=pacsv.ReadOptions(encoding="utf8", column_names=[column_key(h) for h in header],
                                            skip_rows=1),
             convert_options=pacsv.ConvertOptions(
-                column_types={column_key(h): pa.string() for h in header}, strings_can_be_null=True
+                column_types={column_key(h): pa.string() for h in header}, null_values=[""],
+                strings_can_be_null=True, quoted_strings_can_be_null=True,
             ),
         )
         first_line = 2
@@ -163,28 +186,188 @@ def typed_export(table: pa.Table, kind: ExportKind, where: _Where, currency: str
             raise where.error(index, kind.ordered[1], f"before {kind.ordered[0]}")
     if kind.currency_column:
         given = columns.get(kind.currency_column, pa.nulls(table.num_rows, pa.string()))
-        columns[kind.currency_column] = pc.fill_null(given, currency)
+        columns[kind.currency_column] = pc.fill_null(pc.utf8_upper(given), currency)  # `usd` is USD
+    for column in kind.columns:  # the export's format is its schema: a column the file leaves out is empty
+        if column.name not in columns:
+            columns[column.name] = pa.nulls(table.num_rows, _ARROW_TYPES.get(column.type, pa.string()))
     return pa.table(columns)
 
 
-def read_export(path: Path, kind: ExportKind, currency: str = "USD") -> pa.Table:
-    """Read, check and type one export file."""
+@dataclass(frozen=True)
+class Rejection:
+    """One row refused by a row rule: which rule, which cell, why (the message names file and line)."""
+
+    index: int
+    check: str
+    column: str
+    value: str | None
+    reason: str
+
+
+def _rule_rejections(strings: pa.Table, typed: pa.Table, kind: ExportKind) -> dict[int, Rejection]:
+    """Rows whose values read but cannot be right; the first broken rule (in column order) per row,
+    with the cell as the file wrote it (`1e400`, not `inf`)."""
+    found: dict[int, Rejection] = {}
+
+    def refuse(mask: pa.ChunkedArray, check: str, column: str, reason: str) -> None:
+        for index in pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist():
+            if index not in found:
+                found[index] = Rejection(index, check, column, strings[column][index].as_py(), reason)
+
+    for column in kind.columns:
+        if column.name not in typed.column_names:
+            continue
+        values = typed[column.name]
+        if column.type == NUMBER:
+            refuse(pc.invert(pc.is_finite(values)), "not_finite", column.name, "not a finite number")
+            if column.non_negative:
+                refuse(pc.less(values, 0), "negative", column.name, "negative")
+        if column.name == kind.currency_column:
+            known = pc.is_in(values, pa.array(sorted(CURRENCIES)))
+            refuse(pc.invert(known), "unknown_currency", column.name, "unknown currency (not an ISO 4217 code)")
+    return found
+
+
+def _comparable(typed: pa.Table, kind: ExportKind, names: tuple[str, ...]) -> pa.Table:
+    """The columns that decide "same row" / "same key": emails and text compared case-insensitively."""
+    folded = {c.name for c in kind.columns if c.type == EMAIL or c.fold_case}
+    return pa.table({name: pc.utf8_lower(typed[name]) if name in folded else typed[name] for name in names})
+
+
+def _first_of_groups(
+    table: pa.Table, rows: list[int], columns: tuple[str, ...]
+) -> tuple[list[int], dict[int, list[int]]]:
+    """Among `rows`, the first row of each group of equal `columns`, and every group with more than one row."""
+    keyed = table.select(list(columns)).take(pa.array(rows, pa.int64())).append_column(
+        "__row", pa.array(rows, pa.int64())
+    )
+    groups = keyed.group_by(list(columns), use_threads=False).aggregate([("__row", "list")])
+    firsts, multiple = [], {}
+    for members in groups["__row_list"].to_pylist():
+        members = sorted(members)
+        firsts.append(members[0])
+        if len(members) > 1:
+            multiple[members[0]] = members
+    return sorted(firsts), multiple
+
+
+def _duplicate_rejections(
+    strings: pa.Table, typed: pa.Table, kind: ExportKind, candidates: list[int], where: _Where
+) -> tuple[list[int], dict[int, Rejection], int]:
+    """Exact copies count once; rows with the same key but different values are all rejected."""
+    values = tuple(c.name for c in kind.columns if c.name in typed.column_names)
+    if not candidates or not values:
+        return candidates, {}, 0
+    comparable = _comparable(typed, kind, values)
+    unique, _ = _first_of_groups(comparable, candidates, values)
+    key = tuple(name for name in kind.key if name in values)
+    if not key:
+        return unique, {}, len(candidates) - len(unique)
+    _, conflicts = _first_of_groups(comparable, unique, key)
+    rejected: dict[int, Rejection] = {}
+    for members in conflicts.values():
+        rows = [comparable.slice(i, 1).to_pylist()[0] for i in members]
+        differing = [name for name in values if name not in key and len({str(r[name]) for r in rows}) > 1]
+        subject = " x ".join(name for name in key if any(r[name] is not None for r in rows))
+        column = "/".join(differing)
+        for index in members:
+            others = ", ".join(str(i + where.first_line) for i in members if i != index)
+            shown = "/".join(str(strings[name][index].as_py()) for name in differing)
+            reason = f"conflicts with line {others} (same {subject}, different {column})"
+            rejected[index] = Rejection(index, "conflicting_duplicate", column, shown, reason)
+    kept = [i for i in unique if i not in rejected]
+    return kept, rejected, len(candidates) - len(unique)
+
+
+@dataclass(frozen=True)
+class Screened:
+    """One export after the row rules: rows to load, rows refused, exact copies dropped."""
+
+    path: Path
+    kind: ExportKind
+    first_line: int
+    rows: pa.Table  # typed, plus source_line
+    rejected: pa.Table  # every cell as the file gave it, plus source_line and rejected_*
+    rejections: tuple[Rejection, ...]
+    duplicates: int
+
+    def messages(self) -> list[str]:
+        """One line per rejected row (the first MAX_LISTED), then the counts."""
+        out = [
+            f"{self.path}: line {r.index + self.first_line}: {r.column}: {r.reason} {r.value!r} (row rejected)"
+            for r in self.rejections[:MAX_LISTED]
+        ]
+        if len(self.rejections) > MAX_LISTED:
+            out.append(f"{self.path}: {len(self.rejections) - MAX_LISTED} more rejected rows (see spm_state.quality)")
+        if self.duplicates:
+            out.append(f"{self.path}: {self.duplicates} exact duplicate row(s) counted once")
+        return out
+
+
+def screen_export(strings: pa.Table, kind: ExportKind, where: _Where, currency: str) -> Screened:
+    """Type one export, then apply the row rules (pure: no file access)."""
+    typed = typed_export(strings, kind, where, currency)
+    lines = pa.array(range(where.first_line, where.first_line + typed.num_rows), pa.int64())
+    found = _rule_rejections(strings, typed, kind)
+    candidates = [i for i in range(typed.num_rows) if i not in found]
+    kept, conflicts, duplicates = _duplicate_rejections(strings, typed, kind, candidates, where)
+    found.update(conflicts)
+    rejections = tuple(found[i] for i in sorted(found))
+    refused = pa.array([r.index for r in rejections], pa.int64())
+    complete = strings
+    for column in kind.columns:
+        if column.name not in complete.column_names:
+            complete = complete.append_column(column.name, pa.nulls(complete.num_rows, pa.string()))
+    rejected = complete.take(refused).append_column(SOURCE_LINE, lines.take(refused))
+    for name in REJECTED_COLUMNS:
+        attribute = name.removeprefix("rejected_")
+        rejected = rejected.append_column(name, pa.array([getattr(r, attribute) for r in rejections], pa.string()))
+    rows = typed.append_column(SOURCE_LINE, lines).take(pa.array(kept, pa.int64()))
+    return Screened(where.path, kind, where.first_line, rows, rejected, rejections, duplicates)
+
+
+def read_export(path: Path, kind: ExportKind, currency: str = "USD") -> Screened:
+    """Read, check, type and screen one export file."""
     if not path.exists():
         raise ConfigError("no such file", file=str(path), key=kind.name)
     try:
         strings, first_line = _read_strings(path)
     except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(f"cannot read ({str(exc).splitlines()[0]})", file=str(path)) from None
-    return typed_export(strings, kind, _Where(path, first_line), currency)
+    return screen_export(strings, kind, _Where(path, first_line), currency)
+
+
+def _with_file(table: pa.Table, path: Path) -> pa.Table:
+    return table.append_column(SOURCE_FILE, pa.array([str(path)] * table.num_rows, pa.string()))
+
+
+def raw_tables(config: FilesSource) -> set[str]:
+    """The raw tables this source can produce: per configured export, its rows and its rejected rows."""
+    kinds = [kind for kind in EXPORTS if getattr(config, kind.name) is not None]
+    return {kind.name for kind in kinds} | {rejected_table(kind) for kind in kinds}
 
 
 def files_source(config: FilesSource, context: ExtractContext) -> DltSource:
-    """One resource per configured export; every file is read and checked before anything loads."""
-    tables = {
-        kind.name: read_export(getattr(config, kind.name), kind, config.currency)
-        for kind in EXPORTS
-        if getattr(config, kind.name) is not None and context.wants(kind.name)
-    }
+    """Per configured export, its rows and its rejected rows; every file is read and checked before
+    anything loads, and a header-only file is refused unless allowed (it would delete stored rows)."""
+    screened: list[Screened] = []
+    for kind in EXPORTS:
+        path = getattr(config, kind.name)
+        if path is None or not context.wants(kind.name):
+            continue
+        export = read_export(path, kind, config.currency)
+        allowed = context.allow_empty or kind.name in config.allow_empty
+        if export.rows.num_rows == 0 and not export.rejections and not allowed:
+            raise ConfigError(
+                f"no data rows (header only): loading it would delete the stored {kind.name}; if that is meant, "
+                f"run `spm-sync sync --allow-empty` or add {kind.name} to allow_empty of source {config.name}",
+                file=str(path), key=f"line {export.first_line}",
+            )
+        screened.append(export)
+
+    for export in screened:
+        for message in export.messages():
+            context.warn(message)
 
     def rows(name: str, table: pa.Table) -> Iterator[pa.Table]:
         context.progress(name, table.num_rows, 1)
@@ -192,9 +375,11 @@ def files_source(config: FilesSource, context: ExtractContext) -> DltSource:
 
     @dlt.source(name="files", max_table_nesting=0)
     def source() -> list[Any]:
-        return [
-            dlt.resource(rows(name, table), name=name, table_name=name, write_disposition="replace")
-            for name, table in tables.items()
-        ]
+        resources = []
+        for export in screened:
+            for name, table in ((export.kind.name, export.rows), (rejected_table(export.kind), export.rejected)):
+                resources.append(dlt.resource(rows(name, _with_file(table, export.path)), name=name,
+                                              table_name=name, write_disposition="replace"))
+        return resources
 
     return source()

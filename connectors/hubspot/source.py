@@ -24,6 +24,7 @@ from connectors.hubspot.settings import (
     DEAL_SPLITS_TABLE,
     OWNER_HISTORY_TABLE,
     OWNERS,
+    OWNERS_TEAMS_TABLE,
     PIPELINE_STAGES_TABLE,
     ObjectDef,
     object_defs,
@@ -89,6 +90,12 @@ def owners_resource(reader: Reader, context: ExtractContext) -> DltResource:
             context.budget_stop(f"hubspot object {OWNERS}", exc)
 
     return dlt.resource(pull, name=OWNERS, table_name=OWNERS, primary_key="id", write_disposition="merge")
+
+
+def raw_tables(config: HubSpotSource) -> set[str]:
+    """The raw tables this source can produce, loaded or not."""
+    objects = {obj.table for obj in object_defs(config.extra_objects)}
+    return objects | {OWNERS, OWNERS_TEAMS_TABLE, ASSOCIATIONS_TABLE, PIPELINE_STAGES_TABLE}
 
 
 def hubspot_source(config: HubSpotSource, context: ExtractContext) -> DltSource:

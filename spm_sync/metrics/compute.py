@@ -25,6 +25,7 @@ from spm_sync.metrics.calendar import (
 )
 from spm_sync.metrics.compiler import KPI_COLUMNS, RANGE_SQL, TEMP_TABLES, Plan, Step, compile_plan
 from spm_sync.metrics.definitions import load_catalog
+from spm_sync.metrics.flags import insert_flags
 from spm_sync.runs import Run, utcnow
 from spm_sync.store import Store
 
@@ -47,6 +48,7 @@ class KpiResult:
     timings: dict[str, float] = field(default_factory=dict)
     calendar_source: str | None = None  # the source whose fiscal periods gave quarters and years
     warnings: tuple[str, ...] = ()
+    flagged: int = 0  # values computed without some rejected input rows (spm.kpi_flags)
 
     def summary(self) -> str:
         who = ", ".join(
@@ -61,6 +63,11 @@ class KpiResult:
         ]
         if self.calendar_source:
             lines.append(f"  fiscal quarters and years: the CRM calendar of source {self.calendar_source}")
+        if self.flagged:
+            lines.append(
+                f"warning: {self.flagged:,} values are computed without rejected input rows (spm.kpi_flags; "
+                "the rows are in spm_state.quality); write-back holds them back"
+            )
         lines += [f"warning: {text}" for text in self.warnings]
         return "\n".join(lines)
 
@@ -147,12 +154,15 @@ def _run(store: Store, steps: list[Step], timings: dict[str, float]) -> None:
         timings[step.name] = round(timings.get(step.name, 0.0) + time.monotonic() - mark, 3)
 
 
-def _write(store: Store, plan: Plan, cfg: Config, run: Run) -> None:
-    """Replace spm.kpi_values and the calendar, append the history snapshot: all or nothing."""
+def _write(store: Store, plan: Plan, cfg: Config, run: Run, flags: str | None) -> None:
+    """Replace spm.kpi_values, their flags and the calendar, append the history snapshot: all or nothing."""
     computed_at = utcnow()
     with store.transaction():
         store.execute("DELETE FROM spm.kpi_values")
         store.execute(plan.insert.sql, [computed_at, run.run_id])
+        store.execute("DELETE FROM spm.kpi_flags")
+        if flags is not None:
+            store.execute(flags)
         store.execute(f"INSERT INTO spm_state.kpi_history ({KPI_COLUMNS}) SELECT {KPI_COLUMNS} FROM spm.kpi_values")
         store.execute(
             "DELETE FROM spm_state.kpi_history WHERE computed_at < ?",
@@ -181,13 +191,17 @@ def compute_kpis(cfg: Config, store: Store, run: Run) -> KpiResult:
         _load_periods(store, periods)
         _run(store, plan.compute, timings)
         mark = time.monotonic()
-        _write(store, plan, cfg, run)
+        _write(store, plan, cfg, run, insert_flags(catalog))
         timings["write"] = round(time.monotonic() - mark, 3)
         counts = dict(store.fetchall("SELECT entity_type, count(*) FROM kpi_entities GROUP BY entity_type ORDER BY 1"))
     finally:
         _drop_temp_tables(store)
     row = store.fetchone("SELECT count(*) FROM spm.kpi_values")
     values = int(row[0]) if row else 0
+    row = store.fetchone(
+        "SELECT count(*) FROM (SELECT DISTINCT entity_type, entity_id, period, metric FROM spm.kpi_flags) AS f"
+    )
+    flagged = int(row[0]) if row else 0
     grains = {g: sum(1 for p in periods if p.grain == g) for g in ("month", "quarter", "year")}
     entities = {kind: int(counts.get(kind, 0)) for kind in ("rep", "team", "company")}
     result = KpiResult(
@@ -201,8 +215,11 @@ def compute_kpis(cfg: Config, store: Store, run: Run) -> KpiResult:
         timings=timings,
         calendar_source=choice.source,
         warnings=choice.warnings,
+        flagged=flagged,
     )
     run.count("kpi_values", values)
+    if flagged:
+        run.count("kpi_values_flagged", flagged)
     run.details["kpis"] = {
         "fiscal_years": list(years), "metrics": result.metrics, "timings_s": timings,
         "calendar_source": choice.source, "warnings": list(choice.warnings),

@@ -32,6 +32,10 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "feedback": ("feedback_id", "source", "kind", "score", "comment", "submitted_at", "account_id", "rep_id"),
     "quotas": ("owner", "source", "period_start", "period_end", "measure", "amount_rc"),
     "activity_targets": ("owner", "source", "period_start", "period_end", "kind", "target"),
+    "rejected_inputs": (
+        "source", "input", "origin", "column_name", "value", "check_name", "reason", "owner", "period_start",
+        "period_end",
+    ),
     "currency_rates": ("source", "currency", "rate"),
     "fiscal_periods_imported": ("period", "source", "crm_id", "grain", "period_start", "period_end", "fiscal_year"),
     "owner_changes": ("opportunity_id", "source", "old_owner_rep_id", "new_owner_rep_id", "changed_at"),
@@ -273,35 +277,101 @@ LEFT JOIN _identities AS i ON i.source = f.source AND i.crm_id = f.rep_crm_id
 WHERE NOT COALESCE(f.is_deleted, FALSE)"""
 
 
-def _owned(target: str, value_sql: str, value_name: str, extra: str) -> str:
-    """Quotas and activity targets: owner = a rep (by CRM id, CRM user id or email) or a team."""
+def _owned(target: str, value: str, raw_value: str, value_name: str, extra: str, same: str, joins: str = "") -> str:
+    """Quotas and activity targets: owner = a rep (by CRM id, CRM user id or email) or a team, and the
+    row rules: a row without a known owner, with a non-finite or negative value, or (money) without a
+    rate to the reporting currency is rejected (`rejected_check`, `rejected_column`, `rejected_value`);
+    exact copies are one row (`copy_no` > 1 are dropped), and rows of one owner x period x `same` that
+    disagree are all rejected: which one is right is not ours to guess, and summing them is wrong."""
+    nonfinite = ", ".join(f"CAST('{v}' AS DOUBLE)" for v in ("Infinity", "-Infinity", "NaN"))
+    partition = f"owner, period_start, period_end, {same}"
     return f"""CREATE TEMP VIEW _out_{target} AS
-SELECT
-  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, {_team(_id("q", "owner_team_crm_id"))}) AS owner,
-  q.source, q.period_start, q.period_end, {extra}, {value_sql} AS {value_name},
-  COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given
-FROM _in_{target} AS q
-JOIN _sources AS s ON s.source = q.source
-LEFT JOIN _identities AS ic ON ic.source = q.source AND ic.crm_id = q.owner_crm_id
-LEFT JOIN _identities AS iu ON iu.source = q.source AND iu.crm_user_id = q.owner_user_id
-LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(q.owner_email))"""
+WITH rows AS (
+  SELECT
+    COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, {_team(_id("q", "owner_team_crm_id"))}) AS owner,
+    q.source, q.period_start, q.period_end, {extra}, {value} AS {value_name}, q.{raw_value} AS given,
+    COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given, q.origin
+  FROM _in_{target} AS q
+  JOIN _sources AS s ON s.source = q.source
+  LEFT JOIN _identities AS ic ON ic.source = q.source AND ic.crm_id = q.owner_crm_id
+  LEFT JOIN _identities AS iu ON iu.source = q.source AND iu.crm_user_id = q.owner_user_id
+  LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(q.owner_email)){joins}
+), judged AS (
+  SELECT *, CASE
+      WHEN owner IS NULL THEN 'unknown_owner'
+      WHEN given IN ({nonfinite}) THEN 'not_finite'
+      WHEN given < 0 THEN 'negative'
+      WHEN {value_name} IS NULL THEN 'no_rate'
+    END AS rule
+  FROM rows
+), compared AS (
+  SELECT *,
+    MIN(CASE WHEN rule IS NULL THEN {value_name} END) OVER (PARTITION BY {partition}) AS lowest,
+    MAX(CASE WHEN rule IS NULL THEN {value_name} END) OVER (PARTITION BY {partition}) AS highest,
+    ROW_NUMBER() OVER (PARTITION BY {partition}, {value_name} ORDER BY source, origin) AS copy_no
+  FROM judged
+)
+SELECT *,
+  COALESCE(rule, CASE WHEN lowest <> highest THEN 'conflicting_duplicate' END) AS rejected_check,
+  CASE COALESCE(rule, CASE WHEN lowest <> highest THEN 'conflict' END)
+    WHEN 'unknown_owner' THEN 'owner' WHEN 'no_rate' THEN 'currency' ELSE '{raw_value}' END AS rejected_column,
+  CASE WHEN rule = 'unknown_owner' THEN owner_given WHEN rule = 'no_rate' THEN currency
+    ELSE CAST(given AS VARCHAR) END AS rejected_value
+FROM compared"""
 
 
-QUOTAS = (
-    _owned(
-        "quotas",
-        "CASE WHEN COALESCE(q.measure, 'revenue') <> 'revenue' THEN q.amount "
-        "ELSE COALESCE(q.amount_home * hx.to_rc, q.amount * fx.to_rc) END",
-        "amount_rc",
-        "COALESCE(q.measure, 'revenue') AS measure, q.amount, COALESCE(q.currency, s.home) AS currency",
-    )
-    + """
-LEFT JOIN _fx AS fx ON fx.source = q.source AND fx.currency = COALESCE(q.currency, s.home)
-LEFT JOIN _fx AS hx ON hx.source = q.source AND hx.currency = s.home
-WHERE NOT COALESCE(q.is_deleted, FALSE)"""
+QUOTAS = _owned(
+    "quotas",
+    "CASE WHEN COALESCE(q.measure, 'revenue') <> 'revenue' THEN q.amount "
+    "ELSE COALESCE(q.amount_home * hx.to_rc, q.amount * fx.to_rc) END",
+    "amount",
+    "amount_rc",
+    "COALESCE(q.measure, 'revenue') AS measure, COALESCE(q.currency, s.home) AS currency",
+    "measure",
+    """
+  LEFT JOIN _fx AS fx ON fx.source = q.source AND fx.currency = COALESCE(q.currency, s.home)
+  LEFT JOIN _fx AS hx ON hx.source = q.source AND hx.currency = s.home
+  WHERE NOT COALESCE(q.is_deleted, FALSE)""",
 )
 
-ACTIVITY_TARGETS = _owned("activity_targets", "q.target", "target", "q.kind")
+ACTIVITY_TARGETS = _owned(
+    "activity_targets", "q.target", "target", "target", "q.kind, CAST(NULL AS VARCHAR) AS currency", "kind"
+)
+
+# What a rejected row of each input is, in the quality report.
+INPUT_OBJECTS = {
+    "quotas": "quota", "activity_targets": "activity_target", "teams": "team", "team_members": "team_member",
+    "accounts": "account", "opportunities": "opportunity",
+}
+_REASONS = {
+    "unknown_owner": "not a known rep or team of any source",
+    "not_finite": "not a finite number",
+    "negative": "negative",
+    "conflicting_duplicate": "another row gives a different value for the same owner and period",
+}
+
+
+def rejected_inputs(reporting: str) -> str:
+    """Every refused input row, from the connectors (`_in_rejected_inputs`, owner resolved here) and from
+    the row rules above, with where it is (`origin`), the cell, the rule and the owner x period it was for."""
+    reasons = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in _REASONS.items())
+    no_rate = sql_literal(f"unknown currency or no rate to {reporting}")
+    judged = " UNION ALL ".join(
+        f"""SELECT source, '{target}' AS input,
+  COALESCE(origin, COALESCE(owner_given, 'unknown') || ' ' || CAST(period_start AS VARCHAR)) AS origin,
+  rejected_column AS column_name, rejected_value AS value, rejected_check AS check_name,
+  CASE rejected_check {reasons} ELSE {no_rate} END AS reason, owner, period_start, period_end
+FROM _out_{target} WHERE rejected_check IS NOT NULL"""
+        for target in ("quotas", "activity_targets")
+    )
+    return f"""CREATE TEMP VIEW _out_rejected_inputs AS
+SELECT r.source, r.input, r.origin, r.column_name, r.value, r.check_name, COALESCE(r.reason, r.check_name) AS reason,
+  COALESCE(ie.rep_id, {_team(_id("r", "owner_team_crm_id"))}) AS owner, r.period_start, r.period_end
+FROM _in_rejected_inputs AS r
+LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(r.owner_email))
+UNION ALL
+{judged}"""
+
 
 CURRENCY_RATES = """CREATE TEMP VIEW _out_currency_rates AS
 SELECT DISTINCT source, currency, rate FROM _in_currency_rates"""

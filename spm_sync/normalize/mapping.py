@@ -214,6 +214,13 @@ def parse_mapping(text: str, *, file: str) -> Mapping:
     problems.sort(key=lambda p: p.line or 0)
     if problems or mapping is None:
         raise mapping_error(file, problems or [Problem(file, "", None, "not a mapping file")])
+
+    def locate(model_path: tuple[str | int, ...]) -> tuple[str, int | None]:
+        path = _document_path(model_path, document)
+        return key_path(path), line_of(document, path)
+
+    mapping._file = file
+    mapping._locate = locate
     return mapping
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 
 class _Model(BaseModel):
@@ -40,6 +42,18 @@ class Part(_Model):
     joins: list[Join] = Field(default_factory=list)
     fields: dict[str, str | ValueMap]
     each_stage: bool = Field(False, description="one row per mapped stage; `{stage}` in expressions")
+    optional: bool = Field(False, description="the source may lack this part's raw table (the part then adds no rows)")
+    optional_columns: list[str] = Field(
+        default_factory=list,
+        description="raw columns the source may lack (they read NULL; `{stage}` as in expressions)",
+    )
+
+    def may_lack(self, column: str | None = None, stage: str | None = None) -> bool:
+        """Whether the source's schema may lack this part's table (`column` None) or this raw column;
+        anything else a part names and the schema lacks is an error."""
+        if column is None:
+            return self.optional
+        return column.lower() in {name.replace("{stage}", stage or "").lower() for name in self.optional_columns}
 
 
 class Currency(_Model):
@@ -47,7 +61,7 @@ class Currency(_Model):
 
 
 class Mapping(_Model):
-    """A whole mapping file."""
+    """A whole mapping file; `locate` names the file and line of a key (set by the loader)."""
 
     version: int = Field(1, ge=1, le=1)
     description: str | None = None
@@ -70,5 +84,15 @@ class Mapping(_Model):
             return {str(k): v for k, v in value.items()}
         return value
 
+    _file: str = PrivateAttr("")
+    _locate: Callable[[tuple[str | int, ...]], tuple[str, int | None]] | None = PrivateAttr(None)
+
     def parts(self, target: str) -> list[Part]:
         return self.tables.get(target, [])
+
+    def where(self, path: tuple[str | int, ...]) -> tuple[str, str, int | None]:
+        """(file, key as written, line) of a key path such as ("tables", "teams", 0, "from")."""
+        if self._locate is None:
+            return self._file, ".".join(str(p) for p in path), None
+        key, line = self._locate(path)
+        return self._file, key, line

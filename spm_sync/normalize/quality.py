@@ -49,27 +49,6 @@ FROM _out_opportunities WHERE amount IS NOT NULL AND amount_rc IS NULL AND NOT i
 FROM _out_activities WHERE owner_rep_id IS NULL""",
         ),
         Check(
-            "unknown_owner",
-            "quota",
-            """SELECT source, COALESCE(owner_given, 'unknown') || ' ' || CAST(period_start AS VARCHAR),
-  'quota owner ' || COALESCE(owner_given, 'missing') || ' is not a known rep or team'
-FROM _out_quotas WHERE owner IS NULL""",
-        ),
-        Check(
-            "no_rate",
-            "quota",
-            f"""SELECT source, owner || ' ' || CAST(period_start AS VARCHAR),
-  'no rate from ' || COALESCE(currency, 'unknown') || ' to ' || {sql_literal(reporting)}
-FROM _out_quotas WHERE owner IS NOT NULL AND amount IS NOT NULL AND amount_rc IS NULL""",
-        ),
-        Check(
-            "unknown_owner",
-            "activity_target",
-            """SELECT source, COALESCE(owner_given, 'unknown') || ' ' || CAST(period_start AS VARCHAR),
-  'activity target owner ' || COALESCE(owner_given, 'missing') || ' is not a known rep or team'
-FROM _out_activity_targets WHERE owner IS NULL""",
-        ),
-        Check(
             "no_fiscal_year",
             "fiscal_period",
             """SELECT source, crm_id, grain || ' period from ' || CAST(period_start AS VARCHAR)
@@ -128,8 +107,29 @@ FROM keyed AS k JOIN same AS s ON s.account_key = k.account_key AND s.amount_key
     )
 
 
+def rejected(objects: dict[str, str]) -> Check:
+    """Refused input rows (`_out_rejected_inputs`), named by their rule: `origin` says where the row is
+    (`quotas.csv: line 7`, `ForecastingQuota 0QR...`), the detail which cell and why."""
+    object_sql = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in objects.items())
+    quoted_value = "COALESCE(' ' || " + sql_literal("'") + " || value || " + sql_literal("'") + ", '')"
+    return Check(
+        "",  # the rule is in the row
+        "",
+        f"""SELECT source, origin, column_name || ': ' || reason || {quoted_value}, check_name,
+  CASE input {object_sql} ELSE input END
+FROM _out_rejected_inputs""",
+    )
+
+
 def insert(check: Check, run_id: str) -> str:
-    """INSERT of one check's rows; `?` is the found_at timestamp."""
+    """INSERT of one check's rows; `?` is the found_at timestamp. A check without a name yields the check
+    name and object per row (source, record_id, detail, check_name, object)."""
+    if not check.name:
+        return (
+            "INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)\n"
+            f"SELECT {sql_literal(run_id)}, q.source, q.check_name, q.object, q.record_id, q.detail, ?\n"
+            f"FROM (\n{check.select}\n) AS q(source, record_id, detail, check_name, object)"
+        )
     return (
         "INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)\n"
         f"SELECT {sql_literal(run_id)}, q.source, {sql_literal(check.name)}, {sql_literal(check.object)}, q.record_id, "

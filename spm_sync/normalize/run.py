@@ -15,11 +15,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from connectors.registry import raw_tables
 from spm_sync.config import Config, FilesSource
 from spm_sync.crediting import credits
 from spm_sync.normalize import build, quality
 from spm_sync.normalize.compile import Catalog, Describe, SourceRef, compile_part
-from spm_sync.normalize.mapping import load_mapping
+from spm_sync.normalize.mapping import Problem, load_mapping, mapping_error
 from spm_sync.normalize.model import Mapping
 from spm_sync.normalize.targets import TARGETS
 from spm_sync.runs import Run, utcnow
@@ -27,13 +28,14 @@ from spm_sync.store import Store
 
 _ABSENT_COLUMN = re.compile(r"column (\S+) not in raw data")
 _UNLOADED_TABLE = re.compile(r"raw table (\w+)\.(\w+) not loaded yet; skipped")
-QUALITY_OBJECTS = ("opportunity", "activity", "quota", "activity_target", "fiscal_period")
+QUALITY_OBJECTS = ("opportunity", "activity", "fiscal_period", *build.INPUT_OBJECTS.values())
 _QUALITY_MARKS = ", ".join(f"'{o}'" for o in QUALITY_OBJECTS)  # SQL list of the objects above
 # Rows whose owner did not resolve are reported (quality), not stored: an ownerless quota counts nowhere;
 # likewise a fiscal period outside every year period (no fiscal year, so no period id).
+# Quotas and activity targets keep only rows that pass the row rules (build._owned), one of exact copies.
 SWAP_FILTERS = {
-    "quotas": " WHERE owner IS NOT NULL",
-    "activity_targets": " WHERE owner IS NOT NULL",
+    "quotas": " WHERE rejected_check IS NULL AND copy_no = 1",
+    "activity_targets": " WHERE rejected_check IS NULL AND copy_no = 1",
     "fiscal_periods_imported": " WHERE period IS NOT NULL",
 }
 
@@ -100,19 +102,49 @@ TEMP_TABLES = (
 
 
 def _drop_temp(store: Store) -> None:
-    """Views first: they read the tables."""
-    for name in [f"_out_{table}" for table in reversed(build.OUTPUT_COLUMNS)] + [f"_in_{target}" for target in TARGETS]:
+    """Views first (each before the views it reads: reverse build order), then the tables they read."""
+    for name in [f"_out_{table}" for table in reversed(build.OUTPUT_COLUMNS)] + [f"_in_{t}" for t in TARGETS]:
         store.execute(f"DROP VIEW IF EXISTS {name}")
     for name in TEMP_TABLES:
         store.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def stage_inputs(cfg: Config, store: Store, mappings: dict[str, Mapping], result: NormalizeResult) -> None:
-    """Define `_in_<target>` over every source's raw tables, in config order."""
+def compile_sources(
+    cfg: Config, store: Store, mappings: dict[str, Mapping], result: NormalizeResult
+) -> tuple[dict[str, list[str]], list[Problem]]:
+    """Every source's mapping parts compiled against its raw tables: the SELECTs per target (config
+    order), and the problems (a table or column the source's recorded schema lacks; compile.py)."""
     selects: dict[str, list[str]] = {target: [] for target in TARGETS}
+    problems: list[Problem] = []
+    describe = describer(store)
+    for order, source in enumerate(cfg.sources):
+        mapping = mappings[source.name]
+        ref = SourceRef(source.name, order, f"raw_{source.name}", store.backend)
+        catalog = raw_catalog(store, ref.dataset)
+        known = raw_tables(source)
+        if not catalog:
+            result.notes.append(f"{source.name}: no raw tables yet (run `spm-sync sync {source.name}`); skipped")
+            continue
+        for target in TARGETS:
+            parts = mapping.parts(target)
+            for index, part in enumerate(parts):
+                where = f"{source.name} {target}" + (f"[{index}]" if len(parts) > 1 else "")
+                compiled = compile_part(mapping, target, part, ref, catalog, describe, where, index, known)
+                result.notes += compiled.notes
+                problems += compiled.problems
+                if compiled.sql is not None:
+                    selects[target].append(compiled.sql)
+    return selects, problems
+
+
+def stage_inputs(cfg: Config, store: Store, mappings: dict[str, Mapping], result: NormalizeResult) -> None:
+    """Define `_in_<target>` over every source's raw tables, in config order; a mapping naming a table or
+    column the source's recorded schema lacks raises (every such problem in one MappingError, exit 2)."""
+    selects, problems = compile_sources(cfg, store, mappings, result)
+    if problems:
+        raise mapping_error(problems[0].file, problems)
     store.execute(build.CREATE_SOURCES)
     store.execute(build.CREATE_STAGE_MAP)
-    describe = describer(store)
     for order, source in enumerate(cfg.sources):
         mapping = mappings[source.name]
         home = source.currency if isinstance(source, FilesSource) else mapping.currency.home
@@ -124,19 +156,6 @@ def stage_inputs(cfg: Config, store: Store, mappings: dict[str, Mapping], result
             "INSERT INTO _stage_map VALUES (?, ?, ?)",
             [(source.name, stage, category) for stage, category in mapping.stages.items()],
         )
-        ref = SourceRef(source.name, order, f"raw_{source.name}", store.backend)
-        catalog = raw_catalog(store, ref.dataset)
-        if not catalog:
-            result.notes.append(f"{source.name}: no raw tables yet (run `spm-sync sync {source.name}`); skipped")
-            continue
-        for target in TARGETS:
-            parts = mapping.parts(target)
-            for index, part in enumerate(parts):
-                where = f"{source.name} {target}" + (f"[{index}]" if len(parts) > 1 else "")
-                compiled = compile_part(mapping, target, part, ref, catalog, describe, where)
-                result.notes += compiled.notes
-                if compiled.sql is not None:
-                    selects[target].append(compiled.sql)
     for target, parts in selects.items():
         store.execute(build.input_view(target, parts))
 
@@ -152,6 +171,7 @@ def build_outputs(cfg: Config, store: Store, as_of: date) -> None:
         store.execute(build.mirror_links(target, cfg.system_of_record))
     for _table, statement in build.BUILD_ORDER:
         store.execute(statement)
+    store.execute(build.rejected_inputs(cfg.reporting.currency))
 
 
 def _layout(store: Store, table: str) -> list[tuple[str, str]]:
@@ -178,7 +198,11 @@ def swap_in(cfg: Config, store: Store, run: Run, as_of: date) -> None:
         store.execute(f"DELETE FROM spm_state.quality WHERE object IN ({_QUALITY_MARKS})")
         for statement in credits.statements(cfg, as_of):
             store.execute(statement)
-        for check in (*quality.checks(cfg.reporting.currency), *quality.credit_checks(cfg.crediting.split_types)):
+        checks = (
+            *quality.checks(cfg.reporting.currency), *quality.credit_checks(cfg.crediting.split_types),
+            quality.rejected(build.INPUT_OBJECTS),
+        )
+        for check in checks:
             store.execute(quality.insert(check, run.run_id), [now])
 
 

@@ -108,15 +108,25 @@ TARGETS: dict[str, Target] = {
             "quotas",
             "owner_crm_id:VARCHAR owner_user_id:VARCHAR owner_email:VARCHAR owner_team_crm_id:VARCHAR "
             "period_start:DATE period_end:DATE measure:VARCHAR amount:DOUBLE currency:VARCHAR "
-            "amount_home:DOUBLE is_deleted:BOOLEAN",
+            "amount_home:DOUBLE is_deleted:BOOLEAN origin:VARCHAR",
             "period_start period_end amount",
         ),
         _t(
             "activity_targets",
             "owner_crm_id:VARCHAR owner_user_id:VARCHAR owner_email:VARCHAR owner_team_crm_id:VARCHAR "
-            "period_start:DATE period_end:DATE kind:VARCHAR target:DOUBLE",
+            "period_start:DATE period_end:DATE kind:VARCHAR target:DOUBLE origin:VARCHAR",
             "period_start period_end kind target",
             kind=ACTIVITY_KINDS,
+        ),
+        # Rows a connector refused (files: `rejected_<kind>`): reported, and the KPIs of the owner x period
+        # they were meant for are marked. `input` is the target they were meant for; `origin` says where
+        # the row is (`quotas.csv: line 7`), `column_name` / `value` the cell, `check_name` the rule.
+        _t(
+            "rejected_inputs",
+            "input:VARCHAR origin:VARCHAR column_name:VARCHAR value:VARCHAR check_name:VARCHAR reason:VARCHAR "
+            "owner_email:VARCHAR owner_team_crm_id:VARCHAR period_start:DATE period_end:DATE",
+            "input check_name",
+            input=("quotas", "activity_targets", "teams", "team_members", "accounts", "opportunities"),
         ),
         # One row per change of an opportunity's owner (new owner from changed_at on); the owner at a
         # date is the new owner of the last change at or before it, else the old owner of the first after.

@@ -21,6 +21,7 @@ class CheckResult:
     name: str
     ok: bool
     detail: str
+    usage: bool = False  # a config or mapping problem: `check` exits 2 (not 1) when one fails
 
 
 def _budget(calls: ApiCalls) -> str:
@@ -56,11 +57,12 @@ def _files(source: FilesSource) -> str:
     from connectors.files.settings import EXPORTS
     from connectors.files.source import read_export
 
-    read = [
-        f"{kind.name} ({read_export(path, kind, source.currency).num_rows} rows)"
-        for kind in EXPORTS
-        if (path := getattr(source, kind.name)) is not None
-    ]
+    read = []
+    for kind in EXPORTS:
+        if (path := getattr(source, kind.name)) is not None:
+            export = read_export(path, kind, source.currency)
+            rejected = f", {len(export.rejections)} rejected" if export.rejections else ""
+            read.append(f"{kind.name} ({export.rows.num_rows} rows{rejected})")
     return f"{len(read)} files valid: {', '.join(read)}" if read else "no files configured"
 
 
@@ -85,9 +87,12 @@ def run_checks(config_path: Path) -> list[CheckResult]:
         with contextlib.suppress(yaml.YAMLError):
             data = yaml.safe_load(config_path.read_text()) if config_path.exists() else None
         problems = config_errors(data, file=str(config_path)) if isinstance(data, dict) else []
-        return [CheckResult("config", False, p) for p in problems or [str(exc)]]
+        return [CheckResult("config", False, p, usage=True) for p in problems or [str(exc)]]
     results = [CheckResult("config", True, f"{config_path} is valid ({len(cfg.sources)} sources)")]
-    results += _attempt("mappings", lambda: _mapping_problems(cfg))
+    mappings = _attempt("mappings", lambda: _mapping_problems(cfg))
+    if all(r.ok for r in mappings):
+        mappings = _attempt("mappings", lambda: _schema_problems(cfg))
+    results += [CheckResult(r.name, r.ok, r.detail, usage=not r.ok) for r in mappings]
     results += _attempt("store", lambda: _store(cfg))
     for source in cfg.sources:
         results += _attempt(f"source {source.name}", lambda s=source: REACH[s.type](s))
@@ -107,6 +112,19 @@ def _mapping_problems(cfg: Config) -> list[str]:
         except SpmError as exc:
             problems.extend(line for line in str(exc).splitlines() if line.strip())
     return problems
+
+
+def _schema_problems(cfg: Config) -> list[str]:
+    """Against each source's raw schema in the store (once synced): a table or column a mapping names
+    that the source does not have, one line each with file, line and key."""
+    from spm_sync.normalize import load_mapping
+    from spm_sync.normalize.run import NormalizeResult, compile_sources
+    from spm_sync.store import open_store
+
+    mappings = {source.name: load_mapping(source.type) for source in cfg.sources}
+    with open_store(cfg, wait_s=5) as store:
+        _, problems = compile_sources(cfg, store, mappings, NormalizeResult())
+    return [str(p) for p in problems]
 
 
 def _writeback_problems(cfg: Config) -> list[str]:

@@ -119,6 +119,19 @@ def quality_counts(store: Store) -> dict[str, int]:
     )
 
 
+def rejected_inputs(store: Store) -> dict[str, Any]:
+    """Input rows normalize refused, per input, and the KPI values computed without them (spm.kpi_flags)."""
+    by_input = dict(store.fetchall("SELECT input, count(*) FROM spm.rejected_inputs GROUP BY 1 ORDER BY 1"))
+    flagged = store.fetchall(
+        "SELECT DISTINCT entity_type, entity_id, period, metric FROM spm.kpi_flags ORDER BY 1, 2, 3, 4"
+    )
+    return {
+        "rows": {str(k): int(v) for k, v in by_input.items()},
+        "kpis_flagged": len(flagged),
+        "examples": [" ".join(str(part) for part in row) for row in flagged[:3]],
+    }
+
+
 def collect_status(cfg: Config, now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
     freshness = timedelta(hours=cfg.reporting.freshness_hours)
@@ -152,6 +165,14 @@ def collect_status(cfg: Config, now: datetime | None = None) -> dict[str, Any]:
         targets = [{"target": t.name, **writeback_outcomes(store, t.name)} for t in cfg.writeback]
         stages = {job: _last_run(store, job, None) for job in ("normalize", "kpis", "writeback")}
         quality = quality_counts(store)
+        rejected = rejected_inputs(store)
+    if rejected["rows"]:
+        rows = ", ".join(f"{name} {n}" for name, n in rejected["rows"].items())
+        examples = "; e.g. " + ", ".join(rejected["examples"]) if rejected["examples"] else ""
+        warnings.append(
+            f"rejected input rows ({rows}; listed in spm_state.quality): {rejected['kpis_flagged']} KPI values "
+            f"are computed without them{examples}; write-back holds them back unless on_rejected_inputs: send"
+        )
     return {
         "generated_at": now,
         "sources": sources,
@@ -159,6 +180,7 @@ def collect_status(cfg: Config, now: datetime | None = None) -> dict[str, Any]:
         "writeback": targets,
         "schedules": next_runs(cfg, now),
         "quality": quality,
+        "rejected_inputs": rejected,
         "warnings": warnings,
     }
 

@@ -141,6 +141,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             valid_to DATE)""",
         ),
     ),
+    Migration(
+        70,
+        "input rows refused by the row rules, and the KPIs computed without them",
+        (
+            """CREATE TABLE IF NOT EXISTS spm.rejected_inputs (source TEXT, input TEXT, origin TEXT, column_name TEXT,
+            value TEXT, check_name TEXT, reason TEXT, owner TEXT, period_start DATE, period_end DATE)""",
+            """CREATE TABLE IF NOT EXISTS spm.kpi_flags (entity_type TEXT, entity_id TEXT, period TEXT, metric TEXT,
+            input TEXT, rejected_rows INTEGER)""",
+        ),
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)

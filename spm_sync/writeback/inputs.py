@@ -52,3 +52,15 @@ def load_identities(store: Store, source: str, column: str) -> dict[str, str]:
     ):
         found[str(rep_id)] = str(key)
     return found
+
+
+def load_flags(store: Store, entity_type: str, period: str) -> dict[tuple[str, str], str]:
+    """(entity_id, metric) -> why its value lacks inputs (`2 rejected quotas rows`), from spm.kpi_flags."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for entity_id, metric, table, count in store.fetchall(
+        "SELECT entity_id, metric, input, rejected_rows FROM spm.kpi_flags WHERE entity_type = ? AND period = ? "
+        "ORDER BY entity_id, metric, input",
+        [entity_type, period],
+    ):
+        found.setdefault((str(entity_id), str(metric)), []).append(f"{count} rejected {table} row(s)")
+    return {key: ", ".join(parts) for key, parts in found.items()}

@@ -104,6 +104,8 @@ class TargetReport:
     steps: list[Step] = field(default_factory=list)
     invalid: list[Invalid] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    held_back: list[Invalid] = field(default_factory=list)  # values computed without rejected inputs, not sent
+    sent_flagged: int = 0  # such values sent anyway (on_rejected_inputs: send)
     sent: int = 0
     calls: Counter[str] = field(default_factory=Counter)
 
@@ -119,4 +121,5 @@ class TargetReport:
             "conflicts": self.count("conflict"),
             "rejected": sum(len(r.fields) for r in self.rejections),
             "invalid": len(self.invalid),
+            "held_back": len(self.held_back),
         }

@@ -46,13 +46,18 @@ class WritebackResult:
                 _rejections_table(console, report)
             if report.invalid:
                 _invalid_table(console, report)
+            if report.held_back:
+                _invalid_table(console, report, held_back=True)
+            if report.sent_flagged:
+                console.print(f"{report.name}: {report.sent_flagged} values computed without rejected input rows "
+                              "sent anyway (on_rejected_inputs: send)")
         console.print(self._summary())
 
     def _summary(self) -> Table:
         title = "write-back plan (dry run: nothing sent)" if self.dry_run else "write-back"
         table = Table(title=title)
         for name in ("target", "object", "period", "to send" if self.dry_run else "sent", "unchanged",
-                     "conflicts", "rejected", "invalid", "API calls"):
+                     "conflicts", "rejected", "invalid", "held back", "API calls"):
             table.add_column(name, justify="left" if name in ("target", "object", "period") else "right")
         for report in self.reports:
             counts = report.counts()
@@ -60,7 +65,7 @@ class WritebackResult:
                 report.name, f"{report.source}.{report.object}", report.period,
                 str(counts["planned"] if self.dry_run else counts["sent"]), str(counts["unchanged"]),
                 str(counts["conflicts"]), str(counts["rejected"]), str(counts["invalid"]),
-                str(sum(report.calls.values())),
+                str(counts["held_back"]), str(sum(report.calls.values())),
             )
         return table
 
@@ -101,10 +106,11 @@ def _rejections_table(console: Console, report: TargetReport) -> None:
     console.print(table)
 
 
-def _invalid_table(console: Console, report: TargetReport) -> None:
-    table = Table(title=f"{report.name}: invalid rows (not sent)")
+def _invalid_table(console: Console, report: TargetReport, held_back: bool = False) -> None:
+    title = "held back: computed without rejected input rows (not sent)" if held_back else "invalid rows (not sent)"
+    table = Table(title=f"{report.name}: {title}")
     for name in ("entity", "metric", "field", "reason"):
         table.add_column(name)
-    for row in report.invalid[:PLAN_ROWS]:
+    for row in (report.held_back if held_back else report.invalid)[:PLAN_ROWS]:
         table.add_row(escape(row.entity_id), row.metric or "", row.field or "", escape(row.reason))
     console.print(table)

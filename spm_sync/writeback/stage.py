@@ -18,7 +18,7 @@ from spm_sync.metrics import resolve_period
 from spm_sync.runs import Run, utcnow
 from spm_sync.store import Store
 from spm_sync.writeback import ledger
-from spm_sync.writeback.inputs import load_entity_names, load_identities, load_kpis
+from spm_sync.writeback.inputs import load_entity_names, load_flags, load_identities, load_kpis
 from spm_sync.writeback.model import Invalid, KpiValue, Rejection, Step, TargetReport
 from spm_sync.writeback.plan import (
     decide,
@@ -87,6 +87,17 @@ def run_target(
     target, matching = item.target, item.matching
     report = TargetReport(target.name, target.source, target.object, target.mode, period)
     kpis = load_kpis(store, target.entity, period, list(item.field_map))
+    flags = load_flags(store, target.entity, period)
+    flagged = [k for k in kpis if (k.entity_id, k.metric) in flags]
+    if target.on_rejected_inputs == "skip":
+        report.held_back = [
+            Invalid(k.entity_id, f"computed without {flags[(k.entity_id, k.metric)]}", k.metric,
+                    item.field_map[k.metric])
+            for k in flagged
+        ]
+        kpis = [k for k in kpis if (k.entity_id, k.metric) not in flags]
+    else:
+        report.sent_flagged = len(flagged)
     identities = load_identities(store, target.source, matching.identity) if matching.identity else {}
     slots, report.invalid = plan_slots(
         item.field_map, period, matching, kpis, identities, item.fields,
@@ -205,10 +216,14 @@ def _record_run(run: Run, result: WritebackResult, writers: dict[str, Writer]) -
             "calls": dict(report.calls),
             "rejections": [vars(r) for r in report.rejections[:MAX_LISTED]],
             "invalid_rows": [vars(i) for i in report.invalid[:MAX_LISTED]],
+            "held_back_rows": [vars(i) for i in report.held_back[:MAX_LISTED]],
+            "sent_despite_rejected_inputs": report.sent_flagged,
         }
         if not result.dry_run:
             run.count(f"{report.name}.sent", counts["sent"])
             run.count(f"{report.name}.rejected", counts["rejected"])
+            if counts["held_back"]:
+                run.count(f"{report.name}.held_back", counts["held_back"])
     run.details["writeback"] = details
     run.details["dry_run"] = result.dry_run
     for name, writer in writers.items():

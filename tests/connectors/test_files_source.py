@@ -32,14 +32,14 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_csv_is_typed_and_empty_currency_gets_the_default(tmp_path):
-    table = read_export(_write(tmp_path, "quotas.csv", QUOTAS), EXPORTS_BY_NAME["quotas"], "GBP")
+    table = read_export(_write(tmp_path, "quotas.csv", QUOTAS), EXPORTS_BY_NAME["quotas"], "GBP").rows
     assert table.schema.field("period_start").type == pa.date32()
     assert table.schema.field("amount").type == pa.float64()
     assert table.to_pylist() == [
         {"rep_email": "ada@example.com", "period_start": date(2026, 1, 1), "period_end": date(2026, 3, 31),
-         "amount": 30000.0, "currency": "GBP"},
+         "amount": 30000.0, "currency": "GBP", "team": None, "measure": None, "source_line": 2},
         {"rep_email": "grace@example.com", "period_start": date(2026, 1, 1), "period_end": date(2026, 1, 31),
-         "amount": 900.5, "currency": "EUR"},
+         "amount": 900.5, "currency": "EUR", "team": None, "measure": None, "source_line": 3},
     ]
 
 
@@ -69,10 +69,12 @@ def test_parquet_and_timestamps(tmp_path):
     path = tmp_path / "accounts.parquet"
     pq.write_table(pa.table({"ID": ["A1", "A2"], "Name": ["Acme", None],
                              "created_at": ["2026-01-02T10:00:00+02:00", "2026-01-03"]}), path)
-    table = read_export(path, EXPORTS_BY_NAME["accounts"])
-    assert table.to_pylist() == [
-        {"id": "A1", "name": "Acme", "created_at": datetime(2026, 1, 2, 8, tzinfo=UTC)},
-        {"id": "A2", "name": None, "created_at": datetime(2026, 1, 3, tzinfo=UTC)},
+    table = read_export(path, EXPORTS_BY_NAME["accounts"]).rows
+    assert table.to_pylist() == [  # Parquet has no lines: the row number stands in for one
+        {"id": "A1", "name": "Acme", "created_at": datetime(2026, 1, 2, 8, tzinfo=UTC), "owner_email": None,
+         "source_line": 1},
+        {"id": "A2", "name": None, "created_at": datetime(2026, 1, 3, tzinfo=UTC), "owner_email": None,
+         "source_line": 2},
     ]
 
 
@@ -87,7 +89,10 @@ def test_sync_then_normalize_loads_quotas_with_an_exclusive_end(tmp_path):
     })
     with open_store(cfg) as store:
         result = sync_source(cfg, store, "erp", run=Run(job="sync"))
-        assert result.records == {"quotas": 2, "teams": 1, "activity_targets": 1}
+        assert result.records == {
+            "quotas": 2, "teams": 1, "activity_targets": 1,
+            "rejected_quotas": 0, "rejected_teams": 0, "rejected_activity_targets": 0,
+        }
         normalize(cfg, store, Run(job="normalize"))
         assert store.fetchall("SELECT * FROM spm.activity_targets") == [
             ("erp:North", "erp", date(2026, 1, 1), date(2026, 2, 1), "call", 120.0),
@@ -95,8 +100,12 @@ def test_sync_then_normalize_loads_quotas_with_an_exclusive_end(tmp_path):
         assert store.fetchall("SELECT * FROM spm.teams") == [("erp:North", "North", None)]
         # No CRM knows these people: listed in the quality report, not silently dropped.
         assert store.fetchall(
-            "SELECT record_id FROM spm_state.quality WHERE object = 'quota' ORDER BY 1"
-        ) == [("ada@example.com 2026-01-01",), ("grace@example.com 2026-01-01",)]
+            "SELECT record_id, detail FROM spm_state.quality WHERE object = 'quota' ORDER BY 1"
+        ) == [
+            (f"{tmp_path / 'quotas.csv'}: line 2", "owner: not a known rep or team of any source 'ada@example.com'"),
+            (f"{tmp_path / 'quotas.csv'}: line 3",
+             "owner: not a known rep or team of any source 'grace@example.com'"),
+        ]
         # A re-sync replaces the raw table (replace disposition), it does not append.
         _write(tmp_path, "quotas.csv", QUOTAS.splitlines()[0] + "\nada@example.com,2026-04-01,2026-06-30,1,USD\n")
         sync_source(cfg, store, "erp", run=Run(job="sync"))

@@ -58,10 +58,26 @@ def test_files_quotas_end_inclusive_becomes_exclusive_and_converts(normalized):
         # 900 EUR with the Salesforce org's rate (the files source has none of its own): 900 / 0.9.
         ("sf:0052", date(2026, 1, 1), date(2026, 2, 1), "revenue", pytest.approx(1000.0)),
     ]
+    # Ada's January quota is 10,000 in Salesforce and 12,000 in HubSpot: which is right is not ours to
+    # guess (nor is their sum), so both are rejected and reported. The files rows were written by hand
+    # (no source_file/source_line), so they are named by owner and start.
     assert store.fetchall(
-        "SELECT source, record_id, detail FROM spm_state.quality WHERE object = 'quota'"
-    ) == [("erp", "nobody@example.com 2026-01-01", "quota owner nobody@example.com is not a known rep or team")]
+        "SELECT source, check_name, record_id, detail FROM spm_state.quality WHERE object = 'quota' ORDER BY 1"
+    ) == [
+        ("erp", "unknown_owner", "nobody@example.com 2026-01-01",
+         "owner: not a known rep or team of any source 'nobody@example.com'"),
+        ("hs", "conflicting_duplicate", "goal_targets 201",
+         "amount: another row gives a different value for the same owner and period '12000.0'"),
+        ("sf", "conflicting_duplicate", "ForecastingQuota 0J91",
+         "amount: another row gives a different value for the same owner and period '10000.0'"),
+    ]
     assert result.quality["unknown_owner quota"] == 1
+    assert result.quality["conflicting_duplicate quota"] == 2
+    assert store.fetchall("SELECT owner, period_start, period_end FROM spm.rejected_inputs ORDER BY source") == [
+        (None, date(2026, 1, 1), date(2026, 2, 1)),
+        ("sf:0051", date(2026, 1, 1), date(2026, 2, 1)),
+        ("sf:0051", date(2026, 1, 1), date(2026, 2, 1)),
+    ]
 
 
 def test_files_teams_and_activity_targets(normalized):

@@ -26,7 +26,9 @@ REP2_EDITED = {"salesforce": (55.5, 55.5), "hubspot": ("0.555", "0.555")}  # (wh
 REJECTED_CODE = {"salesforce": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "hubspot": "OBJECT_NOT_FOUND"}
 SPLIT_CODE = {"salesforce": "JSON_PARSER_ERROR", "hubspot": "VALIDATION_ERROR"}
 DESCRIBE_ENDPOINT = {"salesforce": "describe", "hubspot": "properties"}
-COUNTS_ALL_SENT = {"planned": 30, "sent": 30, "unchanged": 0, "conflicts": 0, "rejected": 0, "invalid": 0}
+COUNTS_ALL_SENT = {
+    "planned": 30, "sent": 30, "unchanged": 0, "conflicts": 0, "rejected": 0, "invalid": 0, "held_back": 0,
+}
 
 
 def delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, int]:

@@ -169,29 +169,75 @@ LEFT JOIN _identities AS i ON i.source = f.source AND i.crm_id = f.rep_crm_id
 WHERE NOT COALESCE(f.is_deleted, FALSE);
 
 CREATE TEMP VIEW _out_quotas AS
-SELECT
-  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END), CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END)) AS owner,
-  q.source, q.period_start, q.period_end, COALESCE(q.measure, 'revenue') AS measure, q.amount, COALESCE(q.currency, s.home) AS currency, CASE WHEN COALESCE(q.measure, 'revenue') <> 'revenue' THEN q.amount ELSE COALESCE(q.amount_home * hx.to_rc, q.amount * fx.to_rc) END AS amount_rc,
-  COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given
-FROM _in_quotas AS q
-JOIN _sources AS s ON s.source = q.source
-LEFT JOIN _identities AS ic ON ic.source = q.source AND ic.crm_id = q.owner_crm_id
-LEFT JOIN _identities AS iu ON iu.source = q.source AND iu.crm_user_id = q.owner_user_id
-LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(q.owner_email))
-LEFT JOIN _fx AS fx ON fx.source = q.source AND fx.currency = COALESCE(q.currency, s.home)
-LEFT JOIN _fx AS hx ON hx.source = q.source AND hx.currency = s.home
-WHERE NOT COALESCE(q.is_deleted, FALSE);
+WITH rows AS (
+  SELECT
+    COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END), CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END)) AS owner,
+    q.source, q.period_start, q.period_end, COALESCE(q.measure, 'revenue') AS measure, COALESCE(q.currency, s.home) AS currency, CASE WHEN COALESCE(q.measure, 'revenue') <> 'revenue' THEN q.amount ELSE COALESCE(q.amount_home * hx.to_rc, q.amount * fx.to_rc) END AS amount_rc, q.amount AS given,
+    COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given, q.origin
+  FROM _in_quotas AS q
+  JOIN _sources AS s ON s.source = q.source
+  LEFT JOIN _identities AS ic ON ic.source = q.source AND ic.crm_id = q.owner_crm_id
+  LEFT JOIN _identities AS iu ON iu.source = q.source AND iu.crm_user_id = q.owner_user_id
+  LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(q.owner_email))
+  LEFT JOIN _fx AS fx ON fx.source = q.source AND fx.currency = COALESCE(q.currency, s.home)
+  LEFT JOIN _fx AS hx ON hx.source = q.source AND hx.currency = s.home
+  WHERE NOT COALESCE(q.is_deleted, FALSE)
+), judged AS (
+  SELECT *, CASE
+      WHEN owner IS NULL THEN 'unknown_owner'
+      WHEN given IN (CAST('Infinity' AS DOUBLE), CAST('-Infinity' AS DOUBLE), CAST('NaN' AS DOUBLE)) THEN 'not_finite'
+      WHEN given < 0 THEN 'negative'
+      WHEN amount_rc IS NULL THEN 'no_rate'
+    END AS rule
+  FROM rows
+), compared AS (
+  SELECT *,
+    MIN(CASE WHEN rule IS NULL THEN amount_rc END) OVER (PARTITION BY owner, period_start, period_end, measure) AS lowest,
+    MAX(CASE WHEN rule IS NULL THEN amount_rc END) OVER (PARTITION BY owner, period_start, period_end, measure) AS highest,
+    ROW_NUMBER() OVER (PARTITION BY owner, period_start, period_end, measure, amount_rc ORDER BY source, origin) AS copy_no
+  FROM judged
+)
+SELECT *,
+  COALESCE(rule, CASE WHEN lowest <> highest THEN 'conflicting_duplicate' END) AS rejected_check,
+  CASE COALESCE(rule, CASE WHEN lowest <> highest THEN 'conflict' END)
+    WHEN 'unknown_owner' THEN 'owner' WHEN 'no_rate' THEN 'currency' ELSE 'amount' END AS rejected_column,
+  CASE WHEN rule = 'unknown_owner' THEN owner_given WHEN rule = 'no_rate' THEN currency
+    ELSE CAST(given AS VARCHAR) END AS rejected_value
+FROM compared;
 
 CREATE TEMP VIEW _out_activity_targets AS
-SELECT
-  COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END), CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END)) AS owner,
-  q.source, q.period_start, q.period_end, q.kind, q.target AS target,
-  COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given
-FROM _in_activity_targets AS q
-JOIN _sources AS s ON s.source = q.source
-LEFT JOIN _identities AS ic ON ic.source = q.source AND ic.crm_id = q.owner_crm_id
-LEFT JOIN _identities AS iu ON iu.source = q.source AND iu.crm_user_id = q.owner_user_id
-LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(q.owner_email));
+WITH rows AS (
+  SELECT
+    COALESCE(ic.rep_id, iu.rep_id, ie.rep_id, COALESCE((SELECT MIN(c.canonical_id) FROM _team_canon AS c WHERE c.team_id = CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END), CASE WHEN q.owner_team_crm_id IS NOT NULL THEN q.source || ':' || q.owner_team_crm_id END)) AS owner,
+    q.source, q.period_start, q.period_end, q.kind, CAST(NULL AS VARCHAR) AS currency, q.target AS target, q.target AS given,
+    COALESCE(q.owner_crm_id, q.owner_user_id, q.owner_email, q.owner_team_crm_id) AS owner_given, q.origin
+  FROM _in_activity_targets AS q
+  JOIN _sources AS s ON s.source = q.source
+  LEFT JOIN _identities AS ic ON ic.source = q.source AND ic.crm_id = q.owner_crm_id
+  LEFT JOIN _identities AS iu ON iu.source = q.source AND iu.crm_user_id = q.owner_user_id
+  LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(q.owner_email))
+), judged AS (
+  SELECT *, CASE
+      WHEN owner IS NULL THEN 'unknown_owner'
+      WHEN given IN (CAST('Infinity' AS DOUBLE), CAST('-Infinity' AS DOUBLE), CAST('NaN' AS DOUBLE)) THEN 'not_finite'
+      WHEN given < 0 THEN 'negative'
+      WHEN target IS NULL THEN 'no_rate'
+    END AS rule
+  FROM rows
+), compared AS (
+  SELECT *,
+    MIN(CASE WHEN rule IS NULL THEN target END) OVER (PARTITION BY owner, period_start, period_end, kind) AS lowest,
+    MAX(CASE WHEN rule IS NULL THEN target END) OVER (PARTITION BY owner, period_start, period_end, kind) AS highest,
+    ROW_NUMBER() OVER (PARTITION BY owner, period_start, period_end, kind, target ORDER BY source, origin) AS copy_no
+  FROM judged
+)
+SELECT *,
+  COALESCE(rule, CASE WHEN lowest <> highest THEN 'conflicting_duplicate' END) AS rejected_check,
+  CASE COALESCE(rule, CASE WHEN lowest <> highest THEN 'conflict' END)
+    WHEN 'unknown_owner' THEN 'owner' WHEN 'no_rate' THEN 'currency' ELSE 'target' END AS rejected_column,
+  CASE WHEN rule = 'unknown_owner' THEN owner_given WHEN rule = 'no_rate' THEN currency
+    ELSE CAST(given AS VARCHAR) END AS rejected_value
+FROM compared;
 
 CREATE TEMP VIEW _out_currency_rates AS
 SELECT DISTINCT source, currency, rate FROM _in_currency_rates;
@@ -300,30 +346,6 @@ FROM (
 SELECT source, activity_id, CASE WHEN owner_crm_id IS NULL THEN 'no owner'
   ELSE 'owner ' || owner_crm_id || ' is not a known user' END
 FROM _out_activities WHERE owner_rep_id IS NULL
-) AS q(source, record_id, detail);
-
-INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
-SELECT 'RUN', q.source, 'unknown_owner', 'quota', q.record_id, q.detail, ?
-FROM (
-SELECT source, COALESCE(owner_given, 'unknown') || ' ' || CAST(period_start AS VARCHAR),
-  'quota owner ' || COALESCE(owner_given, 'missing') || ' is not a known rep or team'
-FROM _out_quotas WHERE owner IS NULL
-) AS q(source, record_id, detail);
-
-INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
-SELECT 'RUN', q.source, 'no_rate', 'quota', q.record_id, q.detail, ?
-FROM (
-SELECT source, owner || ' ' || CAST(period_start AS VARCHAR),
-  'no rate from ' || COALESCE(currency, 'unknown') || ' to ' || 'USD'
-FROM _out_quotas WHERE owner IS NOT NULL AND amount IS NOT NULL AND amount_rc IS NULL
-) AS q(source, record_id, detail);
-
-INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)
-SELECT 'RUN', q.source, 'unknown_owner', 'activity_target', q.record_id, q.detail, ?
-FROM (
-SELECT source, COALESCE(owner_given, 'unknown') || ' ' || CAST(period_start AS VARCHAR),
-  'activity target owner ' || COALESCE(owner_given, 'missing') || ' is not a known rep or team'
-FROM _out_activity_targets WHERE owner IS NULL
 ) AS q(source, record_id, detail);
 
 INSERT INTO spm_state.quality (run_id, source, check_name, object, record_id, detail, found_at)

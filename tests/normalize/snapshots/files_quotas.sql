@@ -1,4 +1,4 @@
-SELECT source, src_order, owner_crm_id, owner_user_id, owner_email, owner_team_crm_id, period_start, period_end, measure, amount, currency, amount_home, is_deleted
+SELECT source, src_order, owner_crm_id, owner_user_id, owner_email, owner_team_crm_id, period_start, period_end, measure, amount, currency, amount_home, is_deleted, origin
 FROM (
 SELECT
   'erp' AS source,
@@ -13,7 +13,8 @@ SELECT
   "src"."amount" AS amount,
   "src"."currency" AS currency,
   CAST(NULL AS DOUBLE) AS amount_home,
-  CAST(NULL AS BOOLEAN) AS is_deleted
+  CAST(NULL AS BOOLEAN) AS is_deleted,
+  CAST(NULL || ': line ' || CAST(NULL AS TEXT) AS TEXT) AS origin
 FROM raw_erp.quotas AS src
 ) AS p
 WHERE period_start IS NOT NULL AND period_end IS NOT NULL AND amount IS NOT NULL
