@@ -95,6 +95,7 @@ class SourceBase(Model):
     delete_sweep_days: float = Field(7.0, ge=0)
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(5, ge=0)
+    mapping: Path | None = Field(None, description="own mapping file instead of the shipped mappings/<type>.yaml")
 
 
 class KpiAccess(Model):
@@ -169,6 +170,7 @@ class FilesSource(Model):
     opportunities: Path | None = None
     accounts: Path | None = None
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    mapping: Path | None = Field(None, description="own mapping file instead of the shipped mappings/files.yaml")
     allow_empty: list[Literal["quotas", "activity_targets", "teams", "opportunities", "accounts"]] = Field(
         default_factory=list, description="exports whose header-only file may delete the stored rows"
     )

@@ -342,9 +342,8 @@ def _with_file(table: pa.Table, path: Path) -> pa.Table:
 
 
 def raw_tables(config: FilesSource) -> set[str]:
-    """The raw tables this source can produce: per configured export, its rows and its rejected rows."""
-    kinds = [kind for kind in EXPORTS if getattr(config, kind.name) is not None]
-    return {kind.name for kind in kinds} | {rejected_table(kind) for kind in kinds}
+    """The raw tables this source can produce: per export (configured or not), its rows and its rejected rows."""
+    return {kind.name for kind in EXPORTS} | {rejected_table(kind) for kind in EXPORTS}
 
 
 def files_source(config: FilesSource, context: ExtractContext) -> DltSource:

@@ -219,7 +219,7 @@ def _set_utc(store: Store) -> str | None:
 def normalize(cfg: Config, store: Store, run: Run) -> NormalizeResult:
     """Rebuild spm.* from every configured source's raw tables; see the module docstring."""
     started = time.monotonic()
-    mappings = {source.name: load_mapping(source.type) for source in cfg.sources}
+    mappings = {source.name: load_mapping(source.type, source.mapping) for source in cfg.sources}
     result = NormalizeResult()
     as_of = cfg.as_of or utcnow().date()
     previous_tz = _set_utc(store)

@@ -106,11 +106,11 @@ def _mapping_problems(cfg: Config) -> list[str]:
     from spm_sync.normalize import load_mapping
 
     problems: list[str] = []
-    for source_type in sorted({s.type for s in cfg.sources}):
+    for source_type, override in sorted({(s.type, s.mapping) for s in cfg.sources}, key=str):
         try:
-            load_mapping(source_type)
+            load_mapping(source_type, override)
         except SpmError as exc:
-            problems.extend(line for line in str(exc).splitlines() if line.strip())
+            problems.extend(line.strip() for line in str(exc).splitlines()[1:] or [str(exc)] if line.strip())
     return problems
 
 
@@ -121,7 +121,7 @@ def _schema_problems(cfg: Config) -> list[str]:
     from spm_sync.normalize.run import NormalizeResult, compile_sources
     from spm_sync.store import open_store
 
-    mappings = {source.name: load_mapping(source.type) for source in cfg.sources}
+    mappings = {source.name: load_mapping(source.type, source.mapping) for source in cfg.sources}
     with open_store(cfg, wait_s=5) as store:
         _, problems = compile_sources(cfg, store, mappings, NormalizeResult())
     return [str(p) for p in problems]
