@@ -45,31 +45,38 @@ def metric_inputs(catalog: Catalog) -> dict[str, set[str]]:
 
 
 def insert_flags(catalog: Catalog) -> str | None:
-    """INSERT into spm.kpi_flags (run after the compute steps: reads kpi_periods, kpi_membership and
-    kpi_team_tree). A rejected row marks its owner (a rep: the rep and its teams; a team: the team and
-    the teams above), always the company, in every period overlapping the row (all periods when the
-    row has no dates), for every metric that reads the row's input table."""
+    """INSERT into spm.kpi_flags (run after the compute steps: reads kpi_periods and kpi_team_tree). A
+    rejected row marks its owner (a rep: the rep and every team it belonged to while the row applies,
+    spm.credit_membership, and the teams above; a team: the team and the teams above), always the
+    company, in every period overlapping the row (all periods when it has no dates), for every metric
+    that reads the row's input table."""
     pairs = sorted((table, metric) for metric, tables in metric_inputs(catalog).items() for table in tables)
     if not pairs:
         return None
     values = ", ".join(f"({sql_literal(table)}, {sql_literal(metric)})" for table, metric in pairs)
+    overlap = "(m.valid_from IS NULL OR h.period_end IS NULL OR m.valid_from < h.period_end) " \
+        "AND (m.valid_to IS NULL OR h.period_start IS NULL OR h.period_start < m.valid_to)"
     return f"""INSERT INTO spm.kpi_flags (entity_type, entity_id, period, metric, input, rejected_rows)
-WITH hit AS (
-  SELECT r.input, r.owner, p.period, COUNT(*) AS n
-  FROM spm.rejected_inputs AS r
-  JOIN kpi_periods AS p ON r.period_start IS NULL
-    OR (r.period_start < p.period_end AND p.period_start < COALESCE(r.period_end, r.period_start + 1))
-  GROUP BY r.input, r.owner, p.period
+WITH rows_ AS (
+  SELECT ROW_NUMBER() OVER (ORDER BY source, origin, input) AS row_id, input, owner, period_start,
+    COALESCE(period_end, period_start + 1) AS period_end
+  FROM spm.rejected_inputs
+), hit AS (
+  SELECT r.*, p.period FROM rows_ AS r
+  JOIN kpi_periods AS p ON r.period_start IS NULL OR (r.period_start < p.period_end AND p.period_start < r.period_end)
 ), marked AS (
-  SELECT input, period, n, 'company' AS entity_type, '{COMPANY_ID}' AS entity_id FROM hit
-  UNION ALL
-  SELECT h.input, h.period, h.n, m.entity_type, m.entity_id
-  FROM hit AS h JOIN kpi_membership AS m ON m.owner_id = h.owner
-  UNION ALL
-  SELECT h.input, h.period, h.n, 'team', t.ancestor_id FROM hit AS h JOIN kpi_team_tree AS t ON t.team_id = h.owner
+  SELECT row_id, input, period, 'company' AS entity_type, '{COMPANY_ID}' AS entity_id FROM hit
+  UNION
+  SELECT row_id, input, period, 'rep', owner FROM hit WHERE owner IN (SELECT rep_id FROM spm.reps)
+  UNION
+  SELECT h.row_id, h.input, h.period, 'team', t.ancestor_id
+  FROM hit AS h JOIN spm.credit_membership AS m ON m.rep_id = h.owner AND {overlap}
+  JOIN kpi_team_tree AS t ON t.team_id = m.team_id
+  UNION
+  SELECT h.row_id, h.input, h.period, 'team', t.ancestor_id FROM hit AS h JOIN kpi_team_tree AS t ON t.team_id = h.owner
 ), depends AS (
   SELECT * FROM (VALUES {values}) AS d(input, metric)
 )
-SELECT e.entity_type, e.entity_id, e.period, d.metric, e.input, CAST(SUM(e.n) AS INTEGER)
+SELECT e.entity_type, e.entity_id, e.period, d.metric, e.input, CAST(COUNT(*) AS INTEGER)
 FROM marked AS e JOIN depends AS d ON d.input = e.input
 GROUP BY e.entity_type, e.entity_id, e.period, d.metric, e.input"""
