@@ -95,7 +95,9 @@ def owners_resource(reader: Reader, context: ExtractContext) -> DltResource:
 def raw_tables(config: HubSpotSource) -> set[str]:
     """The raw tables this source can produce, loaded or not."""
     objects = {obj.table for obj in object_defs(config.extra_objects)}
-    return objects | {OWNERS, OWNERS_TEAMS_TABLE, ASSOCIATIONS_TABLE, PIPELINE_STAGES_TABLE}
+    extra = {OWNERS, OWNERS_TEAMS_TABLE, ASSOCIATIONS_TABLE, PIPELINE_STAGES_TABLE, OWNER_HISTORY_TABLE,
+             DEAL_SPLITS_TABLE}
+    return objects | extra
 
 
 def hubspot_source(config: HubSpotSource, context: ExtractContext) -> DltSource:
