@@ -64,7 +64,7 @@ ASSIGNED = ts("2026-01-02T00:00:00").replace(tzinfo=None)
 
 @pytest.fixture(autouse=True)
 def test_mappings(monkeypatch):
-    monkeypatch.setattr(run, "load_mapping", lambda kind: parse_mapping(MAPPINGS[kind], file=kind))
+    monkeypatch.setattr(run, "load_mapping", lambda kind, override=None: parse_mapping(MAPPINGS[kind], file=kind))
 
 
 def _config(path, as_of: str) -> Config:
