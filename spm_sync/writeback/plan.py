@@ -15,6 +15,7 @@ from spm_sync.writeback.model import Invalid, KpiValue, LedgerEntry, Matching, S
 from spm_sync.writeback.values import canonical, same, wire_value
 
 KEY_SEPARATOR = "|"
+PERIOD_METRIC = "period"  # the ledger's `metric` of a target's period_field slot
 
 
 def upsert_key(entity_id: str, period: str) -> str:
@@ -55,6 +56,21 @@ def plan_slots(
         slots.append(Slot(kpi.entity_id, period, kpi.metric, crm_field, key, value, kpi.kpi_run_id))
     slots.sort(key=lambda s: (s.record_key, s.field))
     return slots, invalid
+
+
+def period_slots(slots: Sequence[Slot], info: FieldInfo | None, period: str) -> list[Slot]:
+    """One `period_field` slot per record the metric slots write (none without a period_field).
+
+    Why a slot and not a value sent along: it is diffed against the ledger like a metric, so a new
+    period reaches the record even when every metric value stayed the same (0 % last month, 0 % now).
+    """
+    if info is None:
+        return []
+    first: dict[str, Slot] = {}
+    for slot in slots:
+        first.setdefault(slot.record_key, slot)
+    return [Slot(s.entity_id, period, PERIOD_METRIC, info.name, s.record_key, period, s.kpi_run_id)
+            for s in first.values()]
 
 
 def diff_ledger(
@@ -164,14 +180,13 @@ def record_values(
     lookup_id: str | None,
     computed_at: datetime | None,
 ) -> dict[str, Any]:
-    """The describing fields of one record: name, lookup, period and when the values were computed."""
+    """The describing fields of a record being written: name, lookup and when the values were computed (the
+    period field is a slot of its own, see `period_slots`)."""
     values: dict[str, Any] = {}
     if "name" in roles:
         values[roles["name"].name] = record_name(entity_name, period, roles["name"].length)
     if "lookup" in roles and lookup_id:
         values[roles["lookup"].name] = lookup_id
-    if "period" in roles:
-        values[roles["period"].name] = period
     if "computed_at" in roles and computed_at is not None:
         values[roles["computed_at"].name] = when_text(computed_at, roles["computed_at"])
     return values

@@ -23,6 +23,7 @@ from spm_sync.writeback.model import Invalid, KpiValue, Rejection, Step, TargetR
 from spm_sync.writeback.plan import (
     decide,
     diff_ledger,
+    period_slots,
     plan_slots,
     record_values,
     record_writes,
@@ -103,6 +104,8 @@ def run_target(
         item.field_map, period, matching, kpis, identities, item.fields,
         no_identity=f"no CRM user for this rep in source {target.source}",
     )
+    slots = sorted([*slots, *period_slots(slots, item.record_fields.get("period"), period)],
+                   key=lambda s: (s.record_key, s.field))
     last = ledger.load_last_success(store, target.name, matching.upsert)
     pending, unchanged = diff_ledger(slots, last, item.fields, matching.upsert)
     current = {}

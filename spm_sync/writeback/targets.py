@@ -88,6 +88,8 @@ def target_problems(target: WritebackTarget, writer: Writer) -> tuple[list[str],
         field_map[metric] = info.name
     matching = _matching(target, writer, described, problems)
     record_fields = _record_fields(target, described, problems)
+    if "period" in record_fields:  # written as a slot of its own (plan.period_slots)
+        fields[record_fields["period"].name] = record_fields["period"]
     return problems, PreparedTarget(target, fields, field_map, matching, record_fields)
 
 

@@ -11,7 +11,8 @@ from connectors.writing import FieldInfo
 from spm_sync.config import parse_config
 from spm_sync.errors import ConfigError
 from spm_sync.metrics.definitions import load_catalog, metric_unit
-from spm_sync.writeback.plan import record_values
+from spm_sync.writeback.model import Slot
+from spm_sync.writeback.plan import period_slots, record_values
 from spm_sync.writeback.targets import check_metrics, metric_problems
 from spm_sync.writeback.values import wire_value
 
@@ -66,7 +67,19 @@ def test_one_scaling_rule_shows_the_same_figure_in_both_crms() -> None:
     assert wire_value(125000.456, hubspot_currency) == 125000.46
 
 
-def test_record_values_name_lookup_period_and_time() -> None:
+def test_period_slots_one_per_record() -> None:
+    info = FieldInfo("Period__c", "text", "string", length=20)
+    slots = [Slot("rep1", "2026-03", "quota", "Quota__c", "005A", 1.0, "k1"),
+             Slot("rep1", "2026-03", "calls", "Calls__c", "005A", 3, "k1"),
+             Slot("rep2", "2026-03", "calls", "Calls__c", "005B", 4, "k1")]
+    assert period_slots(slots, info, "2026-03") == [
+        Slot("rep1", "2026-03", "period", "Period__c", "005A", "2026-03", "k1"),
+        Slot("rep2", "2026-03", "period", "Period__c", "005B", "2026-03", "k1"),
+    ]
+    assert period_slots(slots, None, "2026-03") == []
+
+
+def test_record_values_name_lookup_and_time() -> None:
     roles = {
         "name": FieldInfo("Name", "text", "string", length=80),
         "lookup": FieldInfo("Rep__c", "reference", "reference"),
@@ -77,7 +90,6 @@ def test_record_values_name_lookup_period_and_time() -> None:
     assert record_values(roles, "FY2026-Q1", "Jane Doe", "005Hs00000001AAA", computed) == {
         "Name": "Jane Doe — FY2026-Q1",
         "Rep__c": "005Hs00000001AAA",
-        "Period__c": "FY2026-Q1",
         "Computed_At__c": "2026-03-15T06:30:05.250Z",
     }
     day = {"computed_at": FieldInfo("spm_computed_on", "date", "date")}

@@ -250,3 +250,23 @@ def test_a_missing_permission_is_one_clear_line(bare: Sandbox, tmp_path: Path,
         "source=hs object=users: creating property group users.spm_sync: HubSpot refused (403 MISSING_SCOPES): the "
         "private app lacks the scope to define properties (crm.schemas.<object>.write): grant it"
     )
+
+
+def test_a_new_period_reaches_the_record_even_when_no_value_changed(bare: Sandbox, tmp_path: Path) -> None:
+    document_ = document(bare, tmp_path)
+    cfg = parse_config(document_, env={})
+    setup(cfg, ["sf_reps"])
+    user = bare.salesforce.org.ids("User")[0]
+    with open_store(cfg) as store:
+        store.execute("INSERT INTO spm.reps (rep_id, source, crm_id, name) VALUES ('rep0', 'sf', ?, 'Jane Doe')",
+                      [user])
+        store.executemany(
+            "INSERT INTO spm.kpi_values (entity_type, entity_id, period, metric, value, run_id) "
+            "VALUES ('rep', 'rep0', ?, ?, 0, 'kpi-1')",
+            [(p, m) for p in (PERIOD, "2026-04") for m in ("quota_attainment", "revenue_won", "calls")])
+        first = write_back(cfg, store, Run(job="writeback"), targets=["sf_reps"])
+        document_["writeback"][0]["period"] = "2026-04"  # the 1st of April: every value is 0 again
+        later = write_back(parse_config(document_, env={}), store, Run(job="writeback"), targets=["sf_reps"])
+    assert (first.reports[0].sent, later.reports[0].sent) == (4, 1)  # 3 metrics + period; then the period only
+    assert later.reports[0].counts()["unchanged"] == 3
+    assert bare.salesforce.org.get("User", user)["KPI_Period__c"] == "2026-04"
