@@ -1,15 +1,20 @@
 """`spm-sync demo`: the whole loop on the sandbox CRMs, with no config and no network.
 
-Starts both emulators on loopback (teams split between Salesforce and HubSpot, every rep a user in
-both) without the KPI fields, creates them with `writeback setup`, then syncs, normalizes, computes
-KPIs, writes them back, and prints a leaderboard plus the values now stored in the sandbox CRMs'
-fields, with their periods and the names of the upserted records.
+Starts both emulators on loopback with HubSpot mirroring Salesforce through the native integration
+(every company, deal and contact in both CRMs, the HubSpot copies carrying the Salesforce ids), deals
+reassigned after close, revenue splits and reps who moved team mid-year (a teams file with dated
+membership). The CRMs start without the KPI fields: `writeback setup` creates them. Then it syncs,
+normalizes, credits (each deal once, to its owner at close or its split owners, in the team of the
+credited date), computes KPIs, writes them back, and prints a leaderboard plus the values now stored
+in the sandbox CRMs' fields, with their periods and the names of the upserted records.
 """
 
 from __future__ import annotations
 
+import csv
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +48,26 @@ def demo_store(folder: Path, store_dsn: str | None = None) -> dict[str, Any]:
     return {"path": str(folder / "spm_sync.duckdb"), "state_dir": state_dir}
 
 
-def demo_config_document(sandbox: Any, folder: Path, store_dsn: str | None = None) -> dict[str, Any]:
-    """A config like a user would write, pointing both sources at the emulators."""
+def write_team_history(dataset: Any, path: Path) -> Path:
+    """The teams file a sales-ops user keeps: one dated row per team a moved rep belonged to
+    (valid_to inclusive, empty while current), as the files source reads it."""
+    teams = dict(zip(dataset.teams["team_id"].to_pylist(), dataset.teams["name"].to_pylist(), strict=True))
+    emails = dict(zip(dataset.reps["rep_id"].to_pylist(), dataset.reps["email"].to_pylist(), strict=True))
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["team", "rep_email", "valid_from", "valid_to"])
+        for row in dataset.team_history.to_pylist():
+            last_day = row["valid_to"] - timedelta(days=1) if row["valid_to"] else None
+            writer.writerow([teams[row["team_id"]], emails[row["rep_id"]], row["valid_from"].isoformat(),
+                             last_day.isoformat() if last_day else ""])
+    return path
+
+
+def demo_config_document(sandbox: Any, folder: Path, store_dsn: str | None = None,
+                         teams_file: Path | None = None, period: str = DEMO_PERIOD) -> dict[str, Any]:
+    """A config like a user would write, pointing both sources at the emulators (and the teams file)."""
     sf, hs = sandbox.salesforce, sandbox.hubspot
+    files = [{"name": "files", "type": "files", "teams": str(teams_file)}] if teams_file else []
     return {
         "store": demo_store(folder, store_dsn),
         "reporting": {"currency": "USD", "fiscal_year_start_month": 1},
@@ -58,6 +80,7 @@ def demo_config_document(sandbox: Any, folder: Path, store_dsn: str | None = Non
                 "ca_bundle": str(sf.ca_bundle),
             },
             {"name": "hs", "type": "hubspot", "base_url": hs.base_url, "access_token": hs.access_token},
+            *files,
         ],
         "writeback": [
             {
@@ -65,18 +88,18 @@ def demo_config_document(sandbox: Any, folder: Path, store_dsn: str | None = Non
                 "source": "sf",
                 "object": "User",
                 "entity": "rep",
-                "period": DEMO_PERIOD,
+                "period": period,
                 "fields": SF_FIELDS,
                 **SF_RECORD_FIELDS,
             },
-            {"name": "sf_history", "source": "sf", "entity": "rep", "period": DEMO_PERIOD, "fields": SF_FIELDS,
+            {"name": "sf_history", "source": "sf", "entity": "rep", "period": period, "fields": SF_FIELDS,
              **SF_HISTORY},
             {
                 "name": "hs_reps",
                 "source": "hs",
                 "object": "users",
                 "entity": "rep",
-                "period": DEMO_PERIOD,
+                "period": period,
                 "fields": HS_FIELDS,
                 **HS_RECORD_FIELDS,
             },
@@ -96,6 +119,32 @@ def leaderboard(cfg: Config, period: str) -> list[dict[str, Any]]:
             "GROUP BY r.name, t.name ORDER BY quota_attainment DESC NULLS LAST, revenue_won DESC, rep",
             [period],
         )
+
+
+CREDITING_SUMMARY = """
+SELECT
+  (SELECT count(*) FROM spm.opportunities WHERE mirror_of IS NOT NULL),
+  (SELECT count(DISTINCT c.opportunity_id) FROM spm.opportunity_credits c
+     JOIN spm.opportunities o ON o.opportunity_id = c.opportunity_id
+   WHERE c.rule = 'owner_at_close' AND c.rep_id <> o.owner_rep_id),
+  (SELECT count(DISTINCT opportunity_id) FROM spm.opportunity_credits WHERE rule LIKE 'split:%'),
+  (SELECT count(DISTINCT rep_id) FROM spm.rep_team_history WHERE valid_to IS NOT NULL)"""
+
+
+def render_crediting(cfg: Config, console: Console) -> None:
+    """One line on what the crediting rules did to this data set."""
+    with open_store(cfg) as store:
+        mirrored, reassigned, split, moved = store.fetchone(CREDITING_SUMMARY) or (0, 0, 0, 0)
+    console.print(
+        f"crediting: {mirrored} HubSpot copies of Salesforce deals counted once (from Salesforce); "
+        f"{reassigned} deals credited to the rep who closed them (reassigned since); {split} deals split "
+        f"between reps; {moved} rep(s) moved team (credited in the team of the close date)"
+    )
+
+
+def last_fiscal_year(today: date) -> str:
+    """The demo's period: the last full fiscal year (January start), which the sandbox data covers whole."""
+    return f"FY{today.year - 1}"
 
 
 def _money(value: float | None) -> str:
@@ -193,7 +242,6 @@ def require_empty_store(cfg: Config) -> None:
 
 
 def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store_dsn: str | None = None) -> None:
-    from spm_sync.metrics import resolve_period
     from spm_sync.sandbox import Sandbox
 
     started = time.monotonic()
@@ -202,11 +250,14 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store
     with tempfile.TemporaryDirectory(prefix="spm-sync-demo-") as tmp:
         folder = keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        with Sandbox(seed=seed, scale="small", split=True, kpi_fields=False) as sandbox:
+        with Sandbox(seed=seed, scale="small", mirror=True, kpi_fields=False) as sandbox:
             console.print(
-                f"sandbox Salesforce at {sandbox.salesforce.instance_url}, HubSpot at {sandbox.hubspot.base_url}"
+                f"sandbox Salesforce at {sandbox.salesforce.instance_url}, HubSpot (mirroring Salesforce) at "
+                f"{sandbox.hubspot.base_url}"
             )
-            document = demo_config_document(sandbox, folder, store_dsn)
+            teams_file = write_team_history(sandbox.dataset, folder / "teams.csv")
+            period = last_fiscal_year(utcnow().date())
+            document = demo_config_document(sandbox, folder, store_dsn, teams_file, period)
             (folder / "config.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
             cfg = parse_config(document, file=str(folder / "config.yaml"))
             if store_dsn:
@@ -220,7 +271,7 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store
                 )
             console.print(results["normalize"].summary())
             console.print(results["kpis"].summary())
-            period = resolve_period(cfg, DEMO_PERIOD, utcnow().date())
+            render_crediting(cfg, console)
             render_leaderboard(leaderboard(cfg, period), period, console)
             results["writeback"].render(console)
             render_crm_values(cfg, console)
