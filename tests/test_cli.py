@@ -67,6 +67,9 @@ def test_usage_errors_exit_2() -> None:
     bad_scale = spm("sandbox", "serve", "--scale", "huge")
     assert bad_scale.returncode == 2
     assert "--scale: expected small, medium, large or a number of reps" in bad_scale.stderr
+    both = spm("sandbox", "serve", "--mirror", "--split")
+    assert both.returncode == 2
+    assert "--mirror and --split exclude each other" in both.stderr
 
 
 def test_secret_not_in_error_output(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ endpoints and the mirror link properties over HTTP. Expected values come from th
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -268,3 +269,30 @@ def test_mirror_portal_holds_linked_copies_of_the_salesforce_records() -> None:
         assert portal.ids("calls") == [] and portal.ids("goal_targets") == [] and portal.deal_splits == {}
     with pytest.raises(ValueError, match="exclude each other"):
         Sandbox(dataset=small, mirror=True, split=True)
+
+
+def test_serve_mirror_line_points_at_a_portal_of_linked_copies() -> None:
+    import io
+    import threading
+    import time
+
+    from spm_sync.sandbox.serve import serve
+
+    out, stop = io.StringIO(), threading.Event()
+    worker = threading.Thread(target=serve, kwargs={"seed": 3, "scale": "small", "mirror": True, "out": out,
+                                                    "stop": stop})
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while "\n" not in out.getvalue() and time.monotonic() < deadline and worker.is_alive():
+            time.sleep(0.05)
+        hub = json.loads(out.getvalue().splitlines()[0])["hubspot"]
+        deal = requests.post(hub["base_url"] + "/crm/v3/objects/deals/batch/read", timeout=10,
+                             headers={"Authorization": f"Bearer {hub['access_token']}"},
+                             json={"inputs": [{"id": str(DEAL_BASE + 1)}],
+                                   "properties": ["hs_salesforceopportunityid"]}).json()
+        assert deal["results"][0]["properties"]["hs_salesforceopportunityid"].startswith("006")
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert not worker.is_alive()
