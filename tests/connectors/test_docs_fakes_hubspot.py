@@ -193,7 +193,11 @@ def sample_portal() -> HubSpotDocsPortal:
                                                        "label": None}])]},
     }
     owners = [dict(o) for o in OWNERS]
-    return HubSpotDocsPortal(objects, pipelines=pipelines, owners=owners, associations=links)
+    # Splits of won deal 2006 as the changelog example shows them: fraction strings, deals without splits left out.
+    splits = {"2006": [{"id": f"8800{n}", "properties": {"hs_deal_split_percentage": share, "hubspot_owner_id": owner},
+                        "createdAt": iso(T0), "updatedAt": iso(T0), "archived": False}
+                       for n, (share, owner) in enumerate((("0.6", "101"), ("0.4", "102")))]}
+    return HubSpotDocsPortal(objects, pipelines=pipelines, owners=owners, associations=links, splits=splits)
 
 
 def make_config(tmp: Path, url: str, portal: HubSpotDocsPortal, **extra: Any) -> Config:
@@ -242,6 +246,10 @@ def test_extract_and_normalize_over_http(tmp_path: Path) -> None:
             assert deal_rows(store) == expected_deals(deals)
             assert portal.calls_to(r"POST /crm/v3/objects/deals/batch/read") == 4  # long URL: per page, 3 + archived
             assert_raw_side_tables(store)
+            # Splits of the won deals, one call; the won deals the answer leaves out have none stored.
+            assert portal.calls_to(r"POST /crm/v3/objects/deals/splits/batch/read") == 1
+            assert store.fetchall("SELECT deal_id, hubspot_owner_id, hs_deal_split_percentage FROM raw_hs.deal_splits "
+                                  "ORDER BY id") == [("2006", "101", "0.6"), ("2006", "102", "0.4")]
 
             # Incremental: 40 deals changed (two search pages of 37 + 3), one archived since; deal 2001 lost
             # its only company (its batch read input now errors in the 207), owner 102 left both teams.
