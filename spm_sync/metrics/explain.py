@@ -57,6 +57,7 @@ class Explanation:
     denominator: float | None
     contributions: list[dict[str, Any]] = field(default_factory=list)
     excluded: list[dict[str, Any]] = field(default_factory=list)
+    stale: bool = False  # the value is of an older KPI run than spm.kpi_values: records are today's
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +75,8 @@ class Explanation:
             + f": value {_fmt(self.value)} = numerator {_fmt(self.numerator)}"
             + (f" / denominator {_fmt(self.denominator)}" if self.denominator is not None else "")
         )
+        if self.stale:
+            console.print("[yellow]note[/]: not the latest KPI run; the records below are as the store holds them now")
         for title, rows, keys in (
             ("contributing records", self.contributions, CONTRIBUTION_KEYS),
             ("excluded records", self.excluded, EXCLUDED_KEYS),
@@ -435,5 +438,7 @@ def explain(
             for row in records.excluded(leaf, counted):
                 if all(row["record_id"] != e["record_id"] for e in excluded):
                     excluded.append(row)
+    latest = store.fetchone("SELECT max(run_id) FROM spm.kpi_values")
+    stale = kpi_run is not None and (latest is None or latest[0] != kpi_run)
     return Explanation(who, found_metric.name, when.id, stored_run, value, numerator, denominator,
-                       contributions, excluded)
+                       contributions, excluded, stale)

@@ -44,12 +44,17 @@ SWAP_FILTERS = {
 class NormalizeResult:
     tables: dict[str, int] = field(default_factory=dict)
     quality: dict[str, int] = field(default_factory=dict)  # "check_name object" -> count
+    credits: dict[str, int] = field(default_factory=dict)  # crediting rule -> credit rows
+    owner_rule: str = "at_close"
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
         lines = [f"normalized in {self.seconds:.1f}s"]
         lines += [f"  spm.{name}: {count:,} rows" for name, count in self.tables.items()]
+        if self.credits:
+            rules = ", ".join(f"{rule} {count:,}" for rule, count in self.credits.items())
+            lines.append(f"credits (spm.opportunity_credits, crediting.owner = {self.owner_rule}): {rules}")
         if self.quality:
             lines.append("data quality (spm_state.quality):")
             lines += [f"  {check}: {count:,}" for check, count in sorted(self.quality.items())]
@@ -241,8 +246,15 @@ def normalize(cfg: Config, store: Store, run: Run) -> NormalizeResult:
         [run.run_id],
     ):
         result.quality[f"{check} {obj}"] = int(count)
+    result.owner_rule = cfg.crediting.owner
+    result.credits = {
+        str(rule): int(count)
+        for rule, count in store.fetchall(
+            "SELECT rule, count(*) FROM spm.opportunity_credits GROUP BY rule ORDER BY rule"
+        )
+    }
     for table, count in result.tables.items():
         run.count(table, count)
     result.seconds = time.monotonic() - started
-    run.details.update({"quality": result.quality, "notes": result.notes[:200]})
+    run.details.update({"quality": result.quality, "credits": result.credits, "notes": result.notes[:200]})
     return result

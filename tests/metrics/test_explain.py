@@ -146,8 +146,11 @@ def test_run_traces_a_written_crm_value_to_its_records(credited):
         "period": "2026-02", "metric": "revenue_won", "value_sent": "1500.0", "kpi_run_id": kpi_run, "outcome": "ok",
     }]
     traced = explain(cfg, store, "r2", "revenue_won", "2026-02", cfg.as_of, run_id="wb1")
-    assert (traced.run_id, traced.value) == (kpi_run, 1500.0)
+    assert (traced.run_id, traced.value, traced.stale) == (kpi_run, 1500.0, False)
     assert [c["record_id"] for c in traced.contributions] == ["o4"]
+    kpis(cfg, store)  # a newer KPI run: the older one is still explained, from its kept value
+    older = explain(cfg, store, "r2", "revenue_won", "2026-02", cfg.as_of, run_id=kpi_run)
+    assert (older.value, older.stale) == (1500.0, True)
 
 
 @pytest.mark.postgres

@@ -147,6 +147,9 @@ def test_mirrors_teams_owner_history_splits_and_credits(store, duckdb_path):
         ("sf:006B", "sf:005C", "sf:00E2", 0.25, "split:Revenue"),
     ]
     assert result.quality == {}
+    assert result.credits == {"owner_at_close": 2, "split:Revenue": 2}
+    assert "credits (spm.opportunity_credits, crediting.owner = at_close): owner_at_close 2, split:Revenue 2" \
+        in result.summary()
 
 
 def test_team_changes_between_syncs_become_history(store, duckdb_path):
