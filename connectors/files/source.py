@@ -237,18 +237,18 @@ def _comparable(typed: pa.Table, kind: ExportKind, names: tuple[str, ...]) -> pa
 def _first_of_groups(
     table: pa.Table, rows: list[int], columns: tuple[str, ...]
 ) -> tuple[list[int], dict[int, list[int]]]:
-    """Among `rows`, the first row of each group of equal `columns`, and every group with more than one row."""
+    """Among `rows`, the first row of each group of equal `columns`, and every group with more than one
+    row (members listed only for those: a million-row export with few duplicates stays in Arrow)."""
     keyed = table.select(list(columns)).take(pa.array(rows, pa.int64())).append_column(
         "__row", pa.array(rows, pa.int64())
     )
-    groups = keyed.group_by(list(columns), use_threads=False).aggregate([("__row", "list")])
-    firsts, multiple = [], {}
-    for members in groups["__row_list"].to_pylist():
-        members = sorted(members)
-        firsts.append(members[0])
-        if len(members) > 1:
-            multiple[members[0]] = members
-    return sorted(firsts), multiple
+    groups = keyed.group_by(list(columns), use_threads=False).aggregate(
+        [("__row", "min"), ("__row", "count"), ("__row", "list")]
+    )
+    firsts = sorted(groups["__row_min"].to_numpy().tolist())
+    repeated = groups.filter(pc.greater(groups["__row_count"], 1))
+    multiple = {min(members): sorted(members) for members in repeated["__row_list"].to_pylist()}
+    return firsts, multiple
 
 
 def _duplicate_rejections(
@@ -326,6 +326,25 @@ def screen_export(strings: pa.Table, kind: ExportKind, where: _Where, currency: 
     return Screened(where.path, kind, where.first_line, rows, rejected, rejections, duplicates)
 
 
+def _misshapen_row(path: Path) -> ConfigError | None:
+    """The first CSV row whose number of values differs from the header's (Arrow's error has no line)."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return None
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            width = len(next(reader, []))
+            for row in reader:
+                if row and len(row) != width:
+                    return ConfigError(
+                        f"{len(row)} values but the header names {width} columns (quote a value that holds a comma)",
+                        file=str(path), key=f"line {reader.line_num}",
+                    )
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    return None
+
+
 def read_export(path: Path, kind: ExportKind, currency: str = "USD") -> Screened:
     """Read, check, type and screen one export file."""
     if not path.exists():
@@ -333,7 +352,7 @@ def read_export(path: Path, kind: ExportKind, currency: str = "USD") -> Screened
     try:
         strings, first_line = _read_strings(path)
     except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error) as exc:
-        raise ConfigError(f"cannot read ({str(exc).splitlines()[0]})", file=str(path)) from None
+        raise _misshapen_row(path) or ConfigError(f"cannot read ({str(exc).splitlines()[0]})", file=str(path)) from None
     return screen_export(strings, kind, _Where(path, first_line), currency)
 
 

@@ -51,8 +51,8 @@ BAD_PERIODS = [("2026-02-30", "2026-03-31"), ("2026-03-01", "2026-02-01"), ("202
 
 
 @st.composite
-def rows(draw: st.DrawFn) -> dict[str, Cell]:
-    hostile = draw(st.integers(0, 19)) == 0  # about one row in 20 carries an unreadable cell
+def rows(draw: st.DrawFn, unreadable: bool = False) -> dict[str, Cell]:
+    hostile = unreadable or draw(st.integers(0, 19)) == 0  # else about one row in 20 carries an unreadable cell
     column = draw(st.sampled_from(["amount", "rep_email", "period"])) if hostile else None
     amount = draw(st.sampled_from(BAD_AMOUNTS)) if column == "amount" else draw(st.sampled_from(AMOUNTS))[0]
     email = draw(st.sampled_from(BAD_EMAILS)) if column == "rep_email" else draw(st.sampled_from(EMAILS))
@@ -122,6 +122,9 @@ def test_any_quotas_file_is_refused_with_its_place_or_loaded_by_the_rules(
         message = str(exc)
         assert exc.exit_code == 2 and "\n" not in message
         line, column = message.removeprefix(f"{path}: line ").split(": ")[:2]
+        if "values but the header names" in column:  # `1,000` unquoted: a row of 6 values
+            assert (int(line), "amount") in unreadable, message
+            return
         named = (int(line), column.replace("period_start", "period").replace("period_end", "period"))
         assert named in unreadable, message
         return
@@ -164,15 +167,15 @@ def stored(store: Store) -> list[tuple]:
 
 @settings(derandomize=True, deadline=None, database=None, max_examples=12,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(table=st.lists(rows(), min_size=0, max_size=4))
+@given(table=st.one_of(st.just([]), st.tuples(st.lists(rows(), max_size=3), rows(unreadable=True),
+                                              st.lists(rows(), max_size=3)).map(lambda p: [*p[0], p[1], *p[2]])))
 def test_a_refused_file_keeps_the_stored_rows(loaded: tuple[Config, Store, Path, list[tuple]],
                                               table: list[dict[str, Cell]]) -> None:
+    """A header-only file, or one with an unreadable cell somewhere (readable files replace the stored
+    rows: the test above and test_inputs_rules cover them)."""
     cfg, store, path, before = loaded
     path.write_text(csv_text(table))
     TALLY.add("bad_inputs", 1)
-    unreadable = any(c.bad for row in table for c in row.values())
-    if not unreadable and table:
-        return  # a readable file replaces the stored rows: covered above and by test_inputs_rules
     with pytest.raises(ConfigError) as caught:
         sync_source(cfg, store, "erp", run=Run(job="sync"))
     assert "\n" not in str(caught.value) and str(caught.value).startswith(f"{path}: line ")
@@ -213,3 +216,16 @@ def test_na_null_and_nan_are_text_where_text_is_meant(tmp_path: Path) -> None:
         ("NA", "ada@example.com", "NULL"), ("NaN", None, None),
     ]
     TALLY.add("bad_inputs", 3)
+
+
+def test_an_unquoted_comma_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "quotas.csv"
+    path.write_text("rep_email,period_start,period_end,amount,currency\n"
+                    "ada@example.com,2026-01-01,2026-01-31,1000,USD\n"
+                    "grace@example.com,2026-01-01,2026-01-31,1,000,USD\n")
+    with pytest.raises(ConfigError) as caught:
+        read_export(path, QUOTAS)
+    assert str(caught.value) == (
+        f"{path}: line 3: 6 values but the header names 5 columns (quote a value that holds a comma)"
+    )
+    TALLY.add("bad_inputs", 1)

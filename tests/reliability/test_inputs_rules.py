@@ -189,3 +189,53 @@ def test_a_fixed_file_clears_the_rejection(tmp_path: Path, sandbox: Sandbox) -> 
         assert kpi(store, f"sf:{a_id}", "quota_attainment") == pytest.approx(0.5)
     assert written.reports[0].held_back == []
     assert sandbox.salesforce.org.get("User", a_id)["Quota_Attainment__c"] == 50.0
+
+
+def test_crm_quotas_follow_the_same_rules_and_inf_never_reaches_kpis(tmp_path: Path) -> None:
+    """Salesforce ForecastingQuota rows as a raw table: an infinite quota, a negative one, one in a
+    currency without a rate, two copies of one, and two that disagree. Hand-computed: only Ada's
+    February quota (5,000, counted once) survives; kpis runs and its company quota is 5,000."""
+    from spm_sync.ops.status import rejected_inputs
+    from tests.normalize.rawdata import SF_QUOTA, SF_USER, raw_table
+
+    source = {"name": "sf", "type": "salesforce", "instance_url": "https://x.example", "session_id": "x"}
+    cfg = parse_config({"store": {"path": str(tmp_path / "spm_sync.duckdb"), "state_dir": str(tmp_path / "state")},
+                        "as_of": AS_OF.isoformat(), "sources": [source]}, env={})
+    t0 = "2026-01-01 00:00:00+00"
+    with open_store(cfg) as store:
+        raw_table(store, "raw_sf", "user", SF_USER, [
+            ("0051", "Ada", None, None, "ada@example.com", None, None, True, t0),
+            ("0052", "Grace", None, None, "grace@example.com", None, None, True, t0),
+        ])
+        raw_table(store, "raw_sf", "forecasting_quota", SF_QUOTA, [
+            ("Q1", "0051", float("inf"), date(2026, 1, 1), True, "USD"),
+            ("Q2", "0052", -500.0, date(2026, 1, 1), True, "USD"),
+            ("Q3", "0051", 5000.0, date(2026, 2, 1), True, "USD"),
+            ("Q4", "0051", 5000.0, date(2026, 2, 1), True, "USD"),
+            ("Q5", "0052", 7000.0, date(2026, 2, 1), True, "CHF"),
+            ("Q6", "0052", 3000.0, date(2026, 3, 1), True, "USD"),
+            ("Q7", "0052", 4000.0, date(2026, 3, 1), True, "USD"),
+        ])
+        normalize(cfg, store, Run(job="normalize"))
+        compute_kpis(cfg, store, Run(job="kpis"))
+        assert store.fetchall("SELECT owner, period_start, amount_rc FROM spm.quotas") == [
+            ("sf:0051", date(2026, 2, 1), 5000.0),
+        ]
+        assert store.fetchall(
+            "SELECT origin, check_name, column_name, value FROM spm.rejected_inputs ORDER BY origin"
+        ) == [
+            ("ForecastingQuota Q1", "not_finite", "amount", "inf"),
+            ("ForecastingQuota Q2", "negative", "amount", "-500.0"),
+            ("ForecastingQuota Q5", "no_rate", "currency", "CHF"),
+            ("ForecastingQuota Q6", "conflicting_duplicate", "amount", "3000.0"),
+            ("ForecastingQuota Q7", "conflicting_duplicate", "amount", "4000.0"),
+        ]
+        assert kpi(store, "company", "quota", "FY2026-Q1") == 5000.0
+        assert kpi(store, "sf:0051", "quota_attainment", "2026-02") == 0.0
+        status = rejected_inputs(store)
+        assert status["rows"] == {"quotas": 5}
+        # Ada: 2026-01, FY2026-Q1, FY2026; Grace: 2026-01..03, Q1, FY2026; the company: the same five;
+        # 13 entity x periods x 4 metrics read from quotas (quota, quota_attainment, pipeline_coverage,
+        # attainment_rank_in_team)
+        assert status["kpis_flagged"] == 52
+    TALLY.add("bad_inputs", 5)
