@@ -25,17 +25,32 @@ def _in_list(values: list[str]) -> str:
 
 def membership(owner_rule: str) -> str:
     """Membership the metrics use: the team history (reps without one: their current team) under
-    `at_close`; the current team, always, under `current`."""
-    current = "SELECT r.rep_id, r.team_id, CAST(NULL AS DATE), CAST(NULL AS DATE) FROM spm.reps AS r"
+    `at_close`; the current team, always, under `current`.
+
+    One team per rep and day, so a row counts once for its rep: where dated rows overlap, the row
+    starting later wins (the earlier one is cut where it starts).
+    """
+    current = "SELECT r.rep_id, r.team_id, CAST(NULL AS DATE) AS valid_from, CAST(NULL AS DATE) AS valid_to " \
+        "FROM spm.reps AS r"
     if owner_rule == "current":
-        select = f"{current} WHERE r.team_id IS NOT NULL"
-    else:
-        select = (
-            "SELECT rep_id, team_id, valid_from, valid_to FROM spm.rep_team_history WHERE team_id IS NOT NULL\n"
-            f"UNION ALL\n{current} WHERE r.team_id IS NOT NULL AND NOT EXISTS (\n"
-            "  SELECT 1 FROM spm.rep_team_history AS h WHERE h.rep_id = r.rep_id\n)"
-        )
-    return f"INSERT INTO spm.credit_membership (rep_id, team_id, valid_from, valid_to)\n{select}"
+        return f"INSERT INTO spm.credit_membership (rep_id, team_id, valid_from, valid_to)\n{current} " \
+            "WHERE r.team_id IS NOT NULL"
+    start = "coalesce(valid_from, DATE '0001-01-01')"
+    return f"""INSERT INTO spm.credit_membership (rep_id, team_id, valid_from, valid_to)
+WITH rows_ AS (
+  SELECT rep_id, team_id, valid_from, valid_to FROM spm.rep_team_history WHERE team_id IS NOT NULL
+  UNION ALL
+  {current} WHERE r.team_id IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM spm.rep_team_history AS h WHERE h.rep_id = r.rep_id
+  )
+), ordered AS (
+  SELECT rep_id, team_id, valid_from, valid_to,
+    lead({start}) OVER (PARTITION BY rep_id ORDER BY {start}, valid_to NULLS LAST, team_id) AS next_start
+  FROM rows_
+)
+SELECT rep_id, team_id, valid_from,
+  CASE WHEN next_start < coalesce(valid_to, DATE '9999-12-31') THEN next_start ELSE valid_to END
+FROM ordered WHERE next_start IS NULL OR {start} < next_start"""
 
 
 def _primary(owner_rule: str, today: str) -> str:

@@ -186,3 +186,25 @@ def test_hubspot_history_is_read_only_for_deals_reassigned_after_close(make_stor
         ("h2", "r2", "owner_fallback_current"),
         ("h3", "r2", "owner_at_close"),
     ]
+
+
+def test_overlapping_dated_membership_gives_one_team_a_day(make_store):
+    """r4's file rows overlap in February: the row starting later wins, and a call counts once."""
+    tables = {
+        "teams": TABLES["teams"],
+        "reps": TABLES["reps"],
+        "rep_team_history": [
+            {"rep_id": "r4", "team_id": "east", "valid_from": None, "valid_to": "2026-03-01", "origin": "file"},
+            {"rep_id": "r4", "team_id": "west", "valid_from": "2026-02-01", "valid_to": None, "origin": "file"},
+        ],
+        "activities": TABLES["activities"],
+    }
+    cfg, store = make_store(tables)
+    assert store.fetchall(
+        "SELECT team_id, CAST(valid_from AS VARCHAR), CAST(valid_to AS VARCHAR) FROM spm.credit_membership "
+        "WHERE rep_id = 'r4' ORDER BY valid_from NULLS FIRST"
+    ) == [("east", None, "2026-02-01"), ("west", "2026-02-01", None)]
+    values = kpis(cfg, store)
+    assert value(values, "rep", "r4", "2026-02", "calls") == 1
+    assert value(values, "team", "west", "2026-02", "calls") == 1
+    assert value(values, "team", "east", "2026-02", "calls") == 0
