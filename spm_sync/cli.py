@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from spm_sync.config import Config, load_config, resolve_config_path
-from spm_sync.errors import ConfigError, SpmError
+from spm_sync.errors import ConfigError, RunFailed, SpmError
 from spm_sync.logs import configure_logging
 
 console = Console()
@@ -122,10 +122,14 @@ def sync(
     from spm_sync.progress import sync_progress
 
     cfg = _config()
+    failed: RunFailed | None = None
     with sync_progress(console) as progress:
-        results = jobs.sync(
-            cfg, source, objects=_split(objects), full=full, progress=progress, allow_empty=allow_empty
-        )
+        try:
+            results = jobs.sync(
+                cfg, source, objects=_split(objects), full=full, progress=progress, allow_empty=allow_empty
+            )
+        except RunFailed as exc:  # the sources that succeeded are reported first
+            failed, results = exc, exc.results
     for result in results:
         total = sum(result.records.values())
         calls = result.api_calls.get("total", 0)
@@ -134,6 +138,8 @@ def sync(
             console.print(f"  [yellow]warning[/]: {warning}")
         if result.stopped_by_budget:
             console.print(f"  [yellow]stopped early[/]: {result.stopped_by_budget} (the next run resumes)")
+    if failed is not None:
+        raise failed
 
 
 @app.command()
@@ -451,7 +457,8 @@ def main(argv: list[str] | None = None) -> Any:
     try:
         return app(args=argv, standalone_mode=False)
     except SpmError as exc:
-        err_console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            err_console.print(f"error: {line}", style="red", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted", style="yellow")

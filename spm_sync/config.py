@@ -432,4 +432,6 @@ def load_config(path: Path) -> Config:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else None
         raise ConfigError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=str(path), key=where) from None
+    if data is None:
+        raise ConfigError("the file is empty; see config.example.yaml for every option", file=str(path))
     return parse_config(data, file=str(path))

@@ -12,10 +12,11 @@ from connectors.context import ExtractContext
 from connectors.registry import source_factory
 from spm_sync.calls import ApiCalls
 from spm_sync.config import Config
-from spm_sync.errors import BudgetExhausted
+from spm_sync.errors import BudgetExhausted, find_cause
+from spm_sync.interrupted_loads import repair_working_folder
 from spm_sync.logs import log_event
 from spm_sync.runs import Run
-from spm_sync.store import Store
+from spm_sync.store import Store, ensure_folder
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
@@ -91,11 +92,12 @@ def sync_source(
         warn=result.warnings.append,
         **({"progress": progress} if progress else {}),
     )
-    context.cache_dir.mkdir(parents=True, exist_ok=True)
+    ensure_folder(context.cache_dir, "store.state_dir")
     if hasattr(progress, "watch"):
         progress.watch(calls)
     dlt_source = source_factory(source_cfg.type)(source_cfg, context)
     pipeline = make_pipeline(cfg, store, source_name, suffix="_backfill" if window else "")
+    finish_interrupted(pipeline, source_name)
     try:
         pipeline.run(
             dlt_source,
@@ -103,7 +105,7 @@ def sync_source(
             refresh="drop_resources" if full else None,
         )
     except Exception as exc:
-        stop = _find_cause(exc, BudgetExhausted)
+        stop = find_cause(exc, BudgetExhausted)
         if stop is None:
             raise
         calls.mark_exhausted(str(stop))
@@ -121,12 +123,15 @@ def sync_source(
     return result
 
 
-def _find_cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, kind):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
+
+def finish_interrupted(pipeline: Any, source_name: str) -> None:
+    """Repair what a killed run left in the pipeline's folder, then normalize and load its pending
+    packages (their cursors are already saved, so they must land) before anything new is extracted:
+    dlt's `run` would otherwise load them and skip the extract. One log line when there was anything."""
+    notes = repair_working_folder(Path(pipeline.working_dir))
+    pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
+    if pending:
+        pipeline.run()
+        notes.append(f"finished {len(pending)} load package(s) left by the interrupted run: {', '.join(pending)}")
+    if notes:
+        log_event(f"recovered an interrupted sync: {'; '.join(notes)}", level=30, stage="sync", source=source_name)

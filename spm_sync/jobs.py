@@ -5,30 +5,39 @@ The CLI and the scheduler both call these, so a scheduled run and a manual run b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from spm_sync.config import Config
+from spm_sync.errors import RunFailed, one_line
 from spm_sync.ops.locks import locked_store
 from spm_sync.runs import Run, prune_runs, recorded_run
 from spm_sync.store import Store
 
 
 @contextmanager
-def job(cfg: Config, name: str, subject: str | None = None) -> Iterator[tuple[Store, Run]]:
+def job(
+    cfg: Config, name: str, subject: str | None = None, describe: Callable[[BaseException], str] = one_line
+) -> Iterator[tuple[Store, Run]]:
     """Lock the stage and open the store (order per backend), record the run; alert when it fails."""
     stage = f"{name}:{subject}" if subject else name
     wait_s = max(cfg.runs.lock_timeout_s, 30.0)
     with locked_store(cfg.store, stage, cfg.runs.lock_timeout_s, wait_s) as store:
         try:
-            with recorded_run(store, name, subject) as run:
+            with recorded_run(store, name, subject, describe) as run:
                 yield store, run
         except Exception as exc:
             _alert_failure(cfg, name, subject, exc)
             raise
         prune_runs(store, cfg.runs.retention_days)
+
+
+def source_failure_line(cfg: Config, source: str, exc: BaseException) -> str:
+    """`hubspot 'hs': 401 Unauthorized: ... (check access_token)`: the root cause, not dlt's wrappers."""
+    return f"{cfg.source(source).type} {source!r}: {one_line(exc, named_source=True)}"
 
 
 def _alert_failure(cfg: Config, name: str, subject: str | None, exc: Exception) -> None:
@@ -51,13 +60,23 @@ def sync(
     from spm_sync.extract import sync_source
 
     names = sources or [s.name for s in cfg.sources]
-    results = []
     for name in names:
         cfg.source(name)
-        with job(cfg, "sync", name) as (store, run):
-            results.append(sync_source(
-                cfg, store, name, run=run, objects=objects, full=full, progress=progress, allow_empty=allow_empty
-            ))
+    results = []
+    failures: dict[str, BaseException] = {}
+    for name in names:
+        describe = partial(source_failure_line, cfg, name)
+        try:
+            with job(cfg, "sync", name, describe) as (store, run):
+                results.append(sync_source(
+                    cfg, store, name, run=run, objects=objects, full=full, progress=progress,
+                    allow_empty=allow_empty,
+                ))
+        except Exception as exc:  # noqa: BLE001 - each source runs and reports on its own
+            failures[name] = exc
+    if failures:
+        lines = [source_failure_line(cfg, name, exc) for name, exc in failures.items()]
+        raise RunFailed(failures, lines, results)
     return results
 
 
@@ -93,14 +112,30 @@ def writeback(cfg: Config, targets: list[str] | None = None, *, dry_run: bool = 
 
 
 def run_all(cfg: Config, progress: Any = None) -> dict[str, Any]:
-    """Every stage in order; a stage runs only if the previous one succeeded (exceptions stop the chain)."""
+    """Every stage in order. A failed source does not stop the others nor the later stages (they use
+    the data already stored); a failed later stage stops the chain. Any failure fails the run, one
+    line per failed part."""
     if cfg.writeback:  # a metric typo in a target fails now, not after an hour of syncing
         from spm_sync.writeback.targets import check_metrics
 
         check_metrics(cfg, cfg.writeback)
-    results: dict[str, Any] = {"sync": sync(cfg, progress=progress)}
-    results["normalize"] = normalize(cfg)
-    results["kpis"] = kpis(cfg)
+    results: dict[str, Any] = {}
+    failed: RunFailed | None = None
+    try:
+        results["sync"] = sync(cfg, progress=progress)
+    except RunFailed as exc:
+        failed, results["sync"] = exc, exc.results
+    stages: list[tuple[str, Callable[[], Any]]] = [("normalize", lambda: normalize(cfg)), ("kpis", lambda: kpis(cfg))]
     if cfg.writeback:
-        results["writeback"] = writeback(cfg)
+        stages.append(("writeback", lambda: writeback(cfg)))
+    for name, stage in stages:
+        try:
+            results[name] = stage()
+        except Exception as exc:
+            if failed is None:
+                raise
+            failures = {**failed.failures, name: exc}
+            raise RunFailed(failures, [str(failed), f"{name}: {one_line(exc)}"], results) from exc
+    if failed is not None:
+        raise RunFailed(failed.failures, [str(failed)], results)
     return results

@@ -39,14 +39,40 @@ class TextFormatter(logging.Formatter):
         return " ".join(p for p in (head, f"[{run[:8]}]" if run else "", record.getMessage(), extras) if p)
 
 
+class ForeignRecords(logging.Handler):
+    """Hands records of other libraries (dlt, urllib3, Python warnings) to our logger.
+
+    Why a forwarding handler: dlt re-creates its logger at every pipeline run and sets its own
+    pipe-delimited formatter on the first handler it finds there; this handler ignores formatters,
+    so with `--log-format json` dlt's lines come out as JSON too, tagged with the current run.
+    """
+
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:  # noqa: N802 - logging's API
+        """Ignored: our own handler formats every line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.spm = {**(_run_context.get() or {}), "logger": record.name}
+        LOGGER.handle(record)
+
+
+FOREIGN_LOGGERS = ("dlt", "urllib3", "simple_salesforce", "apscheduler", "py.warnings")
+
+
 def configure_logging(fmt: str = "text", level: str = "INFO") -> None:
+    """Our lines at `level`; other libraries' warnings and errors, in the same format, once each."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     LOGGER.handlers[:] = [handler]
     LOGGER.setLevel(level.upper())
     LOGGER.propagate = False
-    for noisy in ("dlt", "urllib3", "simple_salesforce", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    forward = ForeignRecords()
+    logging.captureWarnings(True)
+    logging.getLogger().handlers[:] = [forward]
+    for name in FOREIGN_LOGGERS:
+        foreign = logging.getLogger(name)
+        foreign.handlers[:] = [forward]
+        foreign.propagate = False
+        foreign.setLevel(logging.WARNING)
 
 
 def bind_run(**fields: Any) -> contextvars.Token[dict[str, Any] | None]:

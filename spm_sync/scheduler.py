@@ -19,13 +19,14 @@ from rich.console import Console
 
 from spm_sync import jobs
 from spm_sync.config import Config, Schedule
-from spm_sync.errors import LockBusy
+from spm_sync.errors import LockBusy, RunFailed, StoreBusy, one_line
 from spm_sync.logs import log_event
 from spm_sync.ops.locks import stage_lock
 from spm_sync.runs import utcnow
 from spm_sync.store import open_store
 
 FRESHNESS_CHECK_MINUTES = 30
+DEFERRED_RETRY_S = 60  # the daemon retries a job deferred by a busy lock this often
 
 
 def trigger_for(schedule: Schedule) -> CronTrigger:
@@ -52,32 +53,47 @@ def _record(cfg: Config, schedule: str, due_at: datetime, started: datetime, sta
         )
 
 
+def blocked_by(exc: BaseException) -> LockBusy | None:
+    """The busy lock (stage or store) that kept a job or part of it from running, if that is why it failed."""
+    if isinstance(exc, LockBusy):
+        return exc
+    if isinstance(exc, RunFailed):
+        return next((e for e in exc.failures.values() if isinstance(e, LockBusy)), None)
+    return None
+
+
 def execute(cfg: Config, schedule: Schedule, due_at: datetime | None = None) -> str:
-    """Run one schedule's job; returns succeeded | skipped (lock busy) | failed. Never raises."""
+    """Run one schedule's job; returns succeeded | failed | `deferred: <why>`. Never raises.
+
+    A job kept from running by a busy lock (a manual run of the same stage) is *deferred*: nothing is
+    recorded, so the schedule stays due and the next `--once`, or the daemon's retry, runs it.
+    """
     started = utcnow()
     error = None
     try:
         job_callable(cfg, schedule)()
         status = "succeeded"
-    except LockBusy as exc:
-        status, error = "skipped", str(exc)
-        log_event(f"schedule {schedule.name} skipped: {exc}", level=logging.WARNING, stage="schedule")
     except Exception as exc:  # noqa: BLE001 - the daemon survives a failed job (already alerted)
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        busy = blocked_by(exc)
+        if busy is not None:
+            log_event(f"schedule {schedule.name} deferred: {busy}; it stays due", level=logging.WARNING,
+                      stage="schedule")
+            return f"deferred: {busy.message}; stays due, runs when the lock frees"
+        status, error = "failed", one_line(exc)
         log_event(f"schedule {schedule.name} failed: {error}", level=logging.ERROR, stage="schedule")
     _record(cfg, schedule.name, due_at or started, started, status, error)
     return status
 
 
-def last_due(cfg: Config) -> dict[str, datetime]:
+def last_due(cfg: Config, wait_s: float = 30.0) -> dict[str, datetime]:
     """The latest recorded due time of every schedule that has run (one store read for all)."""
-    with open_store(cfg) as store:
+    with open_store(cfg, wait_s=wait_s) as store:
         return dict(store.fetchall("SELECT schedule, max(due_at) FROM spm_state.schedule_runs GROUP BY schedule"))
 
 
-def due_schedules(cfg: Config, now: datetime) -> list[tuple[Schedule, datetime]]:
+def due_schedules(cfg: Config, now: datetime, wait_s: float = 30.0) -> list[tuple[Schedule, datetime]]:
     """Schedules with a fire time in (last recorded due time, now]; missed fires coalesce into one."""
-    previous_due = last_due(cfg)
+    previous_due = last_due(cfg, wait_s)
     due = []
     for schedule in cfg.schedules:
         previous = previous_due.get(schedule.name)
@@ -91,13 +107,18 @@ def due_schedules(cfg: Config, now: datetime) -> list[tuple[Schedule, datetime]]
 
 def run_once(cfg: Config, now: datetime | None = None) -> dict[str, str]:
     """Run what is due. Deciding and running is atomic across processes: two `--once` started by
-    overlapping cron ticks never both run the same due schedule (the second finds nothing to do)."""
+    overlapping cron ticks never both run the same due schedule (the second finds nothing to do).
+    A store held by another process (DuckDB) raises StoreBusy at once instead of blocking: what is
+    due stays due."""
     now = now or utcnow()
     try:
         with stage_lock(cfg.store, "schedule-once", cfg.runs.lock_timeout_s):
-            outcomes = {schedule.name: execute(cfg, schedule, due_at) for schedule, due_at in due_schedules(cfg, now)}
+            due = due_schedules(cfg, now, wait_s=cfg.runs.lock_timeout_s)
+            outcomes = {schedule.name: execute(cfg, schedule, due_at) for schedule, due_at in due}
             check_freshness(cfg)
             return outcomes
+    except StoreBusy:
+        raise
     except LockBusy as exc:
         log_event(f"another scheduler is deciding what is due: {exc}", level=logging.WARNING, stage="schedule")
         return {}
@@ -130,12 +151,22 @@ def build_scheduler(cfg: Config, due_now: set[str] | None = None) -> BlockingSch
     scheduler = BlockingScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}, timezone=UTC
     )
+
+    def run(schedule: Schedule) -> str:
+        status = execute(cfg, schedule)
+        if status.startswith("deferred"):  # retried until the lock frees (the cron slot is not used up)
+            scheduler.add_job(
+                run, "date", run_date=datetime.now(UTC) + timedelta(seconds=DEFERRED_RETRY_S), args=[schedule],
+                id=f"{schedule.name}:retry", name=f"retry {schedule.name}", replace_existing=True,
+            )
+        return status
+
     for schedule in cfg.schedules:
         first = {"next_run_time": datetime.now(UTC)} if schedule.name in (due_now or set()) else {}
         scheduler.add_job(
-            execute,
+            run,
             trigger_for(schedule),
-            args=[cfg, schedule],
+            args=[schedule],
             id=schedule.name,
             name=f"{schedule.job}:{schedule.name}",
             jitter=schedule.jitter_s or None,
@@ -149,7 +180,11 @@ def build_scheduler(cfg: Config, due_now: set[str] | None = None) -> BlockingSch
 def run_scheduler(cfg: Config, *, once: bool = False, console: Console | None = None) -> None:
     console = console or Console()
     if once:
-        outcomes = run_once(cfg)
+        try:
+            outcomes = run_once(cfg)
+        except StoreBusy as exc:
+            console.print(f"deferred: {exc.message}; due schedules stay due for the next --once")
+            return
         for name, status in outcomes.items():
             console.print(f"{name}: {status}")
         if not outcomes:

@@ -26,6 +26,7 @@ from hubspot.crm.objects.exceptions import ApiException
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from connectors.hubspot.pacing import Pacer
+from connectors.network import fatal_network_error
 from spm_sync.calls import ApiCalls
 from spm_sync.config import HubSpotSource
 from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError, RateLimited
@@ -244,6 +245,9 @@ class HubSpotClient:
             raise self._classify(exc, method, path, object_name) from None
         except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
             self.calls.record(family)
+            fatal = fatal_network_error(exc, url=self.base_url, url_key="base_url", source=self.source)
+            if fatal is not None:
+                raise fatal from None
             raise Transient(f"{type(exc).__name__} on {method} {path}", source=self.source, object=object_name) from exc
         finally:
             self.pacer.done(ticket)
@@ -291,7 +295,7 @@ class HubSpotClient:
         if status >= 500 or status == 0:
             return Transient(f"{status} on {method} {path}: {message}", **where)
         if status == 401:
-            return AuthError(f"HubSpot rejected the access token (401): {message}", **where)
+            return AuthError(f"401 Unauthorized: {message} (check access_token)", **where)
         kind = Unavailable if status in (403, 404) else Rejected
         return kind(f"{status} {category or ''} on {method} {path}: {message}".replace("  ", " "),
                     status=status, category=category, detail=message, **where)

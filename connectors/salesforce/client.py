@@ -20,6 +20,7 @@ import requests
 from simple_salesforce import Salesforce
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from connectors.network import fatal_network_error
 from connectors.salesforce import auth, settings
 from spm_sync.calls import ApiCalls
 from spm_sync.config import SalesforceSource
@@ -188,7 +189,8 @@ class SalesforceSession(requests.Session):
         fresh = self.reauth(headers.get("Authorization", "")) if self.reauth else None
         if fresh is None:
             raise AuthError(
-                "session rejected (401) and no username/password or JWT credentials to log in again",
+                "401 Unauthorized: session rejected and no username/password or JWT credentials to log in again "
+                "(check session_id)",
                 source=self.source,
             )
         headers["Authorization"] = fresh
@@ -234,6 +236,9 @@ class SalesforceSession(requests.Session):
                     response = super().request(call.method, call.url, *call.args, **call.kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
             self._count(call)
+            fatal = fatal_network_error(exc, url=call.url, url_key="instance_url", source=self.source)
+            if fatal is not None:
+                raise fatal from None
             raise _Transient(type(exc).__name__) from exc
         self._count(call)
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))

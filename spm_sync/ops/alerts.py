@@ -13,6 +13,7 @@ import requests
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from spm_sync.config import Config
+from spm_sync.errors import root_cause
 from spm_sync.logs import log_event
 
 
@@ -64,9 +65,9 @@ def send_failure_alert(cfg: Config, *, job: str, subject: str | None, error: Bas
     what = f"{job} {subject}" if subject else job
     payload = slack_payload(
         f":rotating_light: spm-sync {what} failed",
-        [f"*{type(error).__name__}*: {error}"],
-        {"event": "run_failed", "job": job, "subject": subject, "error_class": type(error).__name__,
-         "error_message": str(error)},
+        [f"*{type(root_cause(error)).__name__}*: {' '.join(str(root_cause(error)).split())}"],
+        {"event": "run_failed", "job": job, "subject": subject, "error_class": type(root_cause(error)).__name__,
+         "error_message": " ".join(str(root_cause(error)).split())},
     )
     return send_alert(cfg, payload)
 

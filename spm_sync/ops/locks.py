@@ -16,7 +16,7 @@ from pathlib import Path
 
 from spm_sync.config import StoreConfig
 from spm_sync.errors import LockBusy
-from spm_sync.store import Store, open_store
+from spm_sync.store import Store, ensure_folder, open_store
 
 POLL_S = 0.2
 
@@ -27,7 +27,7 @@ def lock_path(config: StoreConfig, stage: str) -> Path:
 
 @contextmanager
 def _file_lock(path: Path, stage: str, timeout_s: float) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(path.parent, "store.path")
     handle = open(path, "a+")  # noqa: SIM115 - held for the lock's lifetime
     deadline = time.monotonic() + timeout_s
     try:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from spm_sync.config import Config
 from spm_sync.extract import pipelines_dir, raw_dataset
-from spm_sync.runs import utcnow
+from spm_sync.runs import mark_interrupted, utcnow
 from spm_sync.store import Store, open_store
 
 
@@ -137,6 +137,7 @@ def collect_status(cfg: Config, now: datetime | None = None) -> dict[str, Any]:
     freshness = timedelta(hours=cfg.reporting.freshness_hours)
     warnings: list[str] = []
     with open_store(cfg) as store:
+        mark_interrupted(store)
         sources = []
         for source in cfg.sources:
             last_ok = _last_run(store, "sync", source.name, "succeeded")
@@ -176,7 +177,10 @@ def collect_status(cfg: Config, now: datetime | None = None) -> dict[str, Any]:
     return {
         "generated_at": now,
         "sources": sources,
-        "stages": {k: ({"status": v["status"], "ended_at": v["ended_at"]} if v else None) for k, v in stages.items()},
+        "stages": {
+            k: ({"status": v["status"], "started_at": v["started_at"], "ended_at": v["ended_at"]} if v else None)
+            for k, v in stages.items()
+        },
         "writeback": targets,
         "schedules": next_runs(cfg, now),
         "quality": quality,
@@ -201,7 +205,9 @@ def render_status(info: dict[str, Any], console: Console) -> None:
         )
     console.print(table)
     for name, stage in info["stages"].items():
-        when = f"{stage['status']} at {stage['ended_at']:%Y-%m-%d %H:%M}" if stage and stage["ended_at"] else None
+        when = (
+            f"{stage['status']} at {(stage['ended_at'] or stage['started_at']):%Y-%m-%d %H:%M}" if stage else None
+        )
         console.print(f"{name}: {when or 'never run'}")
     for target in info["writeback"]:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(target["counts"].items())) or "never run"

@@ -151,6 +151,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             input TEXT, rejected_rows INTEGER)""",
         ),
     ),
+    Migration(
+        90,
+        "runs: the process running each (host, pid, process start) to tell a killed run from a live one",
+        (
+            "ALTER TABLE spm_state.runs ADD COLUMN host TEXT",
+            "ALTER TABLE spm_state.runs ADD COLUMN pid INTEGER",
+            "ALTER TABLE spm_state.runs ADD COLUMN process_started TEXT",
+        ),
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)

@@ -6,6 +6,7 @@ DuckDB DDL is transpiled with sqlglot so both stay defined in one place (`layout
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -19,7 +20,7 @@ from typing import Any
 import duckdb
 
 from spm_sync.config import Config, StoreConfig
-from spm_sync.errors import StoreError
+from spm_sync.errors import ConfigError, StoreBusy, StoreError
 from spm_sync.store.layout import BOOTSTRAP, MIGRATIONS, MIGRATIONS_TABLE, Migration
 
 PASSTHROUGH = re.compile(r"\s*SET\s", re.IGNORECASE)  # session settings mean the same in both dialects
@@ -209,9 +210,20 @@ class Store:
         self.close()
 
 
+def ensure_folder(path: Path, key: str) -> Path:
+    """Create `path` (and parents) or fail as a config error naming the config key that points there."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create folder {path}: {exc.strerror or exc}", key=key) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"folder {path} is not writable", key=key)
+    return path
+
+
 def _connect_duckdb(path: Path, wait_s: float, memory_limit: str | None = None) -> Any:
     """Open the file; another process holding it (DuckDB allows one writer process) is waited for."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(path.parent, "store.path")
     deadline = time.monotonic() + wait_s
     while True:
         try:
@@ -220,7 +232,7 @@ def _connect_duckdb(path: Path, wait_s: float, memory_limit: str | None = None) 
             if "lock" not in str(exc).lower():
                 raise StoreError(f"cannot open DuckDB store {path}: {exc}") from None
             if time.monotonic() >= deadline:
-                raise StoreError(
+                raise StoreBusy(
                     f"DuckDB store {path} is in use by another spm-sync process; retry when it finishes"
                 ) from None
             time.sleep(0.25)

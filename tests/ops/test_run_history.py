@@ -31,8 +31,8 @@ def test_failed_run_is_recorded_and_alerted(fake_cfg: Config) -> None:
             "SELECT status, error_class, error_message FROM spm_state.runs"
         )
     assert status == "failed"
-    assert error_class == "PipelineStepFailed"
-    assert "connection reset by peer" in message
+    assert error_class == "RuntimeError"
+    assert message == "files 'erp': RuntimeError: connection reset by peer"
 
 
 def test_json_logs_carry_run_id_job_stage_counts_duration(fake_cfg: Config, capsys: pytest.CaptureFixture[str]) -> None:
