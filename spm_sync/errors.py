@@ -72,6 +72,11 @@ class Unreachable(ConnectorError):
     """The CRM cannot be reached in a way a retry does not fix (TLS trust, closed port, unknown host)."""
 
 
+class WriteUnconfirmed(ConnectorError):
+    """A write failed in a way that leaves open whether the CRM applied it (connection reset or timed
+    out after sending, 5xx, cut-off answer): it is not sent again blindly; the caller reads back."""
+
+
 class AuthError(ConnectorError):
     """Credentials were rejected (after one refresh attempt where possible)."""
 

@@ -29,7 +29,7 @@ from connectors.hubspot.pacing import Pacer
 from connectors.network import fatal_network_error
 from spm_sync.calls import ApiCalls
 from spm_sync.config import HubSpotSource
-from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError, RateLimited
+from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError, RateLimited, WriteUnconfirmed
 
 # The SDK's urllib3 pool must not retry on its own: a silent retry is an uncounted, unpaced call.
 NO_URLLIB3_RETRY = urllib3.Retry(
@@ -178,26 +178,38 @@ class HubSpotClient:
         require: str | None = None,
         search: bool = False,
         object_name: str | None = None,
+        idempotent: bool = True,
     ) -> dict[str, Any]:
         """Send one paced, counted, retried request and return the parsed JSON object.
 
         `require`: a key the body must carry as a list (e.g. "results"); a body without it is a
         fault and is retried, never taken for an empty last page. `search`: also pace to the
-        search endpoints' own per-second limit. Raises `BudgetExhausted`, `AuthError`,
-        `Unavailable` (403/404), `Rejected` (other 4xx), `ConnectorError` (retries exhausted).
+        search endpoints' own per-second limit. `idempotent=False` (writes): only 429s are retried;
+        a fault after which the write may or may not have been applied raises `WriteUnconfirmed`.
+        Raises `BudgetExhausted`, `AuthError`, `Unavailable` (403/404), `Rejected` (other 4xx),
+        `ConnectorError` (retries exhausted).
         """
         fam = family or family_of(method, path)
         budget = _RetryBudget(self.config.max_retries)
         retrying = Retrying(
             stop=budget,
             wait=self._backoff,
-            retry=retry_if_exception_type((Transient, RateLimited)),
+            retry=retry_if_exception_type((Transient, RateLimited) if idempotent else RateLimited),
             sleep=self._nap,
             reraise=True,
         )
         try:
             return retrying(self._send, method, path, json, params, fam, require, search, object_name)
-        except (Transient, RateLimited) as exc:
+        except Transient as exc:
+            if not idempotent:
+                raise WriteUnconfirmed(
+                    f"{method} {path}: {exc.message}; not sent again before reading back what the CRM holds",
+                    source=self.source, object=object_name,
+                ) from exc
+            raise ConnectorError(
+                f"{method} {path} failed after retries: {exc.message}", source=self.source, object=object_name
+            ) from exc
+        except RateLimited as exc:
             raise ConnectorError(
                 f"{method} {path} failed after retries: {exc.message}", source=self.source, object=object_name
             ) from exc

@@ -187,7 +187,9 @@ class HubSpotWriter:
 
         def send(batch: Sequence[RecordWrite]) -> list[RecordResult]:
             try:
-                answer = self.client.request("POST", path, json={"inputs": inputs(batch)}, object_name=object_name)
+                answer = self.client.request(
+                    "POST", path, json={"inputs": inputs(batch)}, object_name=object_name, idempotent=False
+                )
             except ConnectorError as exc:
                 refused = rejection(exc)
                 if refused is None:

@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 import orjson
 import requests
 from simple_salesforce import Salesforce
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from connectors.network import fatal_network_error
 from connectors.salesforce import auth, settings
 from spm_sync.calls import ApiCalls
 from spm_sync.config import SalesforceSource
-from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError
+from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError, WriteUnconfirmed
 
 _API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 _DATA_PATH = re.compile(r"/services/data/v\d+\.\d+/?(.*)")
@@ -48,11 +48,15 @@ class TruncatedResponse(Exception):
 class _Transient(Exception):
     """Internal: one attempt failed in a way worth another try."""
 
-    def __init__(self, reason: str, *, response: requests.Response | None = None, retry_after: float | None = None):
+    def __init__(
+        self, reason: str, *, response: requests.Response | None = None, retry_after: float | None = None,
+        throttled: bool = False,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.response = response
         self.retry_after = retry_after
+        self.throttled = throttled  # the org refused to carry the call out (limits): safe to send again
 
 
 def endpoint_family(url: str) -> str:
@@ -136,6 +140,7 @@ class _Call:
     family: str
     validate: Validator | None
     object: str | None
+    idempotent: bool
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
 
@@ -174,6 +179,7 @@ class SalesforceSession(requests.Session):
             family=endpoint_family(str(url)),
             validate=kwargs.pop("spm_validate", None),
             object=kwargs.pop("spm_object", None),
+            idempotent=kwargs.pop("spm_idempotent", True),
             args=args,
             kwargs=kwargs,
         )
@@ -202,15 +208,23 @@ class SalesforceSession(requests.Session):
         return response
 
     def _send_with_retries(self, call: _Call) -> requests.Response:
+        """Retry transient failures; a write (`spm_idempotent=False`) only when the org says it was not
+        carried out (a throttle with Retry-After), else `WriteUnconfirmed` and the caller reads back."""
         retrying = Retrying(
             stop=stop_after_attempt(self.max_retries + 1),
             wait=_wait,
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception(lambda e: isinstance(e, _Transient) and (call.idempotent or e.throttled)),
             reraise=True,
         )
         try:
             return retrying(self._attempt, call)
         except _Transient as exc:
+            if not call.idempotent and not exc.throttled:
+                raise WriteUnconfirmed(
+                    f"{call.method} {urlsplit(call.url).path}: {exc.reason}; not sent again before reading back "
+                    "what the org holds",
+                    source=self.source, object=call.object,
+                ) from None
             if exc.response is not None:
                 return exc.response  # the caller turns the final status into an error it can name
             raise ConnectorError(
@@ -256,14 +270,19 @@ class SalesforceSession(requests.Session):
         code, message = error_details(response)
         if code == settings.LIMIT_ERROR_CODE and settings.CONCURRENCY_LIMIT_MARK in message:
             # the concurrent-request limit is a throttle, unlike the daily limit: wait and try again
-            raise _Transient(f"{status} {code} (concurrency)", response=response, retry_after=_retry_after(response))
+            raise _Transient(
+                f"{status} {code} (concurrency)", response=response, retry_after=_retry_after(response), throttled=True
+            )
         if code == settings.LIMIT_ERROR_CODE:
             self.calls.exhausted = f"Salesforce refused the call: {code} {message}"
             raise BudgetExhausted(self.calls.exhausted, source=self.source)
         if family == "auth":
             return  # a rejected login is not transient
         if status in settings.RETRIABLE_STATUS or code in settings.RETRIABLE_ERROR_CODES:
-            raise _Transient(f"{status} {code or ''}".strip(), response=response, retry_after=_retry_after(response))
+            raise _Transient(
+                f"{status} {code or ''}".strip(), response=response, retry_after=_retry_after(response),
+                throttled=status == 429,
+            )
 
     def _check_body(self, response: requests.Response, validate: Validator | None) -> None:
         try:
@@ -341,17 +360,20 @@ class SalesforceClient:
         object: str | None = None,
         ok: tuple[int, ...] = (),
         validate: Validator | None = None,
+        idempotent: bool = True,
         **kwargs: Any,
     ) -> requests.Response:
         """One API call (retried, counted, re-authenticated); error statuses raise `SalesforceApiError`.
 
         `ok` lists extra statuses the caller handles itself (e.g. 304 for a conditional describe, 404).
+        `idempotent=False` for writes: see `SalesforceSession._send_with_retries`.
         """
         headers = {k: v for k, v in self.sf.headers.items() if k != "X-PrettyPrint"}  # compact bodies
         headers.update(kwargs.pop("headers", {}))
         if validate is not None:
             kwargs["spm_validate"] = validate
         kwargs["spm_object"] = object
+        kwargs["spm_idempotent"] = idempotent
         response = self.session.request(method, self.url(path_or_url), headers=headers, **kwargs)
         if response.status_code >= 300 and response.status_code not in ok:
             code, message = error_details(response)

@@ -201,7 +201,7 @@ class SalesforceWriter:
 
     def _send(self, object_name: str, path: str, records: Sequence[RecordWrite], body: Body) -> list[RecordResult]:
         payload = {"allOrNone": False, "records": [body(r) for r in records]}
-        response = self.client.request("PATCH", path, json=payload, object=object_name, ok=(400,))
+        response = self.client.request("PATCH", path, json=payload, object=object_name, ok=(400,), idempotent=False)
         if response.status_code == 400:
             code, message = error_details(response)
             raise BatchRejected(code or "400", message)

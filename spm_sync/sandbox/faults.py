@@ -25,6 +25,12 @@ class FaultKind(StrEnum):
     TIMEOUT = "timeout"  # no answer for longer than the client timeout, then close
     RESET = "reset"  # close with SO_LINGER 0 (TCP RST) without answering
     TRUNCATE = "truncate"  # the real response with its body cut in half
+    LOST_RESPONSE = "lost_response"  # the request is carried out (a write applied), then RST, no answer
+
+
+# Drawn from unless a config names its kinds: LOST_RESPONSE is opt-in, since on a write it is the one
+# fault where retrying blindly applies the write twice (tests of that ask for it explicitly).
+DEFAULT_KINDS: tuple[FaultKind, ...] = tuple(k for k in FaultKind if k is not FaultKind.LOST_RESPONSE)
 
 
 SERVER_ERROR_STATUSES: tuple[int, ...] = (500, 502, 503)
@@ -45,7 +51,7 @@ class FaultConfig:
     Attributes:
         rate: share of eligible requests that get a fault (0 disables random faults).
         seed: seed of the decision RNG (call `reseed` to restart the sequence).
-        kinds: the fault kinds drawn from, uniformly.
+        kinds: the fault kinds drawn from, uniformly (LOST_RESPONSE only when listed).
         timeout_s: the client timeout a TIMEOUT fault must outlast (the server waits timeout_s + 0.5).
         retry_after_s: Retry-After seconds sent with an injected 429.
         endpoints: endpoint (route) names eligible for faults; None means every endpoint.
@@ -53,7 +59,7 @@ class FaultConfig:
 
     rate: float = 0.0
     seed: int = 0
-    kinds: tuple[FaultKind, ...] = tuple(FaultKind)
+    kinds: tuple[FaultKind, ...] = DEFAULT_KINDS
     timeout_s: float = 2.0
     retry_after_s: int = 1
     endpoints: frozenset[str] | None = None

@@ -324,11 +324,13 @@ class SandboxServer:
             assert route is not None
             self._count(route.name)
             fault = self.faults.decide(route.name)
-            if fault is not None and fault.kind is not FaultKind.TRUNCATE:
+            if fault is not None and fault.kind not in (FaultKind.TRUNCATE, FaultKind.LOST_RESPONSE):
                 return self._fault_response(request, fault)
             response = self._guarded(request, route)
         except HttpError as exc:
             return exc.response
+        if fault is not None and fault.kind is FaultKind.LOST_RESPONSE:
+            return fault  # carried out; the socket layer resets the connection instead of answering
         if self.after is not None:
             response = self.after(request, response)
         return response.truncated() if fault is not None else response

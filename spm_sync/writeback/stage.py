@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.writing import RecordResult, RecordWrite, chunks
 from spm_sync.config import Config
-from spm_sync.errors import ConfigError
+from spm_sync.errors import ConfigError, WriteUnconfirmed
 from spm_sync.metrics import resolve_period
 from spm_sync.runs import Run, utcnow
 from spm_sync.store import Store
@@ -31,10 +31,11 @@ from spm_sync.writeback.plan import (
 )
 from spm_sync.writeback.result import WritebackResult
 from spm_sync.writeback.targets import PreparedTarget, check_metrics, select, target_problems
-from spm_sync.writeback.values import canonical
+from spm_sync.writeback.values import canonical, same
 from spm_sync.writeback.writers import BulkWriter, Writer, open_writer
 
 MAX_LISTED = 50  # rejected / invalid rows kept in the run record per target
+UNCONFIRMED_ROUNDS = 4  # read back + send again after lost answers, per batch, before the run fails
 Send = Callable[[Sequence[RecordWrite]], list[RecordResult]]
 
 
@@ -155,7 +156,7 @@ def _apply(store: Store, run: Run, item: PreparedTarget, writer: Writer, steps: 
     records = record_writes(by_record, describing)
     batch_size, send = _sender(item, writer, len(records))
     for batch in chunks(records, batch_size):
-        results = send(batch)
+        results = _send_confirmed(item, writer, by_record, batch, send)
         rows = []
         for result in results:
             for step in by_record[result.key]:
@@ -167,6 +168,43 @@ def _apply(store: Store, run: Run, item: PreparedTarget, writer: Writer, steps: 
                 fields = tuple(s.slot.field for s in by_record[result.key])
                 report.rejections.append(Rejection(result.key, fields, result.error_code, result.error_message))
         ledger.append(store, rows)
+
+
+def _send_confirmed(item: PreparedTarget, writer: Writer, by_record: dict[str, list[Step]],
+                    batch: Sequence[RecordWrite], send: Send) -> list[RecordResult]:
+    """Send a batch; when the CRM's answer is lost (`WriteUnconfirmed`: reset, timeout, 5xx after the
+    request went out), read the records back first: those already holding the values were applied and
+    are not sent twice; only the others are sent again (up to UNCONFIRMED_ROUNDS times)."""
+    pending = list(batch)
+    done: dict[str, RecordResult] = {}
+    for _ in range(UNCONFIRMED_ROUNDS):
+        try:
+            done.update({r.key: r for r in send(pending)})
+            return [done[r.key] for r in batch]
+        except WriteUnconfirmed as exc:
+            unconfirmed = exc
+        done.update(_applied(item, writer, by_record, pending))
+        pending = [r for r in pending if r.key not in done]
+        if not pending:
+            return [done[r.key] for r in batch]
+    raise unconfirmed
+
+
+def _applied(item: PreparedTarget, writer: Writer, by_record: dict[str, list[Step]],
+             records: Sequence[RecordWrite]) -> dict[str, RecordResult]:
+    """The records of `records` whose every field in the CRM now holds the value we sent."""
+    steps = [s for r in records for s in by_record[r.key]]
+    current = writer.read(item.target.object, item.matching.field, sorted({s.slot.record_key for s in steps}),
+                          sorted({s.slot.field for s in steps}))
+    out = {}
+    for record in records:
+        group = by_record[record.key]
+        found = current.get(group[0].slot.record_key)
+        if found is not None and all(
+            same(found.values.get(s.slot.field), s.slot.value, item.fields[s.slot.field]) for s in group
+        ):
+            out[record.key] = RecordResult(record.key, True, found.record_id)
+    return out
 
 
 def _sender(item: PreparedTarget, writer: Writer, count: int) -> tuple[int, Send]:

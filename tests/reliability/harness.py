@@ -6,14 +6,21 @@ import os
 import socket
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from spm_sync.config import load_config
 from spm_sync.demo import demo_config_document
+from spm_sync.sandbox import Sandbox
+from spm_sync.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
+# columns that differ between two correct runs: run ids and wall-clock stamps (compared without "_" and
+# case); dlt's own `_dlt*` row and load ids are left out as well
+VOLATILE = {"systemmodstamp", "lastmodifieddate", "updatedat", "hslastmodifieddate", "computedat", "runid", "sentat"}
 
 
 def write_config(folder: Path, sandbox: Any, **changes: Any) -> Path:
@@ -60,3 +67,74 @@ def closed_port() -> int:
 
 def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+
+
+def count_applied_writes(sandbox: Sandbox) -> Counter[str]:
+    """Count every write the CRM applies, per record (wraps the emulators' own write paths)."""
+    applied: Counter[str] = Counter()
+    org, portal = sandbox.salesforce.org, sandbox.hubspot.portal
+    update, apply = org.update, portal.apply
+
+    def org_update(object_name: str, record_id: str, values: dict[str, object], **kw: Any) -> None:
+        applied[f"sf:{object_name}:{record_id}"] += 1
+        update(object_name, record_id, values, **kw)
+
+    def portal_apply(object_type: str, row: int, values: Any, now: int, source: str) -> Any:
+        if source == "API":
+            applied[f"hs:{object_type}:{portal.tables[object_type].ids[row]}"] += 1
+        return apply(object_type, row, values, now, source)
+
+    org.update = org_update
+    portal.apply = portal_apply
+    return applied
+
+
+def edit_crms(sandbox: Sandbox) -> None:
+    """The same CRM edits on both sides: amounts and stages of a few deals, so the incremental sync has work."""
+    org, portal = sandbox.salesforce.org, sandbox.hubspot.portal
+    for n, record_id in enumerate(org.ids("Opportunity")[:12]):
+        org.update("Opportunity", record_id, {"Amount": 1000.0 * (n + 1)})
+    for n, record_id in enumerate(portal.ids("deals")[:12]):
+        portal.update("deals", record_id, {"amount": str(2000 * (n + 1))})
+
+
+def snapshot(config: Path) -> dict[str, Counter[tuple[Any, ...]]]:
+    """Every table of the raw and spm schemas, the KPIs and the last write-back outcome per field,
+    as multisets of rows without the columns that carry run ids or wall-clock stamps."""
+    tables: dict[str, Counter[tuple[Any, ...]]] = {}
+    with open_store(load_config(config)) as store:
+        names = store.fetchall(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE (table_schema LIKE 'raw\\_%' "
+            "ESCAPE '\\' OR table_schema = 'spm') AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\' ORDER BY 1, 2"
+        )
+        for schema, table in names:
+            columns = [
+                c for c in store.columns(schema, table)
+                if not c.startswith("_dlt") and c.replace("_", "").lower() not in VOLATILE
+            ]
+            select = ", ".join(f'"{c}"' for c in columns)
+            rows = store.fetchall(f'SELECT {select} FROM {schema}."{table}"')
+            tables[f"{schema}.{table}"] = Counter(tuple(map(comparable, row)) for row in rows)
+        tables["writeback"] = Counter(store.fetchall(
+            "SELECT target, record_id, field, arg_max(value_sent, sent_at) FROM spm_state.writeback_ledger "
+            "WHERE outcome IN ('sent', 'in_sync') GROUP BY 1, 2, 3"
+        ))
+    return tables
+
+
+def comparable(value: Any) -> Any:
+    """Floats to 9 significant digits: sums over the same rows in another order differ in the last bits."""
+    return float(f"{value:.9g}") if isinstance(value, float) else value
+
+
+def compare(
+    a: dict[str, Counter[tuple[Any, ...]]], b: dict[str, Counter[tuple[Any, ...]]]
+) -> tuple[int, int, dict[str, tuple[list[Any], list[Any]]]]:
+    """(rows of A missing from B, rows of B not in A, a sample of both per differing table)."""
+    lost = sum((a[t] - b.get(t, Counter())).total() for t in a)
+    extra = sum((b[t] - a.get(t, Counter())).total() for t in b)
+    differing = {
+        t: (list(a.get(t, Counter()) - b.get(t, Counter()))[:3], list(b.get(t, Counter()) - a.get(t, Counter()))[:3])
+        for t in sorted(set(a) | set(b)) if a.get(t) != b.get(t)
+    }
+    return lost, extra, differing
