@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from spm_sync.config import load_config
-from spm_sync.demo import demo_config_document
+from spm_sync.demo import DEMO_PERIOD, HS_FIELDS, SF_FIELDS, demo_config_document
 from spm_sync.sandbox import Sandbox
 from spm_sync.store import open_store
 
@@ -27,6 +27,11 @@ def write_config(folder: Path, sandbox: Any, **changes: Any) -> Path:
     """The demo's config (both CRMs, write-back to both) in `folder`; `changes` replace top-level keys
     or, as `sf={...}` / `hs={...}`, keys of one source."""
     document = demo_config_document(sandbox, folder)
+    document["writeback"] = [  # the demo's rep targets, on the KPI fields a default sandbox already has
+        {"name": f"{source}_reps", "source": source, "object": obj, "entity": "rep", "period": DEMO_PERIOD,
+         "fields": fields}
+        for source, obj, fields in (("sf", "User", SF_FIELDS), ("hs", "users", HS_FIELDS))
+    ]
     for source in document["sources"]:
         source.update(changes.pop(source["name"], {}))
     document.update(changes)
