@@ -19,6 +19,8 @@ to `load/normalized/<id>` and then deletes `normalize/extracted/<id>`):
 
 Packages in `normalize/extracted` and `load/normalized` hold data whose cursors *were* saved: they
 are never dropped; the caller finishes them (normalize + load) before extracting anything new.
+(On a pipeline's very first run dlt itself discards such leftovers with the local state, since the
+destination holds no state yet; the repair matters from the second run on, the incremental syncs.)
 """
 
 from __future__ import annotations

@@ -51,6 +51,8 @@ class ForeignRecords(logging.Handler):
         """Ignored: our own handler formats every line."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno < LOGGER.getEffectiveLevel():  # --log-level applies to them too
+            return
         record.spm = {**(_run_context.get() or {}), "logger": record.name}
         LOGGER.handle(record)
 

@@ -13,6 +13,9 @@ BASE = datetime(2025, 1, 1)
 ROWS: list[dict[str, Any]] = [
     {"id": i, "amount": float(i * 10), "updated_at": BASE + timedelta(days=3 * i)} for i in range(100)
 ]
+NEW_ROWS: list[dict[str, Any]] = [  # rows a later sync finds (changed after the cursor)
+    {"id": i, "amount": float(i * 10), "updated_at": BASE + timedelta(days=400 + i)} for i in range(100, 110)
+]
 FAIL_AFTER: dict[str, int | None] = {"rows": None}
 
 

@@ -15,6 +15,7 @@ from spm_sync.ops.status import collect_status
 from spm_sync.runs import Run, insert_run, process_started
 from spm_sync.store import open_store
 from tests.ops import fake_source
+from tests.reliability.harness import ROOT, cli_env
 
 
 def _package(root: Path, *parts: str) -> Path:
@@ -47,29 +48,51 @@ def test_repair_finishes_committed_moves_and_drops_uncommitted_extracts(tmp_path
 
 
 class Killed(BaseException):
-    """Stands for SIGKILL inside one process: nothing after it runs, no dlt clean-up catches it."""
+    """Stands for a kill inside one process: nothing after it runs, no dlt clean-up catches it."""
 
 
-def test_kill_between_normalize_commit_and_delete_recovers_on_next_sync(
-    fake_cfg: Config, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    from dlt.common.storages.load_storage import LoadStorage
+SYNC_SCRIPT = """
+import os, sys
+sys.path.insert(0, {root!r})
+from tests.ops import fake_source
+fake_source.ROWS.extend(fake_source.NEW_ROWS[: int(os.environ.get("NEW_ROWS", "0"))])
+from tests.reliability.harness import ROOT, cli_env
+from tests.reliability import killpoints
+import spm_sync.extract
+spm_sync.extract.source_factory = lambda kind: fake_source.fake_source
+killpoints.install()
+from spm_sync import jobs
+from spm_sync.config import parse_config
+from spm_sync.logs import configure_logging
+configure_logging("text")
+jobs.sync(parse_config({{"store": {{"path": {db!r}, "state_dir": {state!r}}},
+                        "sources": [{{"name": "erp", "type": "files"}}]}}))
+"""
 
-    original = LoadStorage.commit_new_load_package
 
-    def commit_then_die(self: LoadStorage, load_id: str) -> None:
-        original(self, load_id)
-        raise Killed()
-
-    monkeypatch.setattr(LoadStorage, "commit_new_load_package", commit_then_die)
-    with pytest.raises(Killed):
-        jobs.sync(fake_cfg)
-    monkeypatch.setattr(LoadStorage, "commit_new_load_package", original)
-    jobs.sync(fake_cfg)  # the defect: OSError Directory not empty, on every run
+def test_kill_9_between_normalize_commit_and_delete_recovers_on_next_sync(fake_cfg: Config, tally) -> None:
+    script = SYNC_SCRIPT.format(root=str(ROOT), db=str(fake_cfg.store.path), state=str(fake_cfg.store.state_dir))
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=cli_env(), timeout=120)
+    assert first.returncode == 0, first.stderr  # the destination holds the pipeline's state from here on
+    env = cli_env(SPM_TEST_KILL="dlt.normalize.commit:1", NEW_ROWS="5")
+    killed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    tally.add("crash_points", 1)
+    pipeline_dir = fake_cfg.store.state_dir / "pipelines" / "spm_erp"
+    [load_id] = [p.name for p in (pipeline_dir / "normalize" / "extracted").iterdir()]
+    assert (pipeline_dir / "load" / "normalized" / load_id).is_dir()  # the same package in two places
+    again = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=cli_env(NEW_ROWS="5"), timeout=120
+    )
+    assert again.returncode == 0, again.stderr  # the defect: OSError Directory not empty, on every run
+    [recovered] = [line for line in again.stderr.splitlines() if "recovered an interrupted sync" in line]
+    assert f"package {load_id}: normalized before the kill; removed its extracted copy" in recovered
+    assert f"finished 1 load package(s) left by the interrupted run: {load_id}" in recovered
     with open_store(fake_cfg) as store:
         rows = store.fetchall("SELECT id, amount FROM raw_erp.items ORDER BY id")
-    assert rows == [(r["id"], r["amount"]) for r in fake_source.ROWS]
-    pipeline_dir = fake_cfg.store.state_dir / "pipelines" / "spm_erp"
+        runs = store.fetchall("SELECT status FROM spm_state.runs ORDER BY started_at")
+    assert rows == [(r["id"], r["amount"]) for r in [*fake_source.ROWS, *fake_source.NEW_ROWS[:5]]]
+    assert runs == [("succeeded",), ("interrupted",), ("succeeded",)]
     assert not any((pipeline_dir / "normalize" / "extracted").iterdir())
     assert not any((pipeline_dir / "load" / "new").iterdir())
 
@@ -80,19 +103,22 @@ def test_kill_after_extract_commit_loads_the_package_then_extracts(fake_cfg: Con
     def die(self: Pipeline, *args: object, **kwargs: object) -> None:
         raise Killed()
 
-    monkeypatch.setattr(Pipeline, "normalize", die)
-    with pytest.raises(Killed):
-        jobs.sync(fake_cfg)
-    monkeypatch.undo()
-    monkeypatch.setattr("spm_sync.extract.source_factory", lambda kind: fake_source.fake_source)
-    fake_source.ROWS.append({"id": 100, "amount": 1000.0, "updated_at": fake_source.BASE.replace(year=2026)})
+    jobs.sync(fake_cfg)
+    original_rows = list(fake_source.ROWS)
     try:
-        jobs.sync(fake_cfg)
+        fake_source.ROWS.extend(fake_source.NEW_ROWS[:5])
+        monkeypatch.setattr(Pipeline, "normalize", die)  # extracted, cursor saved, then the process dies
+        with pytest.raises(Killed):
+            jobs.sync(fake_cfg)
+        monkeypatch.undo()
+        monkeypatch.setattr("spm_sync.extract.source_factory", lambda kind: fake_source.fake_source)
+        fake_source.ROWS.extend(fake_source.NEW_ROWS[5:])
+        jobs.sync(fake_cfg)  # dlt alone would load the pending package and skip this extract
         with open_store(fake_cfg) as store:
-            count, total = store.fetchone("SELECT count(*), sum(amount) FROM raw_erp.items")
+            ids = [row[0] for row in store.fetchall("SELECT id FROM raw_erp.items ORDER BY id")]
     finally:
-        fake_source.ROWS.pop()
-    assert (count, total) == (101, sum(i * 10.0 for i in range(100)) + 1000.0)
+        fake_source.ROWS[:] = original_rows
+    assert ids == list(range(110))
 
 
 def test_a_run_whose_process_is_gone_shows_interrupted(fake_cfg: Config) -> None:
