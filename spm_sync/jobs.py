@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from spm_sync.config import Config
-from spm_sync.errors import RunFailed, one_line
+from spm_sync.errors import ConfigError, RunFailed, SpmError, find_cause, one_line
 from spm_sync.ops.locks import locked_store
 from spm_sync.runs import Run, prune_runs, recorded_run
 from spm_sync.store import Store
@@ -36,7 +36,10 @@ def job(
 
 
 def source_failure_line(cfg: Config, source: str, exc: BaseException) -> str:
-    """`hubspot 'hs': 401 Unauthorized: ... (check access_token)`: the root cause, not dlt's wrappers."""
+    """`hubspot 'hs': 401 Unauthorized: ... (check access_token)`: the root cause, not dlt's wrappers.
+    A config or input error already names its file, line and key, and stays that one line."""
+    if isinstance(find_cause(exc, SpmError), ConfigError):
+        return one_line(exc)
     return f"{cfg.source(source).type} {source!r}: {one_line(exc, named_source=True)}"
 
 
