@@ -69,6 +69,8 @@ class Explanation:
         }
 
     def render(self, console: Console) -> None:
+        if not console.is_terminal:  # piped: room for the record ids and dates
+            console.width = max(console.width, 160)
         console.print(
             f"[bold]{self.metric}[/] for {self.entity.type} {self.entity.label} in {self.period}"
             + (f" (KPI run {self.run_id})" if self.run_id else "")
