@@ -234,49 +234,73 @@ def _comparable(typed: pa.Table, kind: ExportKind, names: tuple[str, ...]) -> pa
     return pa.table({name: pc.utf8_lower(typed[name]) if name in folded else typed[name] for name in names})
 
 
-def _first_of_groups(
-    table: pa.Table, rows: list[int], columns: tuple[str, ...]
-) -> tuple[list[int], dict[int, list[int]]]:
-    """Among `rows`, the first row of each group of equal `columns`, and every group with more than one
-    row (members listed only for those: a million-row export with few duplicates stays in Arrow)."""
+def _repeated_groups(table: pa.Table, rows: list[int], columns: tuple[str, ...]) -> list[list[int]]:
+    """Among `rows`, the groups of more than one row with equal `columns`, each in row order. One
+    group-by for the counts, then a join on just the repeated groups: a big export with few repeats
+    never leaves Arrow."""
     keyed = table.select(list(columns)).take(pa.array(rows, pa.int64())).append_column(
         "__row", pa.array(rows, pa.int64())
     )
-    groups = keyed.group_by(list(columns), use_threads=False).aggregate(
-        [("__row", "min"), ("__row", "count"), ("__row", "list")]
-    )
-    firsts = sorted(groups["__row_min"].to_numpy().tolist())
+    groups = keyed.group_by(list(columns), use_threads=False).aggregate([("__row", "min"), ("__row", "count")])
     repeated = groups.filter(pc.greater(groups["__row_count"], 1))
-    multiple = {min(members): sorted(members) for members in repeated["__row_list"].to_pylist()}
-    return firsts, multiple
+    if not repeated.num_rows:
+        return []
+
+    def joinable(source: pa.Table, extra: str, values: pa.ChunkedArray) -> pa.Table:
+        # a null never joins: compare a null-free text copy of the key (null -> a marker no cell holds)
+        key = {f"k{i}": pc.fill_null(pc.cast(source[n], pa.string()), "\x00null") for i, n in enumerate(columns)}
+        return pa.table({**key, extra: values})
+
+    members = joinable(keyed, "__row", keyed["__row"]).join(
+        joinable(repeated, "__first", repeated["__row_min"]), [f"k{i}" for i in range(len(columns))],
+        join_type="inner", use_threads=False,
+    )
+    found: dict[int, list[int]] = {}
+    for row, first in zip(members["__row"].to_pylist(), members["__first"].to_pylist(), strict=True):
+        found.setdefault(first, []).append(row)
+    return [sorted(group) for _, group in sorted(found.items())]
 
 
 def _duplicate_rejections(
     strings: pa.Table, typed: pa.Table, kind: ExportKind, candidates: list[int], where: _Where
 ) -> tuple[list[int], dict[int, Rejection], int]:
-    """Exact copies count once; rows with the same key but different values are all rejected."""
+    """Exact copies count once; rows with the same key but different values are all rejected. Every
+    copy shares its key, so only rows whose key repeats are compared value by value."""
     values = tuple(c.name for c in kind.columns if c.name in typed.column_names)
+    key = tuple(name for name in kind.key if name in values) or values
     if not candidates or not values:
         return candidates, {}, 0
     comparable = _comparable(typed, kind, values)
-    unique, _ = _first_of_groups(comparable, candidates, values)
-    key = tuple(name for name in kind.key if name in values)
-    if not key:
-        return unique, {}, len(candidates) - len(unique)
-    _, conflicts = _first_of_groups(comparable, unique, key)
+    copies: set[int] = set()
     rejected: dict[int, Rejection] = {}
-    for members in conflicts.values():
-        rows = [comparable.slice(i, 1).to_pylist()[0] for i in members]
-        differing = [name for name in values if name not in key and len({str(r[name]) for r in rows}) > 1]
-        subject = " x ".join(name for name in key if any(r[name] is not None for r in rows))
+    groups = _repeated_groups(comparable, candidates, key)
+    involved = [index for members in groups for index in members]
+    taken = pa.array(involved, pa.int64())
+    row_of = dict(zip(involved, comparable.take(taken).to_pylist(), strict=True))
+    given = [name for name in values if name in strings.column_names]  # as the file wrote them
+    cells_of = dict(zip(involved, strings.select(given).take(taken).to_pylist(), strict=True))
+    for members in groups:
+        distinct: dict[tuple[str, ...], int] = {}  # the values of a row -> its first line
+        rows = [row_of[index] for index in members]
+        for index, row in zip(members, rows, strict=True):
+            signature = tuple(str(row[name]) for name in values)
+            if signature in distinct:
+                copies.add(index)
+            else:
+                distinct[signature] = index
+        if len(distinct) == 1:
+            continue
+        unique = sorted(distinct.values())
+        differing = [name for name in values if name not in key and len({str(row_of[i][name]) for i in unique}) > 1]
+        subject = " x ".join(name for name in key if any(row_of[i][name] is not None for i in unique))
         column = "/".join(differing)
-        for index in members:
-            others = ", ".join(str(i + where.first_line) for i in members if i != index)
-            shown = "/".join(str(strings[name][index].as_py()) for name in differing)
+        for index in unique:
+            others = ", ".join(str(i + where.first_line) for i in unique if i != index)
+            shown = "/".join(str(cells_of[index].get(name)) for name in differing)
             reason = f"conflicts with line {others} (same {subject}, different {column})"
             rejected[index] = Rejection(index, "conflicting_duplicate", column, shown, reason)
-    kept = [i for i in unique if i not in rejected]
-    return kept, rejected, len(candidates) - len(unique)
+    kept = [i for i in candidates if i not in copies and i not in rejected]
+    return kept, rejected, len(copies)
 
 
 @dataclass(frozen=True)
