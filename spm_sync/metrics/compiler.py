@@ -53,6 +53,27 @@ KPI_COLUMNS = "entity_type, entity_id, period, metric, value, numerator, denomin
 NULL = "CAST(NULL AS DOUBLE)"
 
 
+# team -> itself and every ancestor with the distance up: CTEs (recursive) and the SELECT over them
+TEAM_TREE_CTES = (
+    "team_nodes AS (\n"
+    "  SELECT team_id, parent_team_id FROM spm.teams WHERE team_id IS NOT NULL\n"
+    "  UNION ALL\n"
+    "  SELECT DISTINCT team_id, CAST(NULL AS TEXT) FROM (\n"
+    "    SELECT team_id FROM spm.reps UNION SELECT team_id FROM spm.credit_membership\n"
+    "  ) AS used\n"
+    "  WHERE team_id IS NOT NULL AND team_id NOT IN (SELECT team_id FROM spm.teams WHERE team_id IS NOT NULL)\n"
+    ")",
+    "team_paths AS (\n"
+    "  SELECT team_id, team_id AS ancestor_id, 0 AS distance FROM team_nodes\n"
+    "  UNION ALL\n"
+    "  SELECT p.team_id, n.parent_team_id, p.distance + 1\n"
+    "  FROM team_paths AS p JOIN team_nodes AS n ON n.team_id = p.ancestor_id\n"
+    "  WHERE n.parent_team_id IS NOT NULL AND p.distance < 32\n"
+    ")",
+)
+TEAM_TREE = "SELECT team_id, ancestor_id, min(distance) AS distance FROM team_paths GROUP BY team_id, ancestor_id"
+
+
 @dataclass(frozen=True)
 class Step:
     """One statement of the plan; `name` is the temp table it creates (or what it does)."""
@@ -143,24 +164,7 @@ def month_map_step() -> Step:
 
 def structure_steps() -> list[Step]:
     """Team closure (team -> itself and every ancestor), entity list and rep/team membership."""
-    tree = (
-        "CREATE TEMP TABLE kpi_team_tree AS\n"
-        "WITH RECURSIVE nodes AS (\n"
-        "  SELECT team_id, parent_team_id FROM spm.teams WHERE team_id IS NOT NULL\n"
-        "  UNION ALL\n"
-        "  SELECT DISTINCT team_id, CAST(NULL AS TEXT) FROM (\n"
-        "    SELECT team_id FROM spm.reps UNION SELECT team_id FROM spm.credit_membership\n"
-        "  ) AS used\n"
-        "  WHERE team_id IS NOT NULL AND team_id NOT IN (SELECT team_id FROM spm.teams WHERE team_id IS NOT NULL)\n"
-        "), tree AS (\n"
-        "  SELECT team_id, team_id AS ancestor_id, 0 AS distance FROM nodes\n"
-        "  UNION ALL\n"
-        "  SELECT tree.team_id, nodes.parent_team_id, tree.distance + 1\n"
-        "  FROM tree JOIN nodes ON nodes.team_id = tree.ancestor_id\n"
-        "  WHERE nodes.parent_team_id IS NOT NULL AND tree.distance < 32\n"
-        ")\n"
-        "SELECT team_id, ancestor_id, min(distance) AS distance FROM tree GROUP BY team_id, ancestor_id"
-    )
+    tree = "CREATE TEMP TABLE kpi_team_tree AS\nWITH RECURSIVE " + ",\n".join(TEAM_TREE_CTES) + f"\n{TEAM_TREE}"
     entities = (
         "CREATE TEMP TABLE kpi_entities AS\n"
         "SELECT 'rep' AS entity_type, rep_id AS entity_id, team_id AS rank_group FROM spm.reps\n"
@@ -410,6 +414,95 @@ def owner_facts_step(catalog: Catalog) -> Step:
     )
 
 
+def target_ctes(targets: list[Target], keys: dict[str, str] | None = None, unit: bool = False) -> list[str]:
+    """CTEs (after the targets' m_<model> CTEs) ending in `target_contributions`: every share of a target
+    row an entity's target is made of, per month. A rep's row counts for the teams it belonged to by the
+    days of each membership; a team's explicit row for the team and those above it. `replaced_at` is not
+    NULL where the nearest team with an explicit row for that target and month (that many levels above
+    `from_team`) replaces the share: the KPI sums the rows where it is NULL, explain names the others.
+
+    `keys` (alias -> SQL over the model's columns) are carried through to name the rows; with `unit`
+    a row's amount is 1 (its shares are then the fractions of the row that count)."""
+    extra = list(keys or {})
+
+    def k(alias: str) -> str:
+        return "".join(f", {alias}.{c}" for c in extra)
+
+    amount = "CASE WHEN ({}) IS NOT NULL THEN 1.0 END" if unit else "{}"
+    rows = _union(
+        [
+            f"SELECT '{t.name}' AS target, owner_id, period_start, period_end, {amount.format(t.expr)} AS amount"
+            + "".join(f", {sql} AS {alias}" for alias, sql in (keys or {}).items())
+            + f" FROM m_{t.model}" + (f" WHERE {t.filter}" if t.filter else "")
+            for t in targets
+        ]
+    )
+    link = "n.team_id = {x}.team_id AND n.target = {x}.target AND n.month = {x}.month"
+    same = "".join(f" AND b.{c} IS NOT DISTINCT FROM a.{c}" for c in extra)
+    return [
+        f"target_rows AS (\n  {rows}\n)",
+        "monthly AS (\n"
+        f"  SELECT r.target, r.owner_id, m.period_start AS month{k('r')},\n"
+        "    greatest(r.period_start, m.period_start) AS lo, least(r.period_end, m.period_end) AS hi,\n"
+        "    CAST(r.amount AS DOUBLE)\n"
+        "      * (least(r.period_end, m.period_end) - greatest(r.period_start, m.period_start))\n"
+        "      / (r.period_end - r.period_start) AS amount\n"
+        "  FROM target_rows AS r JOIN kpi_periods AS m\n"
+        "    ON m.grain = 'month' AND m.period_start < r.period_end AND r.period_start < m.period_end\n"
+        "  WHERE r.period_end > r.period_start AND r.amount IS NOT NULL\n)",
+        "nodes AS (SELECT DISTINCT team_id FROM kpi_team_tree)",
+        f"team_rows AS (\n  SELECT target, owner_id AS team_id, month{k('monthly')}, sum(amount) AS amount\n"
+        "  FROM monthly\n"
+        f"  WHERE owner_id IN (SELECT team_id FROM nodes) GROUP BY target, owner_id, month{k('monthly')}\n)",
+        # a rep's row goes to the teams it belonged to, by days inside each membership; the rest to no team
+        f"rep_monthly AS (\n  SELECT mo.target, r.rep_id, mo.month{k('mo')}, mo.lo, mo.hi, mo.amount\n"
+        "  FROM monthly AS mo LEFT JOIN spm.reps AS r ON r.rep_id = mo.owner_id\n"
+        "  WHERE mo.owner_id IS NULL OR mo.owner_id NOT IN (SELECT team_id FROM nodes)\n)",
+        f"placed AS (\n  SELECT p.target, p.rep_id, m.team_id, p.month{k('p')},\n"
+        "    p.amount * (least(p.hi, coalesce(m.valid_to, p.hi)) - greatest(p.lo, coalesce(m.valid_from, p.lo)))\n"
+        "      / (p.hi - p.lo) AS amount\n"
+        "  FROM rep_monthly AS p JOIN spm.credit_membership AS m ON m.rep_id = p.rep_id\n"
+        "    AND (m.valid_from IS NULL OR m.valid_from < p.hi) AND (m.valid_to IS NULL OR p.lo < m.valid_to)\n)",
+        f"unplaced AS (\n  SELECT a.target, a.rep_id, CAST(NULL AS TEXT) AS team_id, a.month{k('a')},\n"
+        "    a.amount - coalesce(b.amount, 0) AS amount\n"
+        f"  FROM (SELECT target, rep_id, month{k('rep_monthly')}, sum(amount) AS amount FROM rep_monthly"
+        f" GROUP BY target, rep_id, month{k('rep_monthly')}) AS a\n"
+        f"  LEFT JOIN (SELECT target, rep_id, month{k('placed')}, sum(amount) AS amount FROM placed"
+        f" GROUP BY target, rep_id, month{k('placed')}) AS b\n"
+        f"    ON b.target = a.target AND b.rep_id = a.rep_id AND b.month = a.month{same}\n)",
+        f"rep_rows AS (\n  SELECT target, rep_id, team_id, month{k('x')}, sum(amount) AS amount FROM (\n"
+        "    SELECT * FROM placed UNION ALL SELECT * FROM unplaced WHERE abs(amount) > 1e-9\n"
+        f"  ) AS x GROUP BY target, rep_id, team_id, month{k('x')}\n)",
+        "nearest AS (\n  SELECT c.team_id, e.target, e.month, min(c.distance) AS distance\n"
+        "  FROM kpi_team_tree AS c JOIN team_rows AS e ON e.team_id = c.ancestor_id\n"
+        "  GROUP BY c.team_id, e.target, e.month\n)",
+        "nearest_above AS (\n  SELECT c.team_id, e.target, e.month, min(c.distance) AS distance\n"
+        "  FROM kpi_team_tree AS c JOIN team_rows AS e ON e.team_id = c.ancestor_id\n"
+        "  WHERE c.distance > 0 GROUP BY c.team_id, e.target, e.month\n)",
+        "target_contributions AS (\n  "
+        + _union(
+            [
+                "SELECT 'rep' AS entity_type, rep_id AS entity_id, target, month, amount, FALSE AS team_row, "
+                f"team_id AS from_team, CAST(NULL AS INTEGER) AS replaced_at{k('rep_rows')} FROM rep_rows "
+                "WHERE rep_id IS NOT NULL",
+                "SELECT 'team', c.ancestor_id, r.target, r.month, r.amount, FALSE, r.team_id,\n"
+                f"    CASE WHEN c.distance >= n.distance THEN n.distance END{k('r')}\n"
+                "  FROM rep_rows AS r JOIN kpi_team_tree AS c ON c.team_id = r.team_id\n"
+                f"  LEFT JOIN nearest AS n ON {link.format(x='r')}",
+                "SELECT 'team', c.ancestor_id, t.target, t.month, t.amount, TRUE, t.team_id,\n"
+                f"    CASE WHEN c.distance >= n.distance THEN n.distance END{k('t')}\n"
+                "  FROM team_rows AS t JOIN kpi_team_tree AS c ON c.team_id = t.team_id\n"
+                f"  LEFT JOIN nearest_above AS n ON {link.format(x='t')}",
+                f"SELECT 'company', '{COMPANY_ID}', r.target, r.month, r.amount, FALSE, r.team_id, n.distance{k('r')}\n"
+                f"  FROM rep_rows AS r LEFT JOIN nearest AS n ON {link.format(x='r')}",
+                f"SELECT 'company', '{COMPANY_ID}', t.target, t.month, t.amount, TRUE, t.team_id, n.distance{k('t')}\n"
+                f"  FROM team_rows AS t LEFT JOIN nearest_above AS n ON {link.format(x='t')}",
+            ]
+        )
+        + "\n)",
+    ]
+
+
 def target_facts_step(catalog: Catalog) -> Step:
     """Targets per entity and period: rows prorated by days per month; explicit team rows replace below."""
     targets = [m for m in catalog.metrics if isinstance(m, Target)]
@@ -419,76 +512,7 @@ def target_facts_step(catalog: Catalog) -> Step:
             "CREATE TEMP TABLE kpi_target_facts AS\n"
             "SELECT entity_type, entity_id, period FROM kpi_entities CROSS JOIN kpi_periods WHERE FALSE",
         )
-    ctes = _models_ctes(catalog, list(targets), extra=("period_start", "period_end"))
-    rows = _union(
-        [
-            f"SELECT '{t.name}' AS target, owner_id, period_start, period_end, ({t.expr}) AS amount "
-            f"FROM m_{t.model}" + (f" WHERE {t.filter}" if t.filter else "")
-            for t in targets
-        ]
-    )
-    link = "n.team_id = {x}.team_id AND n.target = {x}.target AND n.month = {x}.month"
-    ctes += [
-        f"target_rows AS (\n  {rows}\n)",
-        "monthly AS (\n"
-        "  SELECT r.target, r.owner_id, m.period_start AS month,\n"
-        "    greatest(r.period_start, m.period_start) AS lo, least(r.period_end, m.period_end) AS hi,\n"
-        "    CAST(r.amount AS DOUBLE)\n"
-        "      * (least(r.period_end, m.period_end) - greatest(r.period_start, m.period_start))\n"
-        "      / (r.period_end - r.period_start) AS amount\n"
-        "  FROM target_rows AS r JOIN kpi_periods AS m\n"
-        "    ON m.grain = 'month' AND m.period_start < r.period_end AND r.period_start < m.period_end\n"
-        "  WHERE r.period_end > r.period_start AND r.amount IS NOT NULL\n)",
-        "nodes AS (SELECT DISTINCT team_id FROM kpi_team_tree)",
-        "team_rows AS (\n  SELECT target, owner_id AS team_id, month, sum(amount) AS amount FROM monthly\n"
-        "  WHERE owner_id IN (SELECT team_id FROM nodes) GROUP BY target, owner_id, month\n)",
-        # a rep's row goes to the teams it belonged to, by days inside each membership; the rest to no team
-        "rep_monthly AS (\n  SELECT mo.target, r.rep_id, mo.month, mo.lo, mo.hi, mo.amount\n"
-        "  FROM monthly AS mo LEFT JOIN spm.reps AS r ON r.rep_id = mo.owner_id\n"
-        "  WHERE mo.owner_id IS NULL OR mo.owner_id NOT IN (SELECT team_id FROM nodes)\n)",
-        "placed AS (\n  SELECT p.target, p.rep_id, m.team_id, p.month,\n"
-        "    p.amount * (least(p.hi, coalesce(m.valid_to, p.hi)) - greatest(p.lo, coalesce(m.valid_from, p.lo)))\n"
-        "      / (p.hi - p.lo) AS amount\n"
-        "  FROM rep_monthly AS p JOIN spm.credit_membership AS m ON m.rep_id = p.rep_id\n"
-        "    AND (m.valid_from IS NULL OR m.valid_from < p.hi) AND (m.valid_to IS NULL OR p.lo < m.valid_to)\n)",
-        "unplaced AS (\n  SELECT a.target, a.rep_id, CAST(NULL AS TEXT) AS team_id, a.month,\n"
-        "    a.amount - coalesce(b.amount, 0) AS amount\n"
-        "  FROM (SELECT target, rep_id, month, sum(amount) AS amount FROM rep_monthly GROUP BY target, rep_id, month)"
-        " AS a\n"
-        "  LEFT JOIN (SELECT target, rep_id, month, sum(amount) AS amount FROM placed GROUP BY target, rep_id, month)"
-        " AS b\n    ON b.target = a.target AND b.rep_id = a.rep_id AND b.month = a.month\n)",
-        "rep_rows AS (\n  SELECT target, rep_id, team_id, month, sum(amount) AS amount FROM (\n"
-        "    SELECT * FROM placed UNION ALL SELECT * FROM unplaced WHERE abs(amount) > 1e-9\n"
-        "  ) AS x GROUP BY target, rep_id, team_id, month\n)",
-        "nearest AS (\n  SELECT c.team_id, e.target, e.month, min(c.distance) AS distance\n"
-        "  FROM kpi_team_tree AS c JOIN team_rows AS e ON e.team_id = c.ancestor_id\n"
-        "  GROUP BY c.team_id, e.target, e.month\n)",
-        "nearest_above AS (\n  SELECT c.team_id, e.target, e.month, min(c.distance) AS distance\n"
-        "  FROM kpi_team_tree AS c JOIN team_rows AS e ON e.team_id = c.ancestor_id\n"
-        "  WHERE c.distance > 0 GROUP BY c.team_id, e.target, e.month\n)",
-        "contributions AS (\n  "
-        + _union(
-            [
-                "SELECT 'rep' AS entity_type, rep_id AS entity_id, target, month, amount FROM rep_rows "
-                "WHERE rep_id IS NOT NULL",
-                "SELECT 'team', c.ancestor_id, r.target, r.month, r.amount\n"
-                "  FROM rep_rows AS r JOIN kpi_team_tree AS c ON c.team_id = r.team_id\n"
-                f"  LEFT JOIN nearest AS n ON {link.format(x='r')}\n"
-                "  WHERE n.distance IS NULL OR c.distance < n.distance",
-                "SELECT 'team', c.ancestor_id, t.target, t.month, t.amount\n"
-                "  FROM team_rows AS t JOIN kpi_team_tree AS c ON c.team_id = t.team_id\n"
-                f"  LEFT JOIN nearest_above AS n ON {link.format(x='t')}\n"
-                "  WHERE n.distance IS NULL OR c.distance < n.distance",
-                f"SELECT 'company', '{COMPANY_ID}', r.target, r.month, r.amount\n"
-                f"  FROM rep_rows AS r LEFT JOIN nearest AS n ON {link.format(x='r')}\n"
-                "  WHERE n.distance IS NULL",
-                f"SELECT 'company', '{COMPANY_ID}', t.target, t.month, t.amount\n"
-                f"  FROM team_rows AS t LEFT JOIN nearest_above AS n ON {link.format(x='t')}\n"
-                "  WHERE n.distance IS NULL",
-            ]
-        )
-        + "\n)",
-    ]
+    ctes = _models_ctes(catalog, list(targets), extra=("period_start", "period_end")) + target_ctes(targets)
     # rounded to micro-units: prorating by days leaves float noise (14999.999999999998 for 15000)
     pivots = ", ".join(
         f"CAST(round(CAST(sum(CASE WHEN c.target = '{t.name}' THEN c.amount END) AS DECIMAL(38, 9)), 6) AS DOUBLE) "
@@ -497,7 +521,8 @@ def target_facts_step(catalog: Catalog) -> Step:
     )
     select = (
         f"SELECT c.entity_type, c.entity_id, p.period, {pivots}\n"
-        "FROM contributions AS c JOIN kpi_month_map AS p ON p.month = c.month\n"
+        "FROM target_contributions AS c JOIN kpi_month_map AS p ON p.month = c.month\n"
+        "WHERE c.replaced_at IS NULL\n"
         "GROUP BY c.entity_type, c.entity_id, p.period"
     )
     return _create_as("kpi_target_facts", ctes, select)

@@ -21,7 +21,16 @@ from rich.table import Table
 from spm_sync.config import Config
 from spm_sync.errors import ConfigError
 from spm_sync.metrics.calendar import resolve_period
-from spm_sync.metrics.compiler import COMPANY_ID, model_columns, model_cte, q, team_on
+from spm_sync.metrics.compiler import (
+    COMPANY_ID,
+    TEAM_TREE,
+    TEAM_TREE_CTES,
+    model_columns,
+    model_cte,
+    q,
+    target_ctes,
+    team_on,
+)
 from spm_sync.metrics.definitions import Catalog, ModelDef, Primitive, Simple, Target, dependencies, load_catalog
 from spm_sync.store import Store
 
@@ -258,49 +267,48 @@ class Records:
         object_ = model.record.object if model.record else metric.model
         return [_contribution(object_, row) for row in self.store.fetchall(sql, params + [start, self.period.end])]
 
-    def target(self, metric: Target) -> list[dict[str, Any]]:
-        """Target rows overlapping the period; credit_share = the part of the row inside the period
-        (for a team's members: inside the period while the owner was a member)."""
+    def target(self, metric: Target) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(counted, replaced) target rows of the entity in the period, from the compiler's own
+        target_contributions: credit_share = the fraction of the row that counts (inside the period; for
+        a team's members, while the owner was a member); a share that a team's explicit row replaces is
+        left out, naming that team."""
         model = _record_model(self.catalog.models[metric.model])
         columns = model_columns([metric], model, ("period_start", "period_end")) + list(RECORD)
-        keep = f" AND ({metric.filter})" if metric.filter else ""
-        bounds = [self.period.end, self.period.start]
-
-        def branch(share_lo: str, share_hi: str, rule: str, tail: str) -> str:
-            share = (
-                f"CAST(least(r.period_end, CAST(? AS DATE){share_hi}) - greatest(r.period_start, CAST(? AS DATE)"
-                f"{share_lo}) AS DOUBLE) / (r.period_end - r.period_start)"
-            )
-            return (
-                f"SELECT r.record_source, r.record_id, r.record_name, r.period_start, ({metric.expr}) AS amount, "
-                f"{share} AS share, {rule} AS rule\n  FROM picked AS r{tail}"
-            )
-
-        if self.entity.type == "team":
-            marks = ", ".join("?" for _ in self.teams)
-            branches = [
-                branch("", "", "'team target'", f" WHERE r.owner_id IN ({marks})"),
-                branch(
-                    ", coalesce(m.valid_from, r.period_start)", ", coalesce(m.valid_to, r.period_end)",
-                    "'member of ' || m.team_id",
-                    f" JOIN spm.credit_membership AS m ON m.rep_id = r.owner_id AND m.team_id IN ({marks})",
-                ),
-            ]
-            params = (bounds + list(self.teams)) * 2
-        elif self.entity.type == "rep":
-            branches, params = [branch("", "", "'target'", " WHERE r.owner_id = ?")], bounds + [self.entity.id]
-        else:
-            branches = [branch("", "", "'target'", " WHERE r.owner_id NOT IN (SELECT team_id FROM spm.teams)")]
-            params = list(bounds)
+        keys = {"record_source": "record_source", "record_id": "record_id", "record_name": "record_name",
+                "row_start": "period_start", "row_amount": f"({metric.expr})"}
+        months = (
+            "kpi_periods AS (SELECT period, grain, period_start, period_end FROM spm.fiscal_periods\n"
+            "  WHERE grain = 'month' AND CAST(? AS DATE) <= period_start AND period_end <= CAST(? AS DATE))"
+        )
+        ctes = [*TEAM_TREE_CTES, f"kpi_team_tree AS (\n  {TEAM_TREE}\n)", months,
+                model_cte(metric.model, model, columns), *target_ctes([metric], keys, unit=True)]
+        rule = (
+            "CASE WHEN c.entity_type = 'rep' THEN 'target' WHEN c.team_row THEN 'team target' "
+            "WHEN c.entity_type = 'team' THEN 'member of ' || c.from_team ELSE 'target' END"
+        )
+        named = "record_source, record_id, record_name, row_start, row_amount"
         sql = (
-            f"WITH {model_cte(metric.model, model, columns)},\n"
-            f"picked AS (SELECT * FROM m_{metric.model} WHERE period_start < ? AND ? < period_end{keep})\n"
-            "SELECT record_source, record_id, record_name, period_start, amount, share, rule FROM (\n  "
-            + "\n  UNION ALL\n  ".join(branches)
-            + "\n) AS t WHERE share > 0 ORDER BY period_start, record_id, rule"
+            "WITH RECURSIVE " + ",\n".join(ctes) + "\n"
+            f"SELECT {named}, sum(amount) AS share, rule, replaced_by FROM (\n"
+            f"  SELECT {', '.join('c.' + n for n in named.split(', '))}, c.amount, {rule} AS rule,"
+            " a.ancestor_id AS replaced_by\n"
+            "  FROM target_contributions AS c\n"
+            "  LEFT JOIN kpi_team_tree AS a ON a.team_id = c.from_team AND a.distance = c.replaced_at\n"
+            "  WHERE c.entity_type = ? AND c.entity_id = ?\n"
+            f") AS x GROUP BY {named}, rule, replaced_by HAVING sum(amount) > 1e-12\n"
+            "ORDER BY row_start, record_id, rule, replaced_by"
         )
         object_ = model.record.object if model.record else metric.model
-        return [_contribution(object_, row) for row in self.store.fetchall(sql, bounds + params)]
+        params = [self.period.start, self.period.end, self.entity.type, self.entity.id]
+        counted: list[dict[str, Any]] = []
+        replaced: list[dict[str, Any]] = []
+        for *row, by in self.store.fetchall(sql, params):
+            if by is None:
+                counted.append(_contribution(object_, tuple(row)))
+            else:
+                reason = f"replaced by team {by}'s own {object_} row"
+                replaced.append({"source": row[0], "object": object_, "record_id": str(row[1]), "reason": reason})
+        return counted, replaced
 
     def excluded(self, metric: Simple, counted: set[str]) -> list[dict[str, Any]]:
         """Records a user expects in the value but that are not there, with the reason: deleted,
@@ -427,13 +435,15 @@ def explain(
     contributions: list[dict[str, Any]] = []
     seen: set[tuple[Any, ...]] = set()
     leaves = _leaves(catalog, found_metric)
+    excluded: list[dict[str, Any]] = []
     for leaf in leaves:
-        for row in records.simple(leaf) if isinstance(leaf, Simple) else records.target(leaf):
+        rows, replaced = (records.simple(leaf), []) if isinstance(leaf, Simple) else records.target(leaf)
+        for row in rows:
             key = (row["source"], row["object"], row["record_id"], row["rule"])
             if key not in seen:
                 seen.add(key)
                 contributions.append(row)
-    excluded: list[dict[str, Any]] = []
+        excluded += [row for row in replaced if row not in excluded]
     for leaf in leaves:
         if isinstance(leaf, Simple):
             counted = {c["record_id"] for c in contributions}

@@ -172,3 +172,78 @@ def _config_file(tmp_path: Path, store_path: Path) -> Path:
     path.write_text(yaml.safe_dump({"store": {"path": str(store_path)}, "as_of": "2026-03-15",
                                     "crediting": CREDITING}))
     return path
+
+
+# East has its own quota row for Q1 (100 a day over Jan 1 - Apr 1: 9000); r1 (50 a day: 4500) and r3 (20 a day:
+# 1800) have rows for the quarter, r4 its 5900 over Jan-Feb (3100 in January in east, 2800 in February in west).
+TEAM_QUOTAS = {**TABLES, "quotas": [
+    *TABLES["quotas"],
+    {"owner": "east", "period_start": "2026-01-01", "period_end": "2026-04-01", "measure": "revenue",
+     "amount_rc": 9000},
+    {"owner": "r1", "period_start": "2026-01-01", "period_end": "2026-04-01", "measure": "revenue",
+     "amount_rc": 4500},
+    {"owner": "r3", "period_start": "2026-01-01", "period_end": "2026-04-01", "measure": "revenue",
+     "amount_rc": 1800},
+]}
+
+
+def _quota(owner: str, amount: float, share: float, rule: str) -> dict:
+    return {"source": None, "object": "quota", "record_id": f"{owner} 2026-01-01", "name": "revenue",
+            "date": "2026-01-01", "amount_rc": amount, "credit_share": share, "rule": rule}
+
+
+def _replaced(owner: str, team: str) -> dict:
+    return {"source": None, "object": "quota", "record_id": f"{owner} 2026-01-01",
+            "reason": f"replaced by team {team}'s own quota row"}
+
+
+def _prorated(got: dict, object_: str) -> float:
+    return sum(c["amount_rc"] * c["credit_share"] for c in got["contributions"] if c["object"] == object_)
+
+
+@pytest.fixture
+def team_quotas(make_store):
+    cfg, store = make_store(TEAM_QUOTAS, crediting=CREDITING)
+    kpis(cfg, store)
+    return cfg, store
+
+
+def test_a_team_own_quota_row_replaces_its_members_rows(team_quotas):
+    cfg, store = team_quotas
+    east = explain(cfg, store, "east", "quota", "FY2026-Q1", cfg.as_of).as_json()
+    assert east == {
+        "value": 9000.0, "numerator": 9000.0, "denominator": None,
+        "contributions": [_quota("east", 9000.0, 1.0, "team target")],
+        "excluded": [_replaced("r1", "east"), _replaced("r4", "east")],
+    }
+    attainment = explain(cfg, store, "east", "quota_attainment", "FY2026-Q1", cfg.as_of).as_json()
+    # o1 1000 + o2 60 % of 2000 + o3 500 + o4 3000 (both split credits in east: once) + o5 800
+    assert (attainment["numerator"], attainment["denominator"]) == (6500.0, 9000.0)
+    assert _prorated(attainment, "quota") == attainment["denominator"]
+    assert _prorated(attainment, "opportunity") == attainment["numerator"]
+
+
+def test_a_team_without_its_own_row_sums_its_members_while_members(team_quotas):
+    cfg, store = team_quotas
+    west = explain(cfg, store, "west", "quota", "FY2026-Q1", cfg.as_of).as_json()
+    assert west == {
+        "value": 4600.0, "numerator": 4600.0, "denominator": None,
+        "contributions": [_quota("r3", 1800.0, 1.0, "member of west"),
+                          _quota("r4", 5900.0, round(28 / 59, 9), "member of west")],
+        "excluded": [],
+    }
+    assert _prorated(west, "quota") == pytest.approx(west["numerator"])
+
+
+def test_the_company_counts_team_rows_instead_of_the_members_they_replace(team_quotas):
+    cfg, store = team_quotas
+    company = explain(cfg, store, "company", "quota", "FY2026-Q1", cfg.as_of).as_json()
+    assert company == {
+        "value": 13600.0, "numerator": 13600.0, "denominator": None,  # east 9000 + r3 1800 + r4 in west 2800
+        "contributions": [_quota("east", 9000.0, 1.0, "team target"), _quota("r3", 1800.0, 1.0, "target"),
+                          _quota("r4", 5900.0, round(28 / 59, 9), "target")],
+        "excluded": [_replaced("r1", "east"), _replaced("r4", "east")],  # r4: its January, in east
+    }
+    assert _prorated(company, "quota") == pytest.approx(company["numerator"])
+    r1 = explain(cfg, store, "r1", "quota", "FY2026-Q1", cfg.as_of).as_json()
+    assert (r1["value"], r1["contributions"], r1["excluded"]) == (4500.0, [_quota("r1", 4500.0, 1.0, "target")], [])

@@ -8,13 +8,13 @@ m_activity_targets AS (
   FROM spm.activity_targets
 ),
 target_rows AS (
-  SELECT 'quota' AS target, owner_id, period_start, period_end, (amount_rc) AS amount FROM m_quotas WHERE measure = 'revenue'
+  SELECT 'quota' AS target, owner_id, period_start, period_end, amount_rc AS amount FROM m_quotas WHERE measure = 'revenue'
   UNION ALL
-  SELECT 'calls_vs_target__target' AS target, owner_id, period_start, period_end, (target) AS amount FROM m_activity_targets WHERE kind = 'call'
+  SELECT 'calls_vs_target__target' AS target, owner_id, period_start, period_end, target AS amount FROM m_activity_targets WHERE kind = 'call'
   UNION ALL
-  SELECT 'emails_vs_target__target' AS target, owner_id, period_start, period_end, (target) AS amount FROM m_activity_targets WHERE kind = 'email'
+  SELECT 'emails_vs_target__target' AS target, owner_id, period_start, period_end, target AS amount FROM m_activity_targets WHERE kind = 'email'
   UNION ALL
-  SELECT 'meetings_vs_target__target' AS target, owner_id, period_start, period_end, (target) AS amount FROM m_activity_targets WHERE kind = 'meeting'
+  SELECT 'meetings_vs_target__target' AS target, owner_id, period_start, period_end, target AS amount FROM m_activity_targets WHERE kind = 'meeting'
 ),
 monthly AS (
   SELECT r.target, r.owner_id, m.period_start AS month,
@@ -28,7 +28,8 @@ monthly AS (
 ),
 nodes AS (SELECT DISTINCT team_id FROM kpi_team_tree),
 team_rows AS (
-  SELECT target, owner_id AS team_id, month, sum(amount) AS amount FROM monthly
+  SELECT target, owner_id AS team_id, month, sum(amount) AS amount
+  FROM monthly
   WHERE owner_id IN (SELECT team_id FROM nodes) GROUP BY target, owner_id, month
 ),
 rep_monthly AS (
@@ -65,27 +66,26 @@ nearest_above AS (
   FROM kpi_team_tree AS c JOIN team_rows AS e ON e.team_id = c.ancestor_id
   WHERE c.distance > 0 GROUP BY c.team_id, e.target, e.month
 ),
-contributions AS (
-  SELECT 'rep' AS entity_type, rep_id AS entity_id, target, month, amount FROM rep_rows WHERE rep_id IS NOT NULL
+target_contributions AS (
+  SELECT 'rep' AS entity_type, rep_id AS entity_id, target, month, amount, FALSE AS team_row, team_id AS from_team, CAST(NULL AS INTEGER) AS replaced_at FROM rep_rows WHERE rep_id IS NOT NULL
   UNION ALL
-  SELECT 'team', c.ancestor_id, r.target, r.month, r.amount
+  SELECT 'team', c.ancestor_id, r.target, r.month, r.amount, FALSE, r.team_id,
+    CASE WHEN c.distance >= n.distance THEN n.distance END
   FROM rep_rows AS r JOIN kpi_team_tree AS c ON c.team_id = r.team_id
   LEFT JOIN nearest AS n ON n.team_id = r.team_id AND n.target = r.target AND n.month = r.month
-  WHERE n.distance IS NULL OR c.distance < n.distance
   UNION ALL
-  SELECT 'team', c.ancestor_id, t.target, t.month, t.amount
+  SELECT 'team', c.ancestor_id, t.target, t.month, t.amount, TRUE, t.team_id,
+    CASE WHEN c.distance >= n.distance THEN n.distance END
   FROM team_rows AS t JOIN kpi_team_tree AS c ON c.team_id = t.team_id
   LEFT JOIN nearest_above AS n ON n.team_id = t.team_id AND n.target = t.target AND n.month = t.month
-  WHERE n.distance IS NULL OR c.distance < n.distance
   UNION ALL
-  SELECT 'company', 'company', r.target, r.month, r.amount
+  SELECT 'company', 'company', r.target, r.month, r.amount, FALSE, r.team_id, n.distance
   FROM rep_rows AS r LEFT JOIN nearest AS n ON n.team_id = r.team_id AND n.target = r.target AND n.month = r.month
-  WHERE n.distance IS NULL
   UNION ALL
-  SELECT 'company', 'company', t.target, t.month, t.amount
+  SELECT 'company', 'company', t.target, t.month, t.amount, TRUE, t.team_id, n.distance
   FROM team_rows AS t LEFT JOIN nearest_above AS n ON n.team_id = t.team_id AND n.target = t.target AND n.month = t.month
-  WHERE n.distance IS NULL
 )
 SELECT c.entity_type, c.entity_id, p.period, CAST(round(CAST(sum(CASE WHEN c.target = 'quota' THEN c.amount END) AS DECIMAL(38, 9)), 6) AS DOUBLE) AS "quota", CAST(round(CAST(sum(CASE WHEN c.target = 'calls_vs_target__target' THEN c.amount END) AS DECIMAL(38, 9)), 6) AS DOUBLE) AS "calls_vs_target__target", CAST(round(CAST(sum(CASE WHEN c.target = 'emails_vs_target__target' THEN c.amount END) AS DECIMAL(38, 9)), 6) AS DOUBLE) AS "emails_vs_target__target", CAST(round(CAST(sum(CASE WHEN c.target = 'meetings_vs_target__target' THEN c.amount END) AS DECIMAL(38, 9)), 6) AS DOUBLE) AS "meetings_vs_target__target"
-FROM contributions AS c JOIN kpi_month_map AS p ON p.month = c.month
+FROM target_contributions AS c JOIN kpi_month_map AS p ON p.month = c.month
+WHERE c.replaced_at IS NULL
 GROUP BY c.entity_type, c.entity_id, p.period
