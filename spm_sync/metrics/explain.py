@@ -226,12 +226,15 @@ class Records:
     def __post_init__(self) -> None:
         self.teams = _subtree(self.store, self.entity.id) if self.entity.type == "team" else []
 
-    def _who(self, team_column: str) -> tuple[str, list[Any]]:
+    def _who(self, team_column: str, totals: bool = True) -> tuple[str, list[Any]]:
+        """The rows that are the entity's; for a team or the company, the credits in its totals (with
+        `totals` False: those left out of them, overlay credit)."""
         if self.entity.type == "rep":
             return "r.owner_id = ?", [self.entity.id]
+        counted = "r.in_totals" if totals else "NOT r.in_totals"
         if self.entity.type == "team":
-            return f"r.in_totals AND {team_column} IN ({', '.join('?' for _ in self.teams)})", list(self.teams)
-        return "r.in_totals", []
+            return f"{counted} AND {team_column} IN ({', '.join('?' for _ in self.teams)})", list(self.teams)
+        return counted, []
 
     def _rows_sql(self, metric: Simple, model: ModelDef, extra: tuple[str, ...] = ()) -> str:
         columns = model_columns([metric], model, extra) + list(RECORD)
@@ -248,12 +251,13 @@ class Records:
             keep.append(f"({metric.expr}) IS NOT NULL")
         return "".join(f" AND {k}" for k in keep)
 
-    def simple(self, metric: Simple) -> list[dict[str, Any]]:
+    def simple(self, metric: Simple, totals: bool = True) -> list[dict[str, Any]]:
         """Rows of the metric's model that count for the entity in the period (trailing: in the window);
-        a team's or the company's share of a record sums its credits under one rule."""
+        a team's or the company's share of a record sums its credits under one rule (with `totals` False:
+        its credits that team and company totals leave out)."""
         model = _record_model(self.catalog.models[metric.model])
         team_column, lookup = ("r.team_id", "") if model.team else ("m.team_id", team_on("r"))
-        who, params = self._who(team_column)
+        who, params = self._who(team_column, totals)
         days = metric.trailing_days
         start = self.period.end - timedelta(days=days) if days else self.period.start
         sql = (
@@ -357,23 +361,33 @@ class Records:
             if not reason:
                 elsewhere.append(row)
         self._credited_elsewhere(metric, elsewhere)
+        if self.entity.type != "rep":
+            listed = counted | {row["record_id"] for row in out}
+            out += [
+                {"source": row["source"], "object": spec.object, "record_id": row["record_id"],
+                 "reason": f"not in team or company totals ({row['rule']} credit counts for the rep only)"}
+                for row in self.simple(metric, totals=False) if row["record_id"] not in listed
+            ]
         return out
 
     def _credited_elsewhere(self, metric: Simple, rows: list[dict[str, Any]]) -> None:
-        """Fill the reason of records in the period that count for other reps."""
+        """Fill the reason of records in the period that count for other reps (for a team: naming the
+        team each credited rep was in on the credited date)."""
         if not rows:
             return
         model = _record_model(self.catalog.models[metric.model])
+        team_column, lookup = ("r.team_id", "") if model.team else ("m.team_id", team_on("r"))
         marks = ", ".join("?" for _ in rows)
         sql = (
-            f"WITH {model_cte(metric.model, model, list(RECORD))}\n"
-            f"SELECT record_id, owner_id, credit_share, record_rule FROM m_{metric.model} "
-            f"WHERE record_id IN ({marks}) ORDER BY record_id, owner_id"
+            self._rows_sql(metric, model)
+            + f"SELECT r.record_id, r.owner_id, {team_column}, r.credit_share, r.record_rule FROM rows_ AS r{lookup}\n"
+            f"WHERE r.record_id IN ({marks}) ORDER BY r.record_id, r.owner_id"
         )
         credits: dict[str, list[str]] = {}
-        for record_id, owner, share, rule in self.store.fetchall(sql, [r["record_id"] for r in rows]):
+        for record_id, owner, team, share, rule in self.store.fetchall(sql, [r["record_id"] for r in rows]):
             part = f" {float(share):.0%}" if share is not None and float(share) != 1 else ""
-            credits.setdefault(str(record_id), []).append(f"{owner or 'no known rep'}{part} ({rule})")
+            where = f" in {team}" if team and self.entity.type != "rep" else ""
+            credits.setdefault(str(record_id), []).append(f"{owner or 'no known rep'}{where}{part} ({rule})")
         for row in rows:
             found = credits.get(row["record_id"])
             row["reason"] = f"credited to {', '.join(found)}" if found else "not credited to anyone"

@@ -59,7 +59,10 @@ def test_a_team_value_counts_each_deal_once_and_names_the_copies(credited):
     contributions = got.pop("contributions")
     assert got == {
         "value": 3500.0, "numerator": 3500.0, "denominator": None,
-        "excluded": [_out("o10", "deleted"), _out("o7", "mirrored copy of o2", "hs")],
+        "excluded": [
+            _out("o10", "deleted"), _out("o7", "mirrored copy of o2", "hs"),
+            _out("o8", "not in team or company totals (overlay:Overlay credit counts for the rep only)"),  # r1's
+        ],
     }
     assert contributions == [
         _opp("o1", "2026-01-10", 1000.0, 1.0, "owner_at_close"),
@@ -247,3 +250,20 @@ def test_the_company_counts_team_rows_instead_of_the_members_they_replace(team_q
     assert _prorated(company, "quota") == pytest.approx(company["numerator"])
     r1 = explain(cfg, store, "r1", "quota", "FY2026-Q1", cfg.as_of).as_json()
     assert (r1["value"], r1["contributions"], r1["excluded"]) == (4500.0, [_quota("r1", 4500.0, 1.0, "target")], [])
+
+
+def test_team_and_company_opportunities_add_up_at_the_credited_team(credited):
+    cfg, store = credited
+    west = explain(cfg, store, "west", "revenue_won", "2026-01", cfg.as_of).as_json()
+    assert west == {
+        "value": 1200.0, "numerator": 1200.0, "denominator": None,
+        "contributions": [_opp("o8", "2026-01-05", 400.0, 1.0, "owner_at_close"),
+                          _opp("o2", "2026-01-15", 2000.0, 0.4, "split:Revenue")],
+        "excluded": [_out("o5", "credited to r4 in east (owner_at_close)")],  # r4 is in west now, was in east
+    }
+    company = explain(cfg, store, "company", "revenue_won", "2026-01", cfg.as_of).as_json()
+    # o8 400 (r3's, r1's overlay not again) + o1 1000 + o2 2000 + o3 500 + o5 800
+    assert company["numerator"] == 4700.0
+    assert [(c["record_id"], c["credit_share"]) for c in company["contributions"]] == [
+        ("o8", 1.0), ("o1", 1.0), ("o2", 1.0), ("o3", 1.0), ("o5", 1.0)]
+    assert _prorated(company, "opportunity") == company["numerator"]
