@@ -26,6 +26,7 @@ from spm_sync.runs import Run
 from spm_sync.sandbox import Sandbox
 from spm_sync.sandbox.dataset import Dataset, generate
 from spm_sync.store import Store, open_store
+from tests.sandbox_sources import sandbox_sources
 
 AS_OF = date(2026, 3, 15)
 YEARS = ("FY2025", "FY2026")
@@ -49,14 +50,7 @@ def _teams_csv(ds: Dataset, path: Path) -> Path:
 
 
 def _config(tmp: Path, sb: Sandbox, teams: Path, *names: str) -> Config:
-    sources = {
-        "sf": {"name": "sf", "type": "salesforce", "instance_url": sb.salesforce.instance_url,
-               "session_id": sb.salesforce.session_id, "ca_bundle": sb.salesforce.ca_bundle},
-        "hs": {"name": "hs", "type": "hubspot", "base_url": sb.hubspot.base_url,
-               "access_token": sb.hubspot.access_token,
-               "rate_limit": {"requests_per_10s": 10_000, "search_per_second": 1_000}},
-        "files": {"name": "files", "type": "files", "teams": str(teams)},
-    }
+    sources = {**sandbox_sources(sb), "files": {"name": "files", "type": "files", "teams": str(teams)}}
     return parse_config({"store": {"path": str(tmp / "s.duckdb"), "state_dir": str(tmp / "state")},
                          "as_of": AS_OF.isoformat(), "sources": [sources[n] for n in names]})
 

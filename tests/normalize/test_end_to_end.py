@@ -22,6 +22,7 @@ from spm_sync.runs import Run
 from spm_sync.sandbox import Sandbox
 from spm_sync.sandbox.dataset import Dataset, generate
 from spm_sync.store import Store, open_store
+from tests.sandbox_sources import sandbox_sources
 
 AS_OF = date(2026, 3, 15)
 
@@ -49,13 +50,7 @@ def sandbox(dataset: Dataset) -> Iterator[Sandbox]:
 
 
 def _config(tmp: Path, sb: Sandbox, *names: str) -> Config:
-    sources = {
-        "sf": {"name": "sf", "type": "salesforce", "instance_url": sb.salesforce.instance_url,
-               "session_id": sb.salesforce.session_id, "ca_bundle": sb.salesforce.ca_bundle},
-        "hs": {"name": "hs", "type": "hubspot", "base_url": sb.hubspot.base_url,
-               "access_token": sb.hubspot.access_token,
-               "rate_limit": {"requests_per_10s": 10_000, "search_per_second": 1_000}},
-    }
+    sources = sandbox_sources(sb)
     return parse_config({"store": {"path": str(tmp / "s.duckdb"), "state_dir": str(tmp / "state")},
                          "sources": [sources[n] for n in names]})
 
