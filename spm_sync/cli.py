@@ -177,12 +177,22 @@ def normalize() -> None:
 @app.command()
 def kpis(
     compute: Annotated[bool, typer.Option(help="Compute before printing (--no-compute reads stored values).")] = True,
-    period: Annotated[str | None, typer.Option(help="Period id: 2026-03, FY2026-Q1, FY2026.")] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="Period id: 2026-03, FY2026-Q1, FY2026, or current_quarter. Default: the current fiscal "
+                     "quarter and month, by team then attainment."),
+    ] = None,
     grain: Annotated[str | None, typer.Option(help="month, quarter or year.")] = None,
     entity_type: Annotated[str | None, typer.Option(help="rep, team or company.")] = None,
-    entity: Annotated[str | None, typer.Option(help="Entity id, e.g. sf:0055g00000A1b2cAAB or a team id.")] = None,
-    team: Annotated[str | None, typer.Option(help="Only reps of this team (and the team).")] = None,
-    metric: Annotated[str | None, typer.Option(help="Comma-separated metric names.")] = None,
+    entity: Annotated[
+        str | None, typer.Option(help="A rep's id, email or name, or a team's id or name (see `spm-sync list reps`).")
+    ] = None,
+    team: Annotated[
+        str | None, typer.Option(help="Team name or id: the team and the reps of it and its sub-teams.")
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="Comma-separated metric names (see `spm-sync list metrics`).")
+    ] = None,
     format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table, json, csv or parquet.")
     ] = OutputFormat.table,
@@ -190,31 +200,60 @@ def kpis(
         Path | None, typer.Option("--output", "-o", help="Write to a file (required for parquet).")
     ] = None,
 ) -> None:
-    """Compute KPIs per rep, team and company for every period, and print them.
+    """Compute KPIs per rep, team and company, and print them with rep and team names.
 
-    Example: spm-sync kpis --period FY2026-Q1 --entity-type rep --metric quota_attainment --format json
+    Without --period: the current fiscal quarter and month; the table then has one row per team and
+    rep with the headline metrics (attainment, revenue, quota, win rate, ...), percentages as
+    percentages. A filter that matches nothing exits 2 naming it.
+
+    Example: spm-sync kpis --team "Boston Sales"
+    Example: spm-sync kpis --period FY2026-Q1 --entity melissa.roberts@example.com --format json
     """
     from spm_sync import jobs
-    from spm_sync.metrics import KpiFilter, query_kpis
+    from spm_sync.metrics.lookup import HEADLINE_METRICS, KpiAsk, kpi_rows, overview, units
     from spm_sync.output import write_rows
     from spm_sync.store import open_store
 
     cfg = _config()
     if compute:
         jobs.kpis(cfg)
+    ask = KpiAsk(period=period, grain=grain, entity_type=entity_type, entity=entity, team=team, metrics=_split(metric))
     with open_store(cfg) as store:
-        rows = query_kpis(
-            store,
-            KpiFilter(
-                period=period,
-                grain=grain,
-                entity_type=entity_type,
-                entity_id=entity,
-                team=team,
-                metrics=_split(metric),
-                today=cfg.as_of,
-            ),
-        )
+        rows = kpi_rows(cfg, store, ask)
+    shown_units = units(cfg) if format is OutputFormat.table else None
+    if shown_units is not None and period is None and grain is None and metric is None:
+        rows = overview(rows, HEADLINE_METRICS)
+        shown_units.update({header: shown_units.get(m, "number") for m, header in HEADLINE_METRICS.items()})
+    write_rows(rows, format.value, output, console, shown_units)
+
+
+class ListWhat(StrEnum):
+    reps = "reps"
+    teams = "teams"
+    metrics = "metrics"
+    periods = "periods"
+
+
+@app.command("list")
+def list_(
+    what: Annotated[ListWhat, typer.Argument(help="reps, teams, metrics or periods.")],
+    format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table, json, csv or parquet.")
+    ] = OutputFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+) -> None:
+    """List what `kpis` and `report` can be asked for: reps (name, email, team, id), teams, metrics
+    (with their definitions) and periods (the current ones marked).
+
+    Example: spm-sync list reps --format csv
+    """
+    from spm_sync.metrics.lookup import list_rows
+    from spm_sync.output import write_rows
+    from spm_sync.store import open_store
+
+    cfg = _config()
+    with open_store(cfg) as store:
+        rows = list_rows(cfg, store, what.value)
     write_rows(rows, format.value, output, console)
 
 

@@ -15,15 +15,29 @@ from rich.table import Table
 from spm_sync.errors import ConfigError
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, unit: str | None = None) -> str:
     if value is None:
         return ""
+    if unit == "ratio" and isinstance(value, int | float):
+        return f"{value * 100:,.1f}%"
+    if unit == "currency" and isinstance(value, int | float):
+        return f"{value:,.0f}"
     if isinstance(value, float):
         return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1e15 else f"{value:.4g}"
     return str(value)
 
 
-def write_rows(rows: list[dict[str, Any]], fmt: str, output: Path | None, console: Console) -> None:
+def _unit(row: dict[str, Any], column: str, units: dict[str, str]) -> str | None:
+    """A ratio shows as a percentage: a `value` by its row's metric, or a column named after a metric."""
+    if column == "value":
+        return units.get(str(row.get("metric")))
+    return units.get(column)
+
+
+def write_rows(
+    rows: list[dict[str, Any]], fmt: str, output: Path | None, console: Console, units: dict[str, str] | None = None
+) -> None:
+    """`units` (metric -> unit) makes the table format show ratios as percentages; data formats keep raw values."""
     if fmt == "parquet":
         if output is None:
             raise ConfigError("--format parquet needs --output FILE")
@@ -44,13 +58,16 @@ def write_rows(rows: list[dict[str, Any]], fmt: str, output: Path | None, consol
     else:
         table = Table(show_lines=False)
         for name in rows[0] if rows else ["(no rows)"]:
-            table.add_column(name, justify="right" if rows and isinstance(rows[0][name], int | float) else "left")
+            numeric = rows and any(isinstance(row[name], int | float) for row in rows[:50])
+            table.add_column(name, justify="right" if numeric else "left", overflow="fold")
         for row in rows:
-            table.add_row(*(_cell(v) for v in row.values()))
+            table.add_row(*(_cell(v, _unit(row, k, units or {})) for k, v in row.items()))
         if output:
             with output.open("w") as handle:
                 Console(file=handle, width=200).print(table)
         else:
+            if not console.is_terminal:  # piped: room for names and metric headers, never cut
+                console.width = max(console.width, 200)
             console.print(table)
         return
     if output:

@@ -135,7 +135,7 @@ def resolve_entity(store: Store, text: str) -> Entity:
     if len(found) == 1:
         return found[0]
     if found:
-        raise ConfigError(f"entity {text!r} is ambiguous: {', '.join(f'{e.type} {e.id}' for e in found)}")
+        raise ConfigError(f"entity {text!r} is ambiguous: {'; '.join(f'{e.type} {e.label}' for e in found)}")
     names = [str(v) for row in store.fetchall("SELECT rep_id, name, email FROM spm.reps") for v in row if v]
     names += [str(v) for row in store.fetchall("SELECT team_id, name FROM spm.teams") for v in row if v]
     raise ConfigError(f"unknown entity {text!r} (a rep email, name or id, a team name or id, or company)"

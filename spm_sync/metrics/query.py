@@ -17,7 +17,14 @@ from spm_sync.metrics.calendar import CURRENT, GRAINS, stored_period
 from spm_sync.store import Store
 
 ENTITY_TYPES = ("rep", "team", "company")
-ROW_KEYS = ("entity_type", "entity_id", "period", "metric", "value", "numerator", "denominator")
+ROW_KEYS = ("entity_type", "entity_id", "entity_name", "period", "metric", "value", "numerator", "denominator")
+COMPANY_NAME = "Company"
+# A reader's order for an overview: by period, then team (the team's row before its reps), then attainment.
+TEAM_ORDER = (
+    "p.period_start, p.period_end, coalesce(rt.name, t.name, ''), v.entity_type <> 'team', "
+    "a.value DESC NULLS LAST, coalesce(r.name, t.name), v.entity_id, v.metric"
+)
+ENTITY_ORDER = "v.entity_type, v.entity_id, p.period_start, p.period_end, v.period, v.metric"
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class KpiFilter:
     team: str | None = None
     metrics: Sequence[str] | None = None
     today: date | None = None  # for current_month / current_quarter / current_year (default: today UTC)
+    periods: Sequence[str] | None = None  # several periods at once (ids or current_* names)
+    by_team: bool = False  # order by period, team, attainment (TEAM_ORDER) instead of by entity
 
 
 def _check_choice(value: str | None, choices: tuple[str, ...], what: str) -> None:
@@ -45,6 +54,13 @@ def _check_metrics(store: Store, metrics: Sequence[str]) -> None:
         raise ConfigError(f"unknown metric(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
 
 
+def _stored(store: Store, period: str, today: date | None) -> str | None:
+    """A period id as asked, or the stored period a `current_*` name stands for (None: outside the calendar)."""
+    if period in CURRENT:
+        return stored_period(store, CURRENT[period], today or datetime.now(UTC).date())
+    return period
+
+
 def query_kpis(store: Store, filters: KpiFilter) -> list[dict[str, Any]]:
     """Stored KPI values as dicts with exactly DESIGN.md's JSON keys, in a deterministic order."""
     _check_choice(filters.grain, GRAINS, "grain")
@@ -52,14 +68,14 @@ def query_kpis(store: Store, filters: KpiFilter) -> list[dict[str, Any]]:
     where: list[str] = []
     params: list[Any] = []
     prefix = ""
-    if filters.period is not None:
-        period: str | None = filters.period
-        if period in CURRENT:
-            period = stored_period(store, CURRENT[period], filters.today or datetime.now(UTC).date())
-        if period is None:
+    asked = [filters.period] if filters.period is not None else list(filters.periods or [])
+    if asked:
+        periods = [_stored(store, p, filters.today) for p in asked]
+        known = [p for p in periods if p is not None]
+        if not known:
             return []
-        where.append("v.period = ?")
-        params.append(period)
+        where.append(f"v.period IN ({', '.join('?' for _ in known)})")
+        params.extend(known)
     if filters.grain is not None:
         where.append("p.grain = ?")
         params.append(filters.grain)
@@ -90,9 +106,20 @@ def query_kpis(store: Store, filters: KpiFilter) -> list[dict[str, Any]]:
         )
         params.append(filters.team)
     sql = (
-        prefix + "SELECT v.entity_type, v.entity_id, v.period, v.metric, v.value, v.numerator, v.denominator\n"
+        prefix + "SELECT v.entity_type, v.entity_id, "
+        f"CASE WHEN v.entity_type = 'company' THEN '{COMPANY_NAME}' ELSE coalesce(r.name, t.name) END, "
+        "v.period, v.metric, v.value, v.numerator, v.denominator\n"
         "FROM spm.kpi_values AS v LEFT JOIN spm.fiscal_periods AS p ON p.period = v.period\n"
+        "LEFT JOIN spm.reps AS r ON v.entity_type = 'rep' AND r.rep_id = v.entity_id\n"
+        "LEFT JOIN spm.teams AS t ON v.entity_type = 'team' AND t.team_id = v.entity_id\n"
+        + (
+            "LEFT JOIN spm.teams AS rt ON rt.team_id = r.team_id\n"
+            "LEFT JOIN spm.kpi_values AS a ON a.entity_type = v.entity_type AND a.entity_id = v.entity_id "
+            "AND a.period = v.period AND a.metric = 'quota_attainment'\n"
+            if filters.by_team
+            else ""
+        )
         + (f"WHERE {' AND '.join(where)}\n" if where else "")
-        + "ORDER BY v.entity_type, v.entity_id, p.period_start, p.period_end, v.period, v.metric"
+        + f"ORDER BY {TEAM_ORDER if filters.by_team else ENTITY_ORDER}"
     )
     return [dict(zip(ROW_KEYS, row, strict=True)) for row in store.fetchall(sql, params)]

@@ -25,6 +25,7 @@ def test_rows_have_exactly_the_json_contract_keys(store: Store) -> None:
         {
             "entity_type": "rep",
             "entity_id": "r1",
+            "entity_name": "Ann",
             "period": "2026-01",
             "metric": "quota_attainment",
             "value": 0.25,
