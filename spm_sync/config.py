@@ -158,6 +158,9 @@ class HubSpotSource(SourceBase):
     api_version: str = Field("v3", pattern=r"^(v3|\d{4}-\d{2})$")
     rate_limit: HubSpotRateLimit = Field(default_factory=HubSpotRateLimit)
     lookback_minutes: float = Field(5.0, ge=0)
+    archive_check_hours: float = Field(
+        24.0, ge=0, description="list archived records (and archived owners) this often; 0 = every sync"
+    )
     ca_bundle: Path | None = None
 
 

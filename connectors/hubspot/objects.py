@@ -8,6 +8,8 @@ nothing here is specific to one object type. State lives in the dlt resource sta
 - `window` {start, end, after_id}: an incremental window in progress (resumes after `after_id`).
 - `backfill` {start, end, after_id}: same for a backfill (a separate pipeline, so never the cursor).
 - `swept_ms`: when the last hard-delete sweep ran.
+- `archived_ms`: when archived records were last listed (every `archive_check_hours`; the next check
+  lists those archived since then, so an archive is caught within that cadence).
 - `credit_pending` {history, splits} (deals): owner-history / split reads still owed for committed pages.
 
 State only advances once a page's associations are read too, so a budget stop resumes exactly.
@@ -27,6 +29,7 @@ import pyarrow as pa
 from connectors.context import ExtractContext
 from connectors.hubspot.client import Unavailable
 from connectors.hubspot.credit import CREDIT_PROPERTIES, CreditReads
+from connectors.hubspot.metadata import MetadataCache
 from connectors.hubspot.reader import Reader, Record
 from connectors.hubspot.records import (
     association_rows,
@@ -48,7 +51,8 @@ from connectors.hubspot.sweep import KnownIds, as_ids, hard_deleted
 from spm_sync.config import HubSpotSource
 from spm_sync.errors import BudgetExhausted
 
-DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
 
 
 def to_ms(moment: datetime) -> int:
@@ -62,6 +66,11 @@ def archived_since(record: Record, since_ms: int) -> bool:
         return to_ms(datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))) >= since_ms
     except ValueError:
         return True
+
+
+def check_due(last_ms: Any, now_ms: int, every_ms: float) -> bool:
+    """Whether a check last run at `last_ms` (None: never) is due again at `now_ms`."""
+    return last_ms is None or now_ms - int(last_ms) >= every_ms
 
 
 def iso_ms(ms: int) -> str:
@@ -122,7 +131,8 @@ class ObjectSync:
     def run(self, state: MutableMapping[str, Any]) -> Iterator[Any]:
         """All items for this object; an unreadable object is reported once and skipped."""
         try:
-            properties = yield from self._properties()
+            refresh = self.context.full or "cursor" not in state
+            properties = yield from self._properties(refresh=refresh)
             known = KnownIds(self.context.cache_dir, self.obj.table)
             try:
                 if self.context.window is not None:
@@ -139,19 +149,25 @@ class ObjectSync:
             self.context.budget_stop(f"hubspot object {self.obj.name}", exc)
 
     # -- properties -----------------------------------------------------------------------------
-    def _properties(self) -> Iterator[Any]:
-        """Every property (or config's allow/deny), plus stage-entry stamps for every deal stage."""
+    def _properties(self, *, refresh: bool) -> Iterator[Any]:
+        """Every property (or config's allow/deny), plus stage-entry stamps for every deal stage.
+
+        Definitions come from the metadata cache unless `refresh`; pipeline stages are loaded when read.
+        """
         name = self.obj.name
+        cache = MetadataCache(self.context.cache_dir)
         required = [self.obj.modified_property, *(CREDIT_PROPERTIES if self.obj.credit else ())]
         if self.obj.stage_properties:
-            pipelines = self.reader.pipelines(name)
+            pipelines, fetched = cache.get(f"{self.obj.table}.pipelines", lambda: self.reader.pipelines(name),
+                                           refresh=refresh)
             rows = pipeline_stage_rows(pipelines)
-            if rows:
+            if rows and fetched:
                 yield dlt.mark.with_table_name(rows, PIPELINE_STAGES_TABLE)
             required += stage_entry_properties(dict.fromkeys(r["stage_id"] for r in rows))
         fields = self.config.fields
         allow, deny = fields.allow.get(name) or fields.allow.get(self.obj.table), fields.deny.get(name)
-        available = [] if allow else self.reader.property_names(name)
+        available: list[str] = [] if allow else cache.get(
+            f"{self.obj.table}.properties", lambda: self.reader.property_names(name), refresh=refresh)[0]
         required = [p for p in required if p not in set(deny or ())]
         return select_properties(available, allow=allow, deny=deny, required=required)
 
@@ -171,7 +187,7 @@ class ObjectSync:
         progress["after"] = committed
         yield from self._archived(properties)
         state.clear()
-        state.update(cursor=progress["started_ms"], swept_ms=self.now_ms)
+        state.update(cursor=progress["started_ms"], swept_ms=self.now_ms, archived_ms=progress["started_ms"])
 
     def _incremental(self, state: MutableMapping[str, Any], properties: list[str], known: KnownIds) -> Iterator[Any]:
         lookback_ms = int(self.config.lookback_minutes * 60_000)
@@ -180,10 +196,15 @@ class ObjectSync:
         )
         self._start_credit(state)
         yield from self._window(window, properties, known)
-        archived = yield from self._archived(properties, since_ms=window["start"])
-        if self._sweep_due(state):
-            yield from self._sweep(known, archived)
-            state["swept_ms"] = self.now_ms
+        sweep_due = check_due(state.get("swept_ms"), self.now_ms, self.config.delete_sweep_days * DAY_MS)
+        if sweep_due or check_due(state.get("archived_ms"), self.now_ms, self.config.archive_check_hours * HOUR_MS):
+            # since the last check (state before that key existed: every incremental checked its window)
+            since = int(state["archived_ms"]) - lookback_ms if "archived_ms" in state else window["start"]
+            archived = yield from self._archived(properties, since_ms=since)
+            state["archived_ms"] = self.now_ms
+            if sweep_due:
+                yield from self._sweep(known, archived)
+                state["swept_ms"] = self.now_ms
         state["cursor"] = window["end"]
         del state["window"]
 
@@ -254,10 +275,6 @@ class ObjectSync:
                 self.context.progress(self.obj.table, len(recent), 1)
                 yield records_table(recent, properties)
         return np.unique(np.concatenate(ids)) if ids else np.empty(0, np.int64)
-
-    def _sweep_due(self, state: MutableMapping[str, Any]) -> bool:
-        last = state.get("swept_ms")
-        return last is None or self.now_ms - int(last) >= self.config.delete_sweep_days * DAY_MS
 
     def _sweep(self, known: KnownIds, archived: np.ndarray) -> Iterator[Any]:
         """Mark known ids that are neither live nor archived any more as hard-deleted."""

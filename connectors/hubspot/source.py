@@ -16,7 +16,7 @@ from dlt.extract.source import DltSource
 
 from connectors.context import ExtractContext
 from connectors.hubspot.client import HubSpotClient, Unavailable
-from connectors.hubspot.objects import ObjectSync
+from connectors.hubspot.objects import HOUR_MS, ObjectSync, check_due, to_ms
 from connectors.hubspot.reader import Reader
 from connectors.hubspot.records import owner_row
 from connectors.hubspot.settings import (
@@ -74,16 +74,23 @@ def object_resource(obj: ObjectDef, reader: Reader, config: HubSpotSource, conte
     return resource
 
 
-def owners_resource(reader: Reader, context: ExtractContext) -> DltResource:
-    """Owners (active and archived) with their teams; a small list, read whole every run."""
+def owners_resource(reader: Reader, config: HubSpotSource, context: ExtractContext) -> DltResource:
+    """Owners with their teams: active ones read whole every run (a small list), archived ones on
+    the objects' archive-check cadence (an owner who left stays stored, flagged archived then)."""
 
     def pull() -> Iterator[list[dict[str, Any]]]:
+        state = dlt.current.resource_state()
+        now_ms = to_ms(context.now)
+        with_archived = context.full or check_due(state.get("archived_ms"), now_ms,
+                                                  config.archive_check_hours * HOUR_MS)
         try:
-            for archived in (False, True):
+            for archived in (False, True) if with_archived else (False,):
                 for owners in reader.owners(archived=archived):
                     if owners:
                         context.progress(OWNERS, len(owners), 1)
                         yield [owner_row(o) for o in owners]
+            if with_archived:
+                state["archived_ms"] = now_ms
         except Unavailable as exc:
             context.warn(f"hubspot object {OWNERS} skipped: {exc.message}")
         except BudgetExhausted as exc:
@@ -110,7 +117,7 @@ def hubspot_source(config: HubSpotSource, context: ExtractContext) -> DltSource:
         if context.wants(obj.name) and (wanted is None or obj.name in wanted or obj.table in wanted)
     ]
     if context.wants(OWNERS) and (wanted is None or OWNERS in wanted):
-        resources.append(owners_resource(reader, context))
+        resources.append(owners_resource(reader, config, context))
 
     @dlt.source(name="hubspot", max_table_nesting=1)
     def hubspot() -> list[DltResource]:

@@ -151,10 +151,37 @@ def test_incremental_picks_up_changes_archives_and_hard_deletes(harness: Harness
 def test_no_change_incremental_is_one_search_per_object(harness: Harness) -> None:
     harness.sync()
     result = harness.sync()
-    calls = result.api_calls["by_family"]
-    assert {k: v for k, v in calls.items() if k.endswith(".search")} == {
-        f"objects.{name}.search": 1 for name in STANDARD}
+    # property and pipeline definitions come from the cache, archives are not due: searches + active owners
+    assert result.api_calls["by_family"] == {**{f"objects.{name}.search": 1 for name in STANDARD}, "owners": 1}
+    assert result.api_calls["total"] == 11 <= 1.2 * len(STANDARD)
     assert result.records.get("deals", 0) == 0 and result.records.get("calls", 0) == 0
+
+
+def test_full_sync_reads_definitions_again(harness: Harness) -> None:
+    harness.sync(objects=["deals"])
+    stages = harness.count("deal_pipeline_stages")
+    result = harness.sync(objects=["deals"], full=True)
+    calls = result.api_calls["by_family"]
+    assert (calls["properties.deals"], calls["pipelines.deals"]) == (1, 1)
+    assert harness.count("deal_pipeline_stages") == stages > 0
+
+
+def test_archives_are_caught_on_the_configured_cadence(harness: Harness) -> None:
+    portal = harness.hubspot.portal
+    harness.sync(objects=["deals", "owners"])
+    archived = portal.ids("deals")[0]
+    portal.archive("deals", archived)
+
+    not_due = harness.sync(objects=["deals", "owners"], archive_check_hours=24)
+    assert harness.rows(f"SELECT archived FROM raw_hs.deals WHERE id = '{archived}'") == [(False,)]
+    assert "objects.deals.list" not in not_due.api_calls["by_family"]
+    assert not_due.api_calls["by_family"]["owners"] == 1
+
+    due = harness.sync(objects=["deals", "owners"], archive_check_hours=0)
+    # listed since the last check, not since this window (which starts after the archive)
+    assert harness.rows(f"SELECT archived FROM raw_hs.deals WHERE id = '{archived}'") == [(True,)]
+    assert due.records["deals"] == 1
+    assert due.api_calls["by_family"]["owners"] == 2  # active and archived owners
 
 
 def test_search_cap_25000_records_in_one_instant(harness: Harness) -> None:
