@@ -32,7 +32,9 @@ class BulkUnavailable(ConnectorError):
     """Bulk API refused or failed this query (unsupported object, failed job): use REST instead."""
 
 
-def _results_validator(fields: Sequence[Field], schema: pa.Schema, object_name: str):  # noqa: ANN202
+def _results_validator(
+    fields: Sequence[Field], schema: pa.Schema, object_name: str
+) -> Callable[[requests.Response], pa.Table]:
     def validate(response: requests.Response) -> pa.Table:
         if response.content and not response.content.rstrip(b"\r\n").endswith(b'"') and not (
             response.content.endswith(b"\n")
@@ -57,12 +59,12 @@ def open_job(
     """POST `jobs/<kind>` (query or ingest) with LF-ended CSV; its id. A `refused` status raises BulkUnavailable."""
     body = {**body, "contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF"}
     try:
-        response = client.request("POST", f"jobs/{kind}", json=body, object=object_name)
+        reply = client.request("POST", f"jobs/{kind}", json=body, object=object_name)
     except SalesforceApiError as exc:
         if exc.status in refused:
             raise BulkUnavailable(f"Bulk API refused the {kind} job: {exc.message}", object=object_name) from None
         raise
-    return str(client.json(response)["id"])
+    return str(reply.parsed()["id"])
 
 
 def wait_for_job(
@@ -80,7 +82,7 @@ def wait_for_job(
     while True:
         sleep(pause)
         pause = min(pause * 1.5, settings.BULK_POLL_MAX_S)
-        info: dict[str, Any] = client.json(client.request("GET", f"jobs/{kind}/{job_id}", object=object_name))
+        info: dict[str, Any] = client.request("GET", f"jobs/{kind}/{job_id}", object=object_name).parsed()
         state = info.get("state")
         if state == "JobComplete":
             return info
@@ -108,12 +110,12 @@ def result_chunks(
         params: dict[str, str | int] = {"maxRecords": settings.BULK_MAX_RECORDS}
         if locator:
             params["locator"] = locator
-        response = client.request(
+        reply = client.request(
             "GET", f"jobs/query/{job_id}/results", params=params, object=object_name, validate=validate,
             headers={"Accept": "text/csv"},
         )
-        yield response.spm_parsed  # type: ignore[attr-defined]
-        locator = response.headers.get("Sforce-Locator")
+        yield reply.parsed()
+        locator = reply.response.headers.get("Sforce-Locator")
         if not locator or locator == "null":
             return
 

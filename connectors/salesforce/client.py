@@ -11,8 +11,8 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, overload
 from urllib.parse import urlsplit
 
 import orjson
@@ -29,7 +29,8 @@ from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError, WriteUnc
 _API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 _DATA_PATH = re.compile(r"/services/data/v\d+\.\d+/?(.*)")
 
-Validator = Callable[[requests.Response], Any]
+T = TypeVar("T")
+Validator = Callable[[requests.Response], T]
 
 
 class SalesforceApiError(ConnectorError):
@@ -104,15 +105,19 @@ def parse_limit_info(header: str | None) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-def _is_json(response: requests.Response) -> bool:
-    return "json" in response.headers.get("Content-Type", "") and bool(response.content)
-
-
-def _validate_json(response: requests.Response) -> Any:
+def json_body(response: requests.Response) -> Any:
+    """The JSON body (None when empty); a cut-off body raises `TruncatedResponse` so it is fetched again."""
+    if not response.content:
+        return None
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError as exc:
         raise TruncatedResponse(f"incomplete JSON body ({len(response.content)} bytes)") from exc
+
+
+def _json_if_declared(response: requests.Response) -> Any:
+    """simple-salesforce's calls: check bodies that say they are JSON (it parses them itself)."""
+    return json_body(response) if "json" in response.headers.get("Content-Type", "") else None
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -132,24 +137,48 @@ def _wait(state: RetryCallState) -> float:
 
 
 @dataclass
-class _Call:
-    """One logical call (repeated as is by retries and after a re-login)."""
+class ApiCall(Generic[T]):
+    """One logical call (repeated as is by retries and after a re-login).
+
+    `validate` checks and parses a 2xx body once (raising `TruncatedResponse` fetches it again);
+    `idempotent=False` for writes: see `SalesforceSession._send_with_retries`. `options` go to requests.
+    """
 
     method: str
     url: str
-    family: str
-    validate: Validator | None
-    object: str | None
-    idempotent: bool
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+    validate: Validator[T]
+    object: str | None = None
+    idempotent: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def family(self) -> str:
+        return endpoint_family(self.url)
+
+
+@dataclass(frozen=True)
+class Reply(Generic[T]):
+    """An answered call: the final response and its body as `validate` parsed it (None unless 2xx)."""
+
+    response: requests.Response
+    body: T | None
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    def parsed(self) -> T:
+        """The body a 2xx answer was parsed into; anything else is a fault of the caller's `ok` handling."""
+        if self.body is None:
+            raise ConnectorError(f"{self.status} answer without a body from {urlsplit(self.response.url).path}")
+        return self.body
 
 
 class SalesforceSession(requests.Session):
     """A requests session that counts, budgets, retries and re-authenticates every call.
 
-    Callers may pass `spm_validate=fn` to check a body (fn raises `TruncatedResponse` to retry, its
-    return value is kept as `response.spm_parsed`); JSON bodies are always checked and parsed once.
+    Our own calls go through `call(ApiCall)`; `request` (requests' signature) serves simple-salesforce,
+    checking JSON bodies the same way.
     """
 
     def __init__(
@@ -173,25 +202,21 @@ class SalesforceSession(requests.Session):
         self.reauth = reauth
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        call = _Call(
-            method=str(method),
-            url=str(url),
-            family=endpoint_family(str(url)),
-            validate=kwargs.pop("spm_validate", None),
-            object=kwargs.pop("spm_object", None),
-            idempotent=kwargs.pop("spm_idempotent", True),
-            args=args,
-            kwargs=kwargs,
-        )
-        kwargs.setdefault("timeout", self.timeout_s)
-        response = self._send_with_retries(call)
-        if response.status_code == 401 and call.family != "auth":
-            response = self._after_unauthorized(call)
-        return response
+        if args:
+            raise TypeError("SalesforceSession.request takes keyword options only")
+        return self.call(ApiCall(str(method), str(url), validate=_json_if_declared, options=kwargs)).response
 
-    def _after_unauthorized(self, call: _Call) -> requests.Response:
+    def call(self, call: ApiCall[T]) -> Reply[T]:
+        """The call's final reply: retried, counted, re-authenticated once on a 401."""
+        call.options.setdefault("timeout", self.timeout_s)
+        reply = self._send_with_retries(call)
+        if reply.status == 401 and call.family != "auth":
+            reply = self._after_unauthorized(call)
+        return reply
+
+    def _after_unauthorized(self, call: ApiCall[T]) -> Reply[T]:
         """Log in again once (when we hold credentials), repeat the call, then give up with AuthError."""
-        headers = dict(call.kwargs.get("headers") or {})
+        headers = dict(call.options.get("headers") or {})
         fresh = self.reauth(headers.get("Authorization", "")) if self.reauth else None
         if fresh is None:
             raise AuthError(
@@ -200,15 +225,15 @@ class SalesforceSession(requests.Session):
                 source=self.source,
             )
         headers["Authorization"] = fresh
-        call.kwargs["headers"] = headers
-        response = self._send_with_retries(call)
-        if response.status_code == 401:
-            code, message = error_details(response)
+        call.options["headers"] = headers
+        reply = self._send_with_retries(call)
+        if reply.status == 401:
+            code, message = error_details(reply.response)
             raise AuthError(f"session rejected after logging in again: {code or 401} {message}", source=self.source)
-        return response
+        return reply
 
-    def _send_with_retries(self, call: _Call) -> requests.Response:
-        """Retry transient failures; a write (`spm_idempotent=False`) only when the org says it was not
+    def _send_with_retries(self, call: ApiCall[T]) -> Reply[T]:
+        """Retry transient failures; a write (`idempotent=False`) only when the org says it was not
         carried out (a throttle with Retry-After), else `WriteUnconfirmed` and the caller reads back."""
         retrying = Retrying(
             stop=stop_after_attempt(self.max_retries + 1),
@@ -226,7 +251,7 @@ class SalesforceSession(requests.Session):
                     source=self.source, object=call.object,
                 ) from None
             if exc.response is not None:
-                return exc.response  # the caller turns the final status into an error it can name
+                return Reply(exc.response, None)  # the caller turns the final status into an error it can name
             raise ConnectorError(
                 f"{call.method} {urlsplit(call.url).path}: gave up after {self.max_retries + 1} attempts "
                 f"({exc.reason})",
@@ -234,20 +259,20 @@ class SalesforceSession(requests.Session):
                 object=call.object,
             ) from None
 
-    def _count(self, call: _Call) -> None:
+    def _count(self, call: ApiCall[Any]) -> None:
         self.calls.record(call.family)
         if call.object:
             with self._count_lock:
                 self.by_object[(call.object, call.family)] += 1
 
-    def _attempt(self, call: _Call) -> requests.Response:
+    def _attempt(self, call: ApiCall[T]) -> Reply[T]:
         self.calls.check(call.family)
         try:
             if self._slots is None:
-                response = super().request(call.method, call.url, *call.args, **call.kwargs)
+                response = super().request(call.method, call.url, **call.options)
             else:
                 with self._slots:  # held for one HTTP exchange only: objects interleave, never deadlock
-                    response = super().request(call.method, call.url, *call.args, **call.kwargs)
+                    response = super().request(call.method, call.url, **call.options)
         except (requests.ConnectionError, requests.Timeout) as exc:
             self._count(call)
             fatal = fatal_network_error(exc, url=call.url, url_key="instance_url", source=self.source)
@@ -259,9 +284,12 @@ class SalesforceSession(requests.Session):
         if usage is not None:
             self.calls.report_daily(*usage)
         self._classify(response, call.family)
-        if response.status_code < 300:
-            self._check_body(response, call.validate)
-        return response
+        if response.status_code >= 300:
+            return Reply(response, None)
+        try:
+            return Reply(response, call.validate(response))
+        except TruncatedResponse as exc:
+            raise _Transient(str(exc)) from exc
 
     def _classify(self, response: requests.Response, family: str) -> None:
         status = response.status_code
@@ -283,15 +311,6 @@ class SalesforceSession(requests.Session):
                 f"{status} {code or ''}".strip(), response=response, retry_after=_retry_after(response),
                 throttled=status == 429,
             )
-
-    def _check_body(self, response: requests.Response, validate: Validator | None) -> None:
-        try:
-            if validate is not None:
-                response.spm_parsed = validate(response)  # type: ignore[attr-defined]
-            elif _is_json(response):
-                response.spm_parsed = _validate_json(response)  # type: ignore[attr-defined]
-        except TruncatedResponse as exc:
-            raise _Transient(str(exc)) from exc
 
 
 class SalesforceClient:
@@ -352,6 +371,18 @@ class SalesforceClient:
             return f"https://{self.sf.sf_instance}{path_or_url}"
         return self.sf.base_url + path_or_url
 
+    @overload
+    def request(
+        self, method: str, path_or_url: str, *, validate: Validator[T], object: str | None = ...,
+        ok: tuple[int, ...] = ..., idempotent: bool = ..., **options: Any,
+    ) -> Reply[T]: ...
+
+    @overload
+    def request(
+        self, method: str, path_or_url: str, *, object: str | None = ..., ok: tuple[int, ...] = ...,
+        idempotent: bool = ..., **options: Any,
+    ) -> Reply[Any]: ...
+
     def request(
         self,
         method: str,
@@ -359,22 +390,21 @@ class SalesforceClient:
         *,
         object: str | None = None,
         ok: tuple[int, ...] = (),
-        validate: Validator | None = None,
+        validate: Validator[Any] = json_body,
         idempotent: bool = True,
-        **kwargs: Any,
-    ) -> requests.Response:
+        **options: Any,
+    ) -> Reply[Any]:
         """One API call (retried, counted, re-authenticated); error statuses raise `SalesforceApiError`.
 
         `ok` lists extra statuses the caller handles itself (e.g. 304 for a conditional describe, 404).
-        `idempotent=False` for writes: see `SalesforceSession._send_with_retries`.
+        `validate` parses a 2xx body (JSON by default); `idempotent=False` for writes.
         """
         headers = {k: v for k, v in self.sf.headers.items() if k != "X-PrettyPrint"}  # compact bodies
-        headers.update(kwargs.pop("headers", {}))
-        if validate is not None:
-            kwargs["spm_validate"] = validate
-        kwargs["spm_object"] = object
-        kwargs["spm_idempotent"] = idempotent
-        response = self.session.request(method, self.url(path_or_url), headers=headers, **kwargs)
+        headers.update(options.pop("headers", {}))
+        call = ApiCall(method, self.url(path_or_url), validate=validate, object=object, idempotent=idempotent,
+                       options={**options, "headers": headers})
+        reply = self.session.call(call)
+        response = reply.response
         if response.status_code >= 300 and response.status_code not in ok:
             code, message = error_details(response)
             raise SalesforceApiError(
@@ -384,21 +414,15 @@ class SalesforceClient:
                 source=self.config.name,
                 object=object,
             )
-        return response
-
-    @staticmethod
-    def json(response: requests.Response) -> Any:
-        """The body parsed once by the session (falls back to parsing it now)."""
-        parsed = getattr(response, "spm_parsed", None)
-        return parsed if parsed is not None else orjson.loads(response.content)
+        return reply
 
     def describe(self, object_name: str, *, if_modified_since: str | None = None) -> dict[str, Any] | None:
         """`sobjects/<object>/describe`; None when `if_modified_since` is given and nothing changed (304)."""
         headers = {"If-Modified-Since": if_modified_since} if if_modified_since else {}
         path = f"sobjects/{object_name}/describe"
-        response = self.request("GET", path, object=object_name, headers=headers, ok=(304,))
-        if response.status_code == 304:
+        reply = self.request("GET", path, object=object_name, headers=headers, ok=(304,))
+        if reply.status == 304:
             return None
-        body = self.json(response)
-        body["_last_modified"] = response.headers.get("Last-Modified")
+        body: dict[str, Any] = reply.parsed()
+        body["_last_modified"] = reply.response.headers.get("Last-Modified")
         return body

@@ -114,10 +114,10 @@ class IngestJob:
         path = f"jobs/ingest/{job_id}"
         self.client.request("PUT", f"{path}/batches", data=body, object=self.object_name,
                             headers={"Content-Type": "text/csv"})
-        response = self.client.request("PATCH", path, json={"state": "UploadComplete"}, object=self.object_name,
-                                       ok=(400,))
-        if response.status_code == 400:
-            code, message = error_details(response)
+        closed = self.client.request("PATCH", path, json={"state": "UploadComplete"}, object=self.object_name,
+                                     ok=(400,))
+        if closed.status == 400:
+            code, message = error_details(closed.response)
             if code != "INVALIDJOBSTATE":  # else a retried close the org had already taken: polling tells
                 raise BulkUnavailable(f"Bulk API refused to close ingest job {job_id}: {code} {message}",
                                       object=self.object_name)
@@ -139,8 +139,7 @@ class IngestJob:
         return open_job(self.client, "ingest", self.object_name, body, refused=(400, 404))
 
     def _results(self, path: str, kind: str, expected: int) -> list[dict[str, str]]:
-        response = self.client.request("GET", f"{path}/{kind}/", object=self.object_name,
-                                       validate=_rows_validator(expected), headers={"Accept": "text/csv"})
-        rows: list[dict[str, str]] = response.spm_parsed  # type: ignore[attr-defined]
-        return rows
+        reply = self.client.request("GET", f"{path}/{kind}/", object=self.object_name,
+                                    validate=_rows_validator(expected), headers={"Accept": "text/csv"})
+        return reply.parsed()
 

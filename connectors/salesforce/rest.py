@@ -29,9 +29,9 @@ def query_pages(client: SalesforceClient, object_name: str, soql: str, *, includ
     """Every page of one SOQL query, following `nextRecordsUrl` until `done`."""
     headers = {"Sforce-Query-Options": f"batchSize={settings.QUERY_BATCH_SIZE}"}
     endpoint = "queryAll" if include_deleted else "query"
-    response = client.request("GET", endpoint, params={"q": soql}, headers=headers, object=object_name)
+    reply = client.request("GET", endpoint, params={"q": soql}, headers=headers, object=object_name)
     while True:
-        body = client.json(response)
+        body = reply.parsed()
         records = body.get("records") if isinstance(body, dict) else None
         if records is None:
             raise ConnectorError("query page without records (incomplete response)", object=object_name)
@@ -41,7 +41,7 @@ def query_pages(client: SalesforceClient, object_name: str, soql: str, *, includ
             return
         if not next_url:
             raise ConnectorError("query page says not done but gives no nextRecordsUrl", object=object_name)
-        response = client.request("GET", next_url, headers=headers, object=object_name)
+        reply = client.request("GET", next_url, headers=headers, object=object_name)
 
 
 class SplitMerge:

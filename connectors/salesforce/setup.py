@@ -263,7 +263,7 @@ class SalesforceInstaller:
     def _send(self, method: str, path: str, body: Any, change: Change) -> Any:
         object_name, _, field_name = change.subject.partition(".")
         try:
-            response = self.client.request(method, path, json=body, object=object_name)
+            reply = self.client.request(method, path, json=body, object=object_name)
         except SalesforceApiError as exc:
             why = exc.message
             if exc.status == 403:
@@ -271,7 +271,7 @@ class SalesforceInstaller:
                 why = f"the integration user lacks the {needed} permission (403 {exc.error_code})"
             raise ConnectorError(f"creating {change.what} {change.subject}: {why}", source=self.writer.config.name,
                                  object=object_name, field=field_name or None) from None
-        return self.client.json(response)
+        return reply.body
 
     def _create_many(self, object_name: str, records: list[dict[str, Any]]) -> None:
         """sObject Collections create, 200 a call, all or none: a refused grant names its record."""

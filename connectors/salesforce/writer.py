@@ -201,11 +201,11 @@ class SalesforceWriter:
 
     def _send(self, object_name: str, path: str, records: Sequence[RecordWrite], body: Body) -> list[RecordResult]:
         payload = {"allOrNone": False, "records": [body(r) for r in records]}
-        response = self.client.request("PATCH", path, json=payload, object=object_name, ok=(400,), idempotent=False)
-        if response.status_code == 400:
-            code, message = error_details(response)
+        reply = self.client.request("PATCH", path, json=payload, object=object_name, ok=(400,), idempotent=False)
+        if reply.status == 400:
+            code, message = error_details(reply.response)
             raise BatchRejected(code or "400", message)
-        answers = self.client.json(response)
+        answers = reply.parsed()
         if not isinstance(answers, list) or len(answers) != len(records):
             raise ConnectorError(
                 f"sObject Collections answered {type(answers).__name__} for {len(records)} records",

@@ -33,6 +33,7 @@ from sqlglot import exp
 from spm_sync.normalize.helpers import coerce, expand_helpers, sql_literal, utc_naive
 from spm_sync.normalize.mapping import Problem
 from spm_sync.normalize.model import Mapping, Part, ValueMap
+from spm_sync.normalize.notes import Note
 from spm_sync.normalize.targets import TARGETS, Target
 
 SRC = "src"
@@ -63,7 +64,7 @@ def schema_recorded(catalog: Catalog) -> bool:
 @dataclass
 class Compiled:
     sql: str | None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -115,14 +116,14 @@ class _Resolver:
         self.ref = ref if ref is not None and schema_recorded(catalog) else None
         self.key: tuple[str | int, ...] = ()
         self.stage: str | None = None
-        self.notes: list[str] = []
+        self.notes: list[Note] = []
         self.problems: list[Problem] = []
 
-    def _note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
+    def _note(self, note: Note) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
 
-    def _missing(self, text: str, problem: str, column: str | None = None) -> exp.Expression:
+    def _missing(self, note: Note, problem: str, column: str | None = None) -> exp.Expression:
         """A missing table alias / column: a problem when the schema is recorded and the part does not
         mark it optional, else a note; either way the expression reads NULL."""
         if self.ref is not None and not self.part.may_lack(column, self.stage):
@@ -130,7 +131,7 @@ class _Resolver:
             if found not in self.problems:
                 self.problems.append(found)
         else:
-            self._note(text)
+            self._note(note)
         return exp.Null()
 
     def __call__(self, node: exp.Expression) -> exp.Expression:
@@ -140,17 +141,17 @@ class _Resolver:
         name = node.name.lower()
         if alias not in self.aliases:
             return self._missing(
-                f"{self.where}: unknown table alias {alias!r} (column {node.sql()} reads NULL)",
+                Note("unknown_alias", self.where, alias, node.sql()),
                 f"unknown table alias {alias!r} in {node.sql()} (known: {', '.join(self.aliases)})",
             )
         columns = self.aliases[alias]
         if columns is None:
-            self._note(f"{self.where}: raw table {self.tables[alias]} not loaded yet ({node.sql()} reads NULL)")
+            self._note(Note("joined_table_not_loaded", self.where, self.tables[alias], node.sql()))
             return exp.Null()
         if name not in columns:
             table = self.tables[alias]
             return self._missing(
-                f"{self.where}: column {table}.{name} not in raw data (reads NULL)",
+                Note("column_absent", self.where, table, name),
                 f"column {name} is not in raw table {table} of the source's schema{_suggest(name, columns)} "
                 f"(if it may be absent, list it in the part's optional_columns)",
                 name,
@@ -234,9 +235,11 @@ def compile_part(
         if problems:
             return Compiled(None, problems=problems)
     if part.from_ not in catalog:
-        return Compiled(None, [f"{where}: raw table {source.dataset}.{part.from_} not loaded yet; skipped"])
+        return Compiled(None, [Note("table_not_loaded", where, part.from_, dataset=source.dataset)])
     stages = list(mapping.stages) if part.each_stage else [None]
-    selects, notes, problems = [], [], []
+    selects: list[str] = []
+    notes: list[Note] = []
+    problems: list[Problem] = []
     for stage in stages:
         sql, resolved = _stage_select(part, target, source, stage, catalog, describe, where, ref)
         selects.append(sql)

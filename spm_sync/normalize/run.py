@@ -9,7 +9,6 @@ spm once instead of being copied twice in memory.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -22,12 +21,11 @@ from spm_sync.normalize import build, quality
 from spm_sync.normalize.compile import Catalog, Describe, SourceRef, compile_part
 from spm_sync.normalize.mapping import Problem, load_mapping, mapping_error
 from spm_sync.normalize.model import Mapping
+from spm_sync.normalize.notes import Note, summary_lines
 from spm_sync.normalize.targets import TARGETS
 from spm_sync.runs import Run, utcnow
 from spm_sync.store import Store
 
-_ABSENT_COLUMN = re.compile(r"column (\S+) not in raw data")
-_UNLOADED_TABLE = re.compile(r"raw table (\w+)\.(\w+) not loaded yet; skipped")
 QUALITY_OBJECTS = ("opportunity", "activity", "fiscal_period", *build.INPUT_OBJECTS.values())
 _QUALITY_MARKS = ", ".join(f"'{o}'" for o in QUALITY_OBJECTS)  # SQL list of the objects above
 # Rows whose owner did not resolve are reported (quality), not stored: an ownerless quota counts nowhere;
@@ -46,7 +44,7 @@ class NormalizeResult:
     quality: dict[str, int] = field(default_factory=dict)  # "check_name object" -> count
     credits: dict[str, int] = field(default_factory=dict)  # crediting rule -> credit rows
     owner_rule: str = "at_close"
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -60,20 +58,7 @@ class NormalizeResult:
             lines += [f"  {check}: {count:,}" for check, count in sorted(self.quality.items())]
         else:
             lines.append("data quality: no problems found")
-        absent = sorted({m.group(1) for note in self.notes if (m := _ABSENT_COLUMN.search(note))})
-        unloaded: dict[str, dict[str, None]] = {}  # dataset -> tables, in order of first mention
-        for note in self.notes:
-            if m := _UNLOADED_TABLE.search(note):
-                unloaded.setdefault(m.group(1), {})[m.group(2)] = None
-        others = [n for n in self.notes if not (_ABSENT_COLUMN.search(n) or _UNLOADED_TABLE.search(n))]
-        if others or absent or unloaded:
-            lines.append("notes:")
-            lines += [f"  {note}" for note in others]
-            lines += [f"  {dataset}: not loaded (yet), skipped: {', '.join(tables)}"
-                      for dataset, tables in unloaded.items()]
-        if absent:
-            shown = ", ".join(absent[:12]) + (f" and {len(absent) - 12} more" if len(absent) > 12 else "")
-            lines.append(f"  {len(absent)} mapped column(s) not in the raw data yet (read as NULL): {shown}")
+        lines += summary_lines(self.notes)
         return "\n".join(lines)
 
 
@@ -128,7 +113,7 @@ def compile_sources(
         catalog = raw_catalog(store, ref.dataset)
         known = raw_tables(source)
         if not catalog:
-            result.notes.append(f"{source.name}: no raw tables yet (run `spm-sync sync {source.name}`); skipped")
+            result.notes.append(Note("no_raw_tables", source.name))
             continue
         for target in TARGETS:
             parts = mapping.parts(target)
@@ -256,5 +241,6 @@ def normalize(cfg: Config, store: Store, run: Run) -> NormalizeResult:
     for table, count in result.tables.items():
         run.count(table, count)
     result.seconds = time.monotonic() - started
-    run.details.update({"quality": result.quality, "credits": result.credits, "notes": result.notes[:200]})
+    notes = [note.text() for note in result.notes[:200]]
+    run.details.update({"quality": result.quality, "credits": result.credits, "notes": notes})
     return result

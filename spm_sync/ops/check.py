@@ -36,7 +36,7 @@ def _salesforce(source: SalesforceSource) -> str:
 
     calls = ApiCalls(source=source.name)
     client = SalesforceClient(source, calls)
-    limits = client.json(client.request("GET", "limits", object="limits"))
+    limits = client.request("GET", "limits", object="limits").parsed()
     daily = limits.get("DailyApiRequests") or {}
     if daily.get("Max"):
         calls.report_daily(int(daily["Max"]) - int(daily.get("Remaining", 0)), int(daily["Max"]))

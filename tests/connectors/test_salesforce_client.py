@@ -71,7 +71,7 @@ def test_retries_5xx_and_lock_row_then_counts_every_attempt() -> None:
                   headers={"Sforce-Limit-Info": "api-usage=42/15000"})
     calls = ApiCalls(source="sf")
     client = SalesforceClient(_session_cfg(), calls)
-    body = client.json(client.request("GET", "query", params={"q": "SELECT Id FROM Account"}))
+    body = client.request("GET", "query", params={"q": "SELECT Id FROM Account"}).parsed()
     assert body == {"totalSize": 0, "done": True, "records": []}
     assert calls.by_family == {"query": 3}
     assert (calls.daily_used, calls.daily_max) == (42, 15000)
@@ -84,7 +84,7 @@ def test_truncated_json_is_retried() -> None:
     responses.get(url, json={"totalSize": 0, "done": True, "records": []})
     calls = ApiCalls(source="sf")
     client = SalesforceClient(_session_cfg(), calls)
-    assert client.json(client.request("GET", "query"))["done"] is True
+    assert client.request("GET", "query").parsed()["done"] is True
     assert calls.total == 2
 
 
@@ -133,7 +133,7 @@ def test_401_logs_in_again_once_with_password() -> None:
     responses.get(f"{DATA}/query", json={"totalSize": 0, "done": True, "records": []})
     calls = ApiCalls(source="sf")
     client = SalesforceClient(_password_cfg(), calls)
-    assert client.json(client.request("GET", "query"))["totalSize"] == 0
+    assert client.request("GET", "query").parsed()["totalSize"] == 0
     assert login.call_count == 2
     assert responses.calls[-1].request.headers["Authorization"] == "Bearer SID-1"
     assert calls.by_family == {"auth": 2, "query": 2}

@@ -249,7 +249,7 @@ def test_password_login_refreshes_once_on_401(tmp_path: Path, sandbox: Sandbox) 
     calls = ApiCalls(source="sf")
     client = SalesforceClient(cfg.sources[0], calls)  # type: ignore[arg-type]
     org.expire_session()
-    assert client.json(client.request("GET", "limits"))  # 401, log in again, repeat
+    assert client.request("GET", "limits").parsed()  # 401, log in again, repeat
     assert calls.by_family == {"auth": 2, "limits": 2}
     result = sync(cfg, objects=["UserRole"])
     assert result.records == {"user_role": 3}

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
+from spm_sync.normalize.notes import Note
 from tests.normalize.conftest import HS, normalize_raw, rows
 from tests.normalize.rawdata import hubspot_raw
 
@@ -54,7 +55,7 @@ def test_stage_entries_from_v2_then_old_properties_iso_or_epoch(normalized):
         ("hs:901", "closedwon", "closed_won", datetime(2026, 2, 15, 12)),
         ("hs:902", "contractsent", "proposal", datetime(2026, 1, 3, 10)),
     ]
-    assert "hs stage_events: column deals.hs_v2_date_entered_closedwon not in raw data (reads NULL)" in result.notes
+    assert Note("column_absent", "hs stage_events", "deals", "hs_v2_date_entered_closedwon") in result.notes
 
 
 def test_contacts_with_a_lead_date_are_leads(normalized):
@@ -72,7 +73,7 @@ def test_engagements_with_associations_and_offsets(normalized):
         ("hs:602", "hs", None, "call", datetime(2026, 1, 17, 9, 30), False, None, None),
         ("hs:701", "hs", "hs:42", "meeting", datetime(2026, 1, 21, 13), False, None, None),
     ]
-    assert "hs activities[1]: raw table raw_hs.emails not loaded yet; skipped" in result.notes
+    assert Note("table_not_loaded", "hs activities[1]", "emails", dataset="raw_hs") in result.notes
     # no owner history and no owner assignment date in this raw data: the won deal is a fallback
     assert result.quality == {"no_owner activity": 1, "owner_history_missing opportunity": 1}
 
