@@ -293,6 +293,11 @@ class CreditingConfig(Model):
 class Runs(Model):
     retention_days: int = Field(90, ge=1)
     lock_timeout_s: float = Field(0, ge=0, description="wait this long for a busy lock, then exit")
+    data_wait_s: float = Field(
+        3600, ge=0,
+        description="PostgreSQL: normalize/kpis wait this long for running syncs of what they read (and a sync "
+        "for a running normalize before it loads), then fail",
+    )
 
 
 class Config(Model):

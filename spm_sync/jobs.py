@@ -13,7 +13,7 @@ from typing import Any
 
 from spm_sync.config import Config
 from spm_sync.errors import ConfigError, RunFailed, SpmError, find_cause, one_line
-from spm_sync.ops.locks import locked_store
+from spm_sync.ops.locks import SPM_DATA, data_locks, locked_store, raw_data
 from spm_sync.runs import Run, prune_runs, recorded_run
 from spm_sync.store import Store
 
@@ -33,6 +33,15 @@ def job(
             _alert_failure(cfg, name, subject, exc)
             raise
         prune_runs(store, cfg.runs.retention_days)
+
+
+@contextmanager
+def holding(cfg: Config, store: Store, run: Run, data: list[str], *, shared: bool) -> Iterator[None]:
+    """Hold the data locks of what this job reads (shared) or writes (exclusive): a reader waits for
+    running writers, a writer for running readers. The wait is recorded in the run's details."""
+    with data_locks(store, data, shared=shared, wait_s=cfg.runs.data_wait_s) as waited:
+        run.details["lock_wait_s"] = round(run.details.get("lock_wait_s", 0.0) + waited, 3)
+        yield
 
 
 def source_failure_line(cfg: Config, source: str, exc: BaseException) -> str:
@@ -70,7 +79,10 @@ def sync(
     for name in names:
         describe = partial(source_failure_line, cfg, name)
         try:
-            with job(cfg, "sync", name, describe) as (store, run):
+            with (
+                job(cfg, "sync", name, describe) as (store, run),
+                holding(cfg, store, run, [raw_data(name)], shared=False),
+            ):
                 results.append(sync_source(
                     cfg, store, name, run=run, objects=objects, full=full, progress=progress,
                     allow_empty=allow_empty,
@@ -89,21 +101,26 @@ def backfill(
     from spm_sync.ops.backfill import run_backfill
 
     cfg.source(source)
-    with job(cfg, "backfill", source) as (store, run):
+    with job(cfg, "backfill", source) as (store, run), holding(cfg, store, run, [raw_data(source)], shared=False):
         return run_backfill(cfg, store, source, start, end, run=run, objects=objects, progress=progress)
 
 
 def normalize(cfg: Config) -> Any:
     from spm_sync.normalize import normalize as normalize_stage
 
-    with job(cfg, "normalize") as (store, run):
+    raw = [raw_data(source.name) for source in cfg.sources]
+    with (
+        job(cfg, "normalize") as (store, run),
+        holding(cfg, store, run, raw, shared=True),
+        holding(cfg, store, run, [SPM_DATA], shared=False),
+    ):
         return normalize_stage(cfg, store, run)
 
 
 def kpis(cfg: Config) -> Any:
     from spm_sync.metrics import compute_kpis
 
-    with job(cfg, "kpis") as (store, run):
+    with job(cfg, "kpis") as (store, run), holding(cfg, store, run, [SPM_DATA], shared=True):
         return compute_kpis(cfg, store, run)
 
 

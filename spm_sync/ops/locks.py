@@ -2,6 +2,10 @@
 
 DuckDB stores use an OS file lock next to the database file; PostgreSQL stores use a session-level
 advisory lock keyed by the stage name. Both sit behind `stage_lock`.
+
+Data locks (`data_locks`, PostgreSQL only) let several processes share one store: syncs of different
+sources run at once, normalize waits for the running syncs of the sources it reads and kpis for a
+running normalize, so no stage reads a half-loaded dataset.
 """
 
 from __future__ import annotations
@@ -101,3 +105,76 @@ def locked_store(config: StoreConfig, stage: str, timeout_s: float, wait_s: floa
     else:
         with stage_lock(config, stage, timeout_s), open_store(config, wait_s=wait_s) as store:
             yield store
+
+
+# --- data locks: who may read a raw dataset or spm.* while someone writes it -------------------
+# A sync holds its source's key exclusively while it loads; normalize holds every source's key shared
+# (and `spm` exclusively), kpis hold `spm` shared. Keys are always taken raw before spm, so no cycle.
+
+
+def raw_data(source: str) -> str:
+    """Data-lock name of a source's raw dataset."""
+    return f"raw:{source}"
+
+
+SPM_DATA = "spm"
+
+
+def _data_key(name: str) -> int:
+    return _advisory_key(f"data:{name}")
+
+
+def _try_data_lock(store: Store, key: int, shared: bool) -> bool:
+    function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+    row = store.fetchone(f"SELECT {function}(?)", [key])
+    return bool(row and row[0])
+
+
+def _release_data_lock(store: Store, key: int, shared: bool) -> None:
+    store.execute(f"SELECT {'pg_advisory_unlock_shared' if shared else 'pg_advisory_unlock'}(?)", [key])
+
+
+def _wait_for_data_lock(store: Store, key: int, name: str, shared: bool, deadline: float) -> None:
+    """Block (a real lock wait, visible in pg_locks) until the holder is done, or raise LockBusy at `deadline`."""
+    import psycopg
+
+    left_ms = int((deadline - time.monotonic()) * 1000)
+    busy = LockBusy(f"{name} data is still being written by another process after the wait; try again later")
+    if left_ms <= 0:
+        raise busy
+    store.execute("SELECT set_config('lock_timeout', ?, false)", [f"{left_ms}ms"])
+    try:
+        store.execute(f"SELECT {'pg_advisory_lock_shared' if shared else 'pg_advisory_lock'}(?)", [key])
+    except psycopg.errors.LockNotAvailable:
+        raise busy from None
+    finally:
+        store.execute("SELECT set_config('lock_timeout', '0', false)")
+
+
+@contextmanager
+def data_locks(store: Store, names: list[str], *, shared: bool, wait_s: float) -> Iterator[float]:
+    """Hold the data locks `names` (PostgreSQL; DuckDB allows one process per file anyway); yields the
+    seconds waited. All or none: while one is held by a writer, none of the others is kept, so a
+    waiting reader never holds up the syncs of other sources."""
+    if store.backend != "postgres":
+        yield 0.0
+        return
+    started = time.monotonic()
+    deadline = started + wait_s
+    keys = [(name, _data_key(name)) for name in names]
+    held: list[int] = []
+    try:
+        while len(held) < len(keys):
+            name, key = keys[len(held)]
+            if _try_data_lock(store, key, shared):
+                held.append(key)
+                continue
+            for taken in reversed(held):
+                _release_data_lock(store, taken, shared)
+            held.clear()
+            _wait_for_data_lock(store, key, name, shared, deadline)
+            _release_data_lock(store, key, shared)  # the writer is done: start over, taking all at once
+        yield time.monotonic() - started
+    finally:
+        for taken in reversed(held):
+            _release_data_lock(store, taken, shared)
