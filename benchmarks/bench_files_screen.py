@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.files.settings import EXPORTS_BY_NAME  # noqa: E402
-from connectors.files.source import _read_strings, _Where, read_export, typed_export  # noqa: E402
+from spm_sync.connectors.files.settings import EXPORTS_BY_NAME  # noqa: E402
+from spm_sync.connectors.files.source import _read_strings, _Where, read_export, typed_export  # noqa: E402
 
 
 def write_export(path: Path, rows: int, seed: int = 7) -> None:

@@ -63,7 +63,7 @@ def serve(reps: int, contacts: int, rate_limit: int) -> None:
 
 def minimum_calls(counts: dict[str, list[int]]) -> dict[str, int]:
     """What the API allows at best, per object (list pages, archived listing, associations, properties)."""
-    from connectors.hubspot.settings import (
+    from spm_sync.connectors.hubspot.settings import (
         ASSOCIATION_BATCH_SIZE,
         LIST_PAGE_SIZE,
         OWNERS_PAGE_SIZE,
@@ -91,7 +91,7 @@ def by_object(families: dict[str, int]) -> Counter[str]:
 
 
 def run(args: argparse.Namespace) -> None:
-    import connectors.hubspot.client as client_module
+    import spm_sync.connectors.hubspot.client as client_module
     from spm_sync.config import parse_config
     from spm_sync.extract import sync_source
     from spm_sync.runs import Run

@@ -59,8 +59,8 @@ def phase(
     root: str, sf: dict[str, Any], bulk_threshold: int, objects: list[str] | None, memory_limit: str | None
 ) -> dict[str, Any]:
     """One sync in this (spawned) process; returns its numbers."""
-    import connectors.salesforce.source as source_module
-    from connectors.salesforce.client import SalesforceClient
+    import spm_sync.connectors.salesforce.source as source_module
+    from spm_sync.connectors.salesforce.client import SalesforceClient
     from spm_sync.extract import sync_source
     from spm_sync.runs import Run
     from spm_sync.store import open_store
@@ -113,8 +113,8 @@ def run_phase(
 
 def change_one_percent(root: Path, sf: dict[str, Any], objects: list[str] | None) -> dict[str, int]:
     """Update 1% of the rows of the main objects through the composite API (200 records per call)."""
-    from connectors.salesforce.client import SalesforceClient
     from spm_sync.calls import ApiCalls
+    from spm_sync.connectors.salesforce.client import SalesforceClient
     from spm_sync.store import open_store
 
     cfg = config(root, sf, 10_000)
@@ -155,7 +155,7 @@ def report(title: str, numbers: dict[str, Any], *, path: str | None, minimum: st
 
 
 def _table(obj: str) -> str:
-    from connectors.salesforce.records import column_name
+    from spm_sync.connectors.salesforce.records import column_name
 
     return column_name(obj)
 

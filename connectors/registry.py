@@ -9,26 +9,26 @@ from typing import Any
 from spm_sync.errors import ConfigError
 
 SOURCE_FACTORIES = {
-    "salesforce": "connectors.salesforce.source:salesforce_source",
-    "hubspot": "connectors.hubspot.source:hubspot_source",
-    "files": "connectors.files.source:files_source",
+    "salesforce": "spm_sync.connectors.salesforce.source:salesforce_source",
+    "hubspot": "spm_sync.connectors.hubspot.source:hubspot_source",
+    "files": "spm_sync.connectors.files.source:files_source",
 }
 
 # The raw tables a source can produce, loaded or not: normalize tells a table not synced yet from a typo.
 RAW_TABLES = {
-    "salesforce": "connectors.salesforce.source:raw_tables",
-    "hubspot": "connectors.hubspot.source:raw_tables",
-    "files": "connectors.files.source:raw_tables",
+    "salesforce": "spm_sync.connectors.salesforce.source:raw_tables",
+    "hubspot": "spm_sync.connectors.hubspot.source:raw_tables",
+    "files": "spm_sync.connectors.files.source:raw_tables",
 }
 
 WRITERS = {
-    "salesforce": "connectors.salesforce.writer:SalesforceWriter",
-    "hubspot": "connectors.hubspot.writer:HubSpotWriter",
+    "salesforce": "spm_sync.connectors.salesforce.writer:SalesforceWriter",
+    "hubspot": "spm_sync.connectors.hubspot.writer:HubSpotWriter",
 }
 
 INSTALLERS = {  # `writeback setup`: creates the fields write-back targets need
-    "salesforce": "connectors.salesforce.setup:SalesforceInstaller",
-    "hubspot": "connectors.hubspot.setup:HubSpotInstaller",
+    "salesforce": "spm_sync.connectors.salesforce.setup:SalesforceInstaller",
+    "hubspot": "spm_sync.connectors.hubspot.setup:HubSpotInstaller",
 }
 
 

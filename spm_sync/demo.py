@@ -185,8 +185,8 @@ def render_leaderboard(rows: list[dict[str, Any]], period: str, console: Console
 
 def crm_field_values(cfg: Config, limit: int = 5) -> tuple[list[dict[str, Any]], ...]:
     """What the CRMs now hold, read back through their APIs as a sales-ops user would see it."""
-    from connectors.hubspot.client import HubSpotClient
-    from connectors.salesforce.client import SalesforceClient
+    from spm_sync.connectors.hubspot.client import HubSpotClient
+    from spm_sync.connectors.salesforce.client import SalesforceClient
 
     sf_fields = [*SF_FIELDS.values(), *SF_RECORD_FIELDS.values()]
     sf = SalesforceClient(cfg.source("sf"), ApiCalls(source="sf"))

@@ -8,10 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.context import ExtractContext
-from connectors.registry import source_factory
 from spm_sync.calls import ApiCalls
 from spm_sync.config import Config
+from spm_sync.connectors.context import ExtractContext
+from spm_sync.connectors.registry import source_factory
 from spm_sync.errors import BudgetExhausted, find_cause
 from spm_sync.interrupted_loads import repair_working_folder
 from spm_sync.logs import log_event

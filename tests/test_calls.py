@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.context import ExtractContext
 from spm_sync.calls import ApiCalls
+from spm_sync.connectors.context import ExtractContext
 from spm_sync.errors import BudgetExhausted
 
 

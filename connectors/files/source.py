@@ -28,8 +28,9 @@ import pyarrow.parquet as pq
 import pycountry
 from dlt.extract.source import DltSource
 
-from connectors.context import ExtractContext
-from connectors.files.settings import (
+from spm_sync.config import FilesSource
+from spm_sync.connectors.context import ExtractContext
+from spm_sync.connectors.files.settings import (
     BOOL,
     DATE,
     EMAIL,
@@ -43,7 +44,6 @@ from connectors.files.settings import (
     ExportKind,
     rejected_table,
 )
-from spm_sync.config import FilesSource
 from spm_sync.errors import ConfigError
 
 _TRUE, _FALSE = ("true", "1", "yes", "y", "t"), ("false", "0", "no", "n", "f")

@@ -25,10 +25,10 @@ import urllib3
 from hubspot.crm.objects.exceptions import ApiException
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from connectors.hubspot.pacing import Pacer
-from connectors.network import fatal_network_error
 from spm_sync.calls import ApiCalls
 from spm_sync.config import HubSpotSource
+from spm_sync.connectors.hubspot.pacing import Pacer
+from spm_sync.connectors.network import fatal_network_error
 from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError, RateLimited, WriteUnconfirmed
 
 # The SDK's urllib3 pool must not retry on its own: a silent retry is an uncounted, unpaced call.

@@ -22,10 +22,10 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
-from connectors.hubspot.client import Unavailable
-from connectors.hubspot.reader import Reader, Record
-from connectors.hubspot.records import as_text
-from connectors.hubspot.settings import (
+from spm_sync.connectors.hubspot.client import Unavailable
+from spm_sync.connectors.hubspot.reader import Reader, Record
+from spm_sync.connectors.hubspot.records import as_text
+from spm_sync.connectors.hubspot.settings import (
     DEAL_SPLITS_TABLE,
     HISTORY_BATCH_SIZE,
     OWNER_HISTORY_TABLE,

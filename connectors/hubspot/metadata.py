@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from connectors.hubspot.settings import METADATA_MAX_AGE_S
+from spm_sync.connectors.hubspot.settings import METADATA_MAX_AGE_S
 
 
 class MetadataCache:

@@ -26,12 +26,13 @@ import dlt
 import numpy as np
 import pyarrow as pa
 
-from connectors.context import ExtractContext
-from connectors.hubspot.client import Unavailable
-from connectors.hubspot.credit import CREDIT_PROPERTIES, CreditReads
-from connectors.hubspot.metadata import MetadataCache
-from connectors.hubspot.reader import Reader, Record
-from connectors.hubspot.records import (
+from spm_sync.config import HubSpotSource
+from spm_sync.connectors.context import ExtractContext
+from spm_sync.connectors.hubspot.client import Unavailable
+from spm_sync.connectors.hubspot.credit import CREDIT_PROPERTIES, CreditReads
+from spm_sync.connectors.hubspot.metadata import MetadataCache
+from spm_sync.connectors.hubspot.reader import Reader, Record
+from spm_sync.connectors.hubspot.records import (
     association_rows,
     association_table,
     deleted_table,
@@ -41,14 +42,13 @@ from connectors.hubspot.records import (
     stage_entry_properties,
     unlinked_rows,
 )
-from connectors.hubspot.settings import (
+from spm_sync.connectors.hubspot.settings import (
     ASSOCIATION_BATCH_SIZE,
     ASSOCIATIONS_TABLE,
     PIPELINE_STAGES_TABLE,
     ObjectDef,
 )
-from connectors.hubspot.sweep import KnownIds, as_ids, hard_deleted
-from spm_sync.config import HubSpotSource
+from spm_sync.connectors.hubspot.sweep import KnownIds, as_ids, hard_deleted
 from spm_sync.errors import BudgetExhausted
 
 HOUR_MS = 3_600_000

@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from connectors.hubspot.client import HubSpotClient, versioned_path
-from connectors.hubspot.records import id_search_body, merge_by_id, search_body, split_for_query
-from connectors.hubspot.settings import (
+from spm_sync.connectors.hubspot.client import HubSpotClient, versioned_path
+from spm_sync.connectors.hubspot.records import id_search_body, merge_by_id, search_body, split_for_query
+from spm_sync.connectors.hubspot.settings import (
     ASSOCIATION_BATCH_SIZE,
     BATCH_READ_SIZE,
     HISTORY_BATCH_SIZE,

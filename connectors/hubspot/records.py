@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import orjson
 import pyarrow as pa
 
-from connectors.hubspot.settings import MAX_QUERY_CHARS, OBJECT_ID_PROPERTY, STAGE_ENTRY_PREFIXES
+from spm_sync.connectors.hubspot.settings import MAX_QUERY_CHARS, OBJECT_ID_PROPERTY, STAGE_ENTRY_PREFIXES
 
 BOOKKEEPING = ("id", "archived", "created_at", "updated_at", "archived_at")
 ASSOCIATION_SCHEMA = pa.schema(

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.hubspot.client import Refused
-from connectors.hubspot.writer import HubSpotWriter
-from connectors.writing import Change, NewField, NewObject, field_conflict
 from spm_sync.config import HubSpotSource
+from spm_sync.connectors.hubspot.client import Refused
+from spm_sync.connectors.hubspot.writer import HubSpotWriter
+from spm_sync.connectors.writing import Change, NewField, NewObject, field_conflict
 from spm_sync.errors import ConfigError, ConnectorError
 
 GROUP = "spm_sync"

@@ -14,12 +14,13 @@ import dlt
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
-from connectors.context import ExtractContext
-from connectors.hubspot.client import HubSpotClient, Unavailable
-from connectors.hubspot.objects import HOUR_MS, ObjectSync, check_due, to_ms
-from connectors.hubspot.reader import Reader
-from connectors.hubspot.records import owner_row
-from connectors.hubspot.settings import (
+from spm_sync.config import HubSpotSource
+from spm_sync.connectors.context import ExtractContext
+from spm_sync.connectors.hubspot.client import HubSpotClient, Unavailable
+from spm_sync.connectors.hubspot.objects import HOUR_MS, ObjectSync, check_due, to_ms
+from spm_sync.connectors.hubspot.reader import Reader
+from spm_sync.connectors.hubspot.records import owner_row
+from spm_sync.connectors.hubspot.settings import (
     ASSOCIATIONS_TABLE,
     DEAL_SPLITS_TABLE,
     OWNER_HISTORY_TABLE,
@@ -29,7 +30,6 @@ from connectors.hubspot.settings import (
     ObjectDef,
     object_defs,
 )
-from spm_sync.config import HubSpotSource
 from spm_sync.errors import BudgetExhausted
 
 ASSOCIATION_KEY = ["from_object", "from_id", "to_object", "to_id", "association_type_id"]

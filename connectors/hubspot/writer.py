@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.hubspot.client import HubSpotClient, Rejected
-from connectors.writing import (
+from spm_sync.calls import ApiCalls
+from spm_sync.config import HubSpotSource
+from spm_sync.connectors.hubspot.client import HubSpotClient, Rejected
+from spm_sync.connectors.writing import (
     BatchRejected,
     CurrentRecord,
     FieldInfo,
@@ -21,8 +23,6 @@ from connectors.writing import (
     chunks,
     send_splitting,
 )
-from spm_sync.calls import ApiCalls
-from spm_sync.config import HubSpotSource
 from spm_sync.errors import ConfigError, ConnectorError
 
 BATCH_MAX = 100  # batch read / update / upsert: at most 100 inputs per request

@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
-from connectors.salesforce import settings
-from connectors.salesforce.client import SalesforceApiError, SalesforceClient, TruncatedResponse
-from connectors.salesforce.records import Field, csv_table
+from spm_sync.connectors.salesforce import settings
+from spm_sync.connectors.salesforce.client import SalesforceApiError, SalesforceClient, TruncatedResponse
+from spm_sync.connectors.salesforce.records import Field, csv_table
 from spm_sync.errors import ConnectorError
 
 FINAL_FAILURES = ("Failed", "Aborted")

@@ -20,10 +20,10 @@ import requests
 from simple_salesforce import Salesforce
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from connectors.network import fatal_network_error
-from connectors.salesforce import auth, settings
 from spm_sync.calls import ApiCalls
 from spm_sync.config import SalesforceSource
+from spm_sync.connectors.network import fatal_network_error
+from spm_sync.connectors.salesforce import auth, settings
 from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError, WriteUnconfirmed
 
 _API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.salesforce import settings
-from connectors.salesforce.client import SalesforceApiError, SalesforceClient
-from connectors.salesforce.records import Field
+from spm_sync.connectors.salesforce import settings
+from spm_sync.connectors.salesforce.client import SalesforceApiError, SalesforceClient
+from spm_sync.connectors.salesforce.records import Field
 
 MISSING_STATUSES = (400, 403, 404)
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import requests
 
-from connectors.salesforce.bulk import BulkUnavailable, open_job, wait_for_job
-from connectors.salesforce.client import SalesforceClient, TruncatedResponse, error_details
-from connectors.writing import RecordResult, RecordWrite
+from spm_sync.connectors.salesforce.bulk import BulkUnavailable, open_job, wait_for_job
+from spm_sync.connectors.salesforce.client import SalesforceClient, TruncatedResponse, error_details
+from spm_sync.connectors.writing import RecordResult, RecordWrite
 
 NULL = "#N/A"  # documented: an empty cell leaves a field as it is, #N/A sets it to null
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # 150 MB once Salesforce base64-encodes it: at most 100 MB of CSV

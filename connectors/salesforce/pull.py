@@ -19,12 +19,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.salesforce import settings
-from connectors.salesforce.bulk import BulkUnavailable, bulk_query, staged
-from connectors.salesforce.client import SalesforceClient
-from connectors.salesforce.records import Field, arrow_schema, records_table
-from connectors.salesforce.rest import QueryPage, split_query_pages
-from connectors.salesforce.soql import (
+from spm_sync.connectors.salesforce import settings
+from spm_sync.connectors.salesforce.bulk import BulkUnavailable, bulk_query, staged
+from spm_sync.connectors.salesforce.client import SalesforceClient
+from spm_sync.connectors.salesforce.records import Field, arrow_schema, records_table
+from spm_sync.connectors.salesforce.rest import QueryPage, split_query_pages
+from spm_sync.connectors.salesforce.soql import (
     all_of,
     any_of,
     ceil_second,

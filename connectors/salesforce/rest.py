@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.salesforce import settings
-from connectors.salesforce.client import SalesforceClient
+from spm_sync.connectors.salesforce import settings
+from spm_sync.connectors.salesforce.client import SalesforceClient
 from spm_sync.errors import ConnectorError
 
 Record = dict[str, Any]

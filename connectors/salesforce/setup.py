@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.salesforce.client import SalesforceApiError
-from connectors.salesforce.rest import query_pages
-from connectors.salesforce.soql import escape_string, select
-from connectors.salesforce.writer import SalesforceWriter
-from connectors.writing import Change, NewField, NewObject, chunks, field_conflict
 from spm_sync.config import SalesforceSource
+from spm_sync.connectors.salesforce.client import SalesforceApiError
+from spm_sync.connectors.salesforce.rest import query_pages
+from spm_sync.connectors.salesforce.soql import escape_string, select
+from spm_sync.connectors.salesforce.writer import SalesforceWriter
+from spm_sync.connectors.writing import Change, NewField, NewObject, chunks, field_conflict
 from spm_sync.errors import ConfigError, ConnectorError
 
 PRECISION = 18

@@ -17,15 +17,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 
-from connectors.context import ExtractContext
-from connectors.salesforce import settings
-from connectors.salesforce.client import SalesforceApiError, SalesforceClient
-from connectors.salesforce.describe import DescribeCache, ObjectDescribe, select_fields
-from connectors.salesforce.pull import ObjectPlan, Puller, later_boundary, table_boundary
-from connectors.salesforce.records import column_name
-from connectors.salesforce.soql import to_utc
-from connectors.salesforce.sweep import StoredRows, mark_deleted, missing_ids, sweep_due
 from spm_sync.config import SalesforceSource
+from spm_sync.connectors.context import ExtractContext
+from spm_sync.connectors.salesforce import settings
+from spm_sync.connectors.salesforce.client import SalesforceApiError, SalesforceClient
+from spm_sync.connectors.salesforce.describe import DescribeCache, ObjectDescribe, select_fields
+from spm_sync.connectors.salesforce.pull import ObjectPlan, Puller, later_boundary, table_boundary
+from spm_sync.connectors.salesforce.records import column_name
+from spm_sync.connectors.salesforce.soql import to_utc
+from spm_sync.connectors.salesforce.sweep import StoredRows, mark_deleted, missing_ids, sweep_due
 from spm_sync.errors import BudgetExhausted
 
 CURSOR_FALLBACKS = (settings.MODSTAMP, "LastModifiedDate", settings.CREATED)

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.salesforce.records import column_name
+from spm_sync.connectors.salesforce.records import column_name
 
 DLT_COLUMNS = ("_dlt_load_id", "_dlt_id")
 ID_BATCH = 1000

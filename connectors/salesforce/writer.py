@@ -13,13 +13,15 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from connectors.salesforce import settings
-from connectors.salesforce.bulk import BulkUnavailable
-from connectors.salesforce.client import SalesforceApiError, SalesforceClient, error_details
-from connectors.salesforce.ingest import IngestJob, rejected
-from connectors.salesforce.rest import query_pages
-from connectors.salesforce.soql import escape_string, identifier, select
-from connectors.writing import (
+from spm_sync.calls import ApiCalls
+from spm_sync.config import SalesforceSource
+from spm_sync.connectors.salesforce import settings
+from spm_sync.connectors.salesforce.bulk import BulkUnavailable
+from spm_sync.connectors.salesforce.client import SalesforceApiError, SalesforceClient, error_details
+from spm_sync.connectors.salesforce.ingest import IngestJob, rejected
+from spm_sync.connectors.salesforce.rest import query_pages
+from spm_sync.connectors.salesforce.soql import escape_string, identifier, select
+from spm_sync.connectors.writing import (
     BatchRejected,
     CurrentRecord,
     FieldInfo,
@@ -29,8 +31,6 @@ from connectors.writing import (
     chunks,
     send_splitting,
 )
-from spm_sync.calls import ApiCalls
-from spm_sync.config import SalesforceSource
 from spm_sync.errors import ConfigError, ConnectorError
 
 COLLECTION_MAX = 200  # sObject Collections: at most 200 records per request

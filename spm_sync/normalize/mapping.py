@@ -245,7 +245,7 @@ def load_mapping(source_type: str, override: Path | None = None) -> Mapping:
         return parse_mapping(override.read_text(), file=str(override))
     name = f"{source_type}.yaml"
     try:
-        text = resources.files("mappings").joinpath(name).read_text()
+        text = resources.files("spm_sync.mappings").joinpath(name).read_text()
     except FileNotFoundError:
         raise MappingError(f"no mapping shipped for source type {source_type!r}", file=f"mappings/{name}") from None
     return parse_mapping(text, file=f"mappings/{name}")

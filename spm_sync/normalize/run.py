@@ -14,8 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from connectors.registry import raw_tables
 from spm_sync.config import Config, FilesSource
+from spm_sync.connectors.registry import raw_tables
 from spm_sync.crediting import credits
 from spm_sync.normalize import build, quality
 from spm_sync.normalize.compile import Catalog, Describe, SourceRef, compile_part

@@ -32,7 +32,7 @@ def _budget(calls: ApiCalls) -> str:
 
 
 def _salesforce(source: SalesforceSource) -> str:
-    from connectors.salesforce.client import SalesforceClient
+    from spm_sync.connectors.salesforce.client import SalesforceClient
 
     calls = ApiCalls(source=source.name)
     client = SalesforceClient(source, calls)
@@ -44,7 +44,7 @@ def _salesforce(source: SalesforceSource) -> str:
 
 
 def _hubspot(source: HubSpotSource) -> str:
-    from connectors.hubspot.client import HubSpotClient
+    from spm_sync.connectors.hubspot.client import HubSpotClient
 
     calls = ApiCalls(source=source.name)
     client = HubSpotClient(source, calls)
@@ -54,8 +54,8 @@ def _hubspot(source: HubSpotSource) -> str:
 
 def _files(source: FilesSource) -> str:
     """Read and type-check every configured export, as a sync would (errors name file, line, column)."""
-    from connectors.files.settings import EXPORTS
-    from connectors.files.source import read_export
+    from spm_sync.connectors.files.settings import EXPORTS
+    from spm_sync.connectors.files.source import read_export
 
     read = []
     for kind in EXPORTS:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.writing import chunks
+from spm_sync.connectors.writing import chunks
 from spm_sync.store import Store
 from spm_sync.writeback.model import SUCCESS_OUTCOMES, LedgerEntry
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.writing import CurrentRecord, FieldInfo, RecordWrite
+from spm_sync.connectors.writing import CurrentRecord, FieldInfo, RecordWrite
 from spm_sync.writeback.model import Invalid, KpiValue, LedgerEntry, Matching, Slot, Step
 from spm_sync.writeback.values import canonical, same, wire_value
 

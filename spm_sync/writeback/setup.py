@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from connectors.registry import installer_class
-from connectors.writing import Change, FieldType, NewField, NewObject
 from spm_sync.config import Config, WritebackTarget
+from spm_sync.connectors.registry import installer_class
+from spm_sync.connectors.writing import Change, FieldType, NewField, NewObject
 from spm_sync.errors import ConfigError, SpmError
 from spm_sync.writeback.targets import check_metrics, select
 from spm_sync.writeback.writers import Writer, open_writer

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from connectors.writing import RecordResult, RecordWrite, chunks
 from spm_sync.config import Config
+from spm_sync.connectors.writing import RecordResult, RecordWrite, chunks
 from spm_sync.errors import ConfigError, WriteUnconfirmed
 from spm_sync.metrics import resolve_period
 from spm_sync.runs import Run, utcnow

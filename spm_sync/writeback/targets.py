@@ -10,8 +10,8 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from connectors.writing import FieldInfo
 from spm_sync.config import Config, WritebackTarget
+from spm_sync.connectors.writing import FieldInfo
 from spm_sync.errors import ConfigError, ConnectorError
 from spm_sync.writeback.model import Matching
 from spm_sync.writeback.writers import Writer, open_writer

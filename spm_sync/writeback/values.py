@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from connectors.writing import FieldInfo
+from spm_sync.connectors.writing import FieldInfo
 
 TEXT_DECIMALS = 4  # text fields: at most this many decimals, trailing zeros dropped
 DEFAULT_SCALE = 6  # number fields whose CRM declares no scale (HubSpot): drop float noise only

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from connectors.registry import writer_class
-from connectors.writing import CurrentRecord, FieldInfo, RecordResult, RecordWrite
 from spm_sync.calls import ApiCalls
 from spm_sync.config import Config, FilesSource
+from spm_sync.connectors.registry import writer_class
+from spm_sync.connectors.writing import CurrentRecord, FieldInfo, RecordResult, RecordWrite
 from spm_sync.errors import ConfigError
 
 

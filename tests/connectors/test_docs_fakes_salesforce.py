@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import responses
 
-from connectors.salesforce import settings
-from connectors.salesforce.bulk import bulk_query
-from connectors.salesforce.client import SalesforceClient
-from connectors.salesforce.records import Field, arrow_schema
-from connectors.salesforce.rest import query_pages
 from spm_sync.calls import ApiCalls
 from spm_sync.config import Config, SalesforceSource, parse_config
+from spm_sync.connectors.salesforce import settings
+from spm_sync.connectors.salesforce.bulk import bulk_query
+from spm_sync.connectors.salesforce.client import SalesforceClient
+from spm_sync.connectors.salesforce.records import Field, arrow_schema
+from spm_sync.connectors.salesforce.rest import query_pages
 from spm_sync.errors import BudgetExhausted
 from spm_sync.extract import sync_source
 from spm_sync.normalize import normalize

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from connectors.files.settings import EXPORTS_BY_NAME
-from connectors.files.source import read_export
 from spm_sync.config import Config
+from spm_sync.connectors.files.settings import EXPORTS_BY_NAME
+from spm_sync.connectors.files.source import read_export
 from spm_sync.errors import ConfigError
 from spm_sync.extract import sync_source
 from spm_sync.normalize import normalize

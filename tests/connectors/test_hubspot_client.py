@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.hubspot.client import HubSpotClient, Unavailable, family_of, versioned_path
-from connectors.hubspot.pacing import Pacer
 from spm_sync.calls import ApiCalls
 from spm_sync.config import HubSpotRateLimit, HubSpotSource
+from spm_sync.connectors.hubspot.client import HubSpotClient, Unavailable, family_of, versioned_path
+from spm_sync.connectors.hubspot.pacing import Pacer
 from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError
 from spm_sync.sandbox.faults import FaultConfig, FaultKind
 from spm_sync.sandbox.server import Request, Response, Route, SandboxServer

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from connectors.hubspot.credit import reassigned_after_close, splits_table
+from spm_sync.connectors.hubspot.credit import reassigned_after_close, splits_table
 from spm_sync.sandbox.dataset import generate
 from spm_sync.sandbox.facade import Sandbox
 from spm_sync.sandbox.hubspot.shaping import DEAL_BASE, OWNER_BASE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.hubspot.metadata import MetadataCache
+from spm_sync.connectors.hubspot.metadata import MetadataCache
 
 
 class Clock:

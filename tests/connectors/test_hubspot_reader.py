@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from connectors.hubspot.client import HubSpotClient
-from connectors.hubspot.pacing import Pacer
-from connectors.hubspot.reader import Reader
 from spm_sync.calls import ApiCalls
 from spm_sync.config import HubSpotSource
+from spm_sync.connectors.hubspot.client import HubSpotClient
+from spm_sync.connectors.hubspot.pacing import Pacer
+from spm_sync.connectors.hubspot.reader import Reader
 from spm_sync.sandbox.server import Request, Response, Route, SandboxServer
 
 IDS = list(range(101, 108))  # 7 records

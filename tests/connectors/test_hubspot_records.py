@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from connectors.hubspot.objects import archived_since
-from connectors.hubspot.records import (
+from spm_sync.connectors.hubspot.objects import archived_since
+from spm_sync.connectors.hubspot.records import (
     as_text,
     association_rows,
     deleted_table,
@@ -22,8 +22,8 @@ from connectors.hubspot.records import (
     split_for_query,
     stage_entry_properties,
 )
-from connectors.hubspot.settings import ObjectDef, object_defs
-from connectors.hubspot.sweep import hard_deleted
+from spm_sync.connectors.hubspot.settings import ObjectDef, object_defs
+from spm_sync.connectors.hubspot.sweep import hard_deleted
 
 
 @pytest.mark.parametrize(

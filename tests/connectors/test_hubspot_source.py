@@ -227,7 +227,7 @@ def test_dated_api_version_paths(harness: Harness) -> None:
 
 
 def test_allow_list_and_long_property_lists(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("connectors.hubspot.records.MAX_QUERY_CHARS", 400)  # force the batch-read split
+    monkeypatch.setattr("spm_sync.connectors.hubspot.records.MAX_QUERY_CHARS", 400)  # force the batch-read split
     result = harness.sync(objects=["deals", "companies"], fields={"allow": {"companies": ["name"]}})
     deal_id = harness.hubspot.portal.ids("deals")[5]
     wire = harness.hubspot.portal.get("deals", deal_id)
@@ -300,7 +300,7 @@ def test_429_storm_and_faults_end_with_the_same_store(tmp_path: Path, dataset: A
 
 
 def test_window_end_is_exclusive_and_utc() -> None:
-    from connectors.hubspot.objects import iso_ms, to_ms
+    from spm_sync.connectors.hubspot.objects import iso_ms, to_ms
 
     moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert iso_ms(to_ms(moment)) == "2026-03-01T12:00:00.000Z"

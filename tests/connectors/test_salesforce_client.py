@@ -6,10 +6,15 @@ import pytest
 import requests
 import responses
 
-from connectors.salesforce import settings
-from connectors.salesforce.client import SalesforceApiError, SalesforceClient, endpoint_family, parse_limit_info
 from spm_sync.calls import ApiCalls
 from spm_sync.config import SalesforceSource
+from spm_sync.connectors.salesforce import settings
+from spm_sync.connectors.salesforce.client import (
+    SalesforceApiError,
+    SalesforceClient,
+    endpoint_family,
+    parse_limit_info,
+)
 from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError
 
 BASE = "https://sf.example.test"

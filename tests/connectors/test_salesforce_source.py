@@ -11,8 +11,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from connectors.salesforce import settings
 from spm_sync.config import Config, parse_config
+from spm_sync.connectors.salesforce import settings
 from spm_sync.errors import AuthError
 from spm_sync.extract import SyncResult, sync_source
 from spm_sync.runs import Run
@@ -240,8 +240,8 @@ def test_expired_session_without_credentials_is_an_auth_error(tmp_path: Path, sa
 
 
 def test_password_login_refreshes_once_on_401(tmp_path: Path, sandbox: Sandbox) -> None:
-    from connectors.salesforce.client import SalesforceClient
     from spm_sync.calls import ApiCalls
+    from spm_sync.connectors.salesforce.client import SalesforceClient
 
     org = sandbox.salesforce.org
     username = org.get("User", org.ids("User")[0])["Username"]

@@ -8,13 +8,20 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from connectors.salesforce import soql
-from connectors.salesforce.describe import ObjectDescribe, select_fields
-from connectors.salesforce.pull import ObjectPlan, Puller, later_boundary, table_boundary
-from connectors.salesforce.records import Field, arrow_schema, column_name, csv_table, records_table, typed_column
-from connectors.salesforce.rest import QueryPage, SplitMerge
-from connectors.salesforce.source import settled
-from connectors.salesforce.sweep import mark_deleted, missing_ids, sweep_due
+from spm_sync.connectors.salesforce import soql
+from spm_sync.connectors.salesforce.describe import ObjectDescribe, select_fields
+from spm_sync.connectors.salesforce.pull import ObjectPlan, Puller, later_boundary, table_boundary
+from spm_sync.connectors.salesforce.records import (
+    Field,
+    arrow_schema,
+    column_name,
+    csv_table,
+    records_table,
+    typed_column,
+)
+from spm_sync.connectors.salesforce.rest import QueryPage, SplitMerge
+from spm_sync.connectors.salesforce.source import settled
+from spm_sync.connectors.salesforce.sweep import mark_deleted, missing_ids, sweep_due
 from spm_sync.errors import ConnectorError
 
 FIELDS = (

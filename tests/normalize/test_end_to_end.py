@@ -34,8 +34,10 @@ def _has(module: str) -> bool:
         return False
 
 
-needs_salesforce = pytest.mark.skipif(not _has("connectors.salesforce.source"), reason="no Salesforce connector yet")
-needs_hubspot = pytest.mark.skipif(not _has("connectors.hubspot.source"), reason="no HubSpot connector yet")
+needs_salesforce = pytest.mark.skipif(
+    not _has("spm_sync.connectors.salesforce.source"), reason="no Salesforce connector yet"
+)
+needs_hubspot = pytest.mark.skipif(not _has("spm_sync.connectors.hubspot.source"), reason="no HubSpot connector yet")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from typing import Any
 
 import dlt
 
-from connectors.context import ExtractContext
+from spm_sync.connectors.context import ExtractContext
 
 BASE = datetime(2025, 1, 1)
 ROWS: list[dict[str, Any]] = [

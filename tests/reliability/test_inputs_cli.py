@@ -56,7 +56,7 @@ def test_cli_refuses_bad_inputs_in_one_line_and_keeps_what_is_stored(tmp_path: P
     )
 
     typo = tmp_path / "files.yaml"
-    shipped = resources.files("mappings").joinpath("files.yaml").read_text()
+    shipped = resources.files("spm_sync.mappings").joinpath("files.yaml").read_text()
     typo.write_text(shipped.replace("amount: amount\n", "amount: amout\n", 1))
     line = shipped.splitlines().index("      amount: amount") + 1
     setup(tmp_path, typo)

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.files.settings import EXPORTS_BY_NAME
-from connectors.files.source import CURRENCIES, read_export
 from spm_sync.config import Config, parse_config
+from spm_sync.connectors.files.settings import EXPORTS_BY_NAME
+from spm_sync.connectors.files.source import CURRENCIES, read_export
 from spm_sync.errors import ConfigError
 from spm_sync.extract import sync_source
 from spm_sync.runs import Run

@@ -30,7 +30,7 @@ from tests.reliability.tally import TALLY
 
 SETTINGS = settings(derandomize=True, deadline=None, database=None, max_examples=40,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-SHIPPED = resources.files("mappings").joinpath("files.yaml").read_text()
+SHIPPED = resources.files("spm_sync.mappings").joinpath("files.yaml").read_text()
 SPM_TABLES = ("quotas", "activity_targets", "teams", "reps", "rejected_inputs")
 
 

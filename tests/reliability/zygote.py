@@ -20,8 +20,8 @@ import duckdb  # noqa: F401
 import hubspot  # noqa: F401
 import simple_salesforce  # noqa: F401
 
-import connectors.hubspot.source  # noqa: F401
-import connectors.salesforce.source  # noqa: F401
+import spm_sync.connectors.hubspot.source  # noqa: F401
+import spm_sync.connectors.salesforce.source  # noqa: F401
 import spm_sync.metrics  # noqa: F401
 import spm_sync.normalize  # noqa: F401
 import spm_sync.writeback  # noqa: F401

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from connectors.salesforce import ingest, settings
-from connectors.writing import RecordWrite
+from spm_sync.connectors.salesforce import ingest, settings
+from spm_sync.connectors.writing import RecordWrite
 from spm_sync.runs import Run
 from spm_sync.sandbox import Sandbox
 from spm_sync.sandbox.dataset import Dataset

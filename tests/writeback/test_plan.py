@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from connectors.writing import BatchRejected, CurrentRecord, FieldInfo, RecordResult, RecordWrite, send_splitting
+from spm_sync.connectors.writing import (
+    BatchRejected,
+    CurrentRecord,
+    FieldInfo,
+    RecordResult,
+    RecordWrite,
+    send_splitting,
+)
 from spm_sync.writeback.model import KpiValue, LedgerEntry, Matching, Slot
 from spm_sync.writeback.plan import decide, diff_ledger, plan_slots, record_writes, sends_by_record, upsert_key
 

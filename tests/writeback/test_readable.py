@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from connectors.writing import FieldInfo
 from spm_sync.config import parse_config
+from spm_sync.connectors.writing import FieldInfo
 from spm_sync.errors import ConfigError
 from spm_sync.metrics.definitions import load_catalog, metric_unit
 from spm_sync.writeback.model import Slot

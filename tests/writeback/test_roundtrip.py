@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from connectors.hubspot.client import HubSpotClient
-from connectors.salesforce import settings
-from connectors.salesforce.client import SalesforceClient
+from spm_sync.connectors.hubspot.client import HubSpotClient
+from spm_sync.connectors.salesforce import settings
+from spm_sync.connectors.salesforce.client import SalesforceClient
 from spm_sync.errors import ConfigError
 from spm_sync.sandbox import Sandbox
 from spm_sync.writeback import validate_targets

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from connectors.writing import FieldInfo
+from spm_sync.connectors.writing import FieldInfo
 from spm_sync.writeback.values import canonical, same, wire_value
 
 PERCENT_2 = FieldInfo("Quota_Attainment__c", "percent", "percent", scale=2)
