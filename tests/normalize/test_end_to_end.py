@@ -6,7 +6,6 @@ check the whole read path: emulator shaping, connector, dlt, mapping and build.
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -25,19 +24,6 @@ from spm_sync.store import Store, open_store
 from tests.sandbox_sources import sandbox_sources
 
 AS_OF = date(2026, 3, 15)
-
-
-def _has(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-needs_salesforce = pytest.mark.skipif(
-    not _has("spm_sync.connectors.salesforce.source"), reason="no Salesforce connector yet"
-)
-needs_hubspot = pytest.mark.skipif(not _has("spm_sync.connectors.hubspot.source"), reason="no HubSpot connector yet")
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +90,6 @@ def _actual(store: Store) -> dict[str, Any]:
     }
 
 
-@needs_salesforce
 def test_salesforce_sandbox_to_spm(tmp_path: Path, sandbox: Sandbox, dataset: Dataset) -> None:
     store, result = _sync_and_normalize(_config(tmp_path, sandbox, "sf"))
     with store:
@@ -119,7 +104,6 @@ def test_salesforce_sandbox_to_spm(tmp_path: Path, sandbox: Sandbox, dataset: Da
         assert store.fetchone(monthly)[0] == dataset.quotas.num_rows
 
 
-@needs_hubspot
 def test_hubspot_sandbox_to_spm(tmp_path: Path, sandbox: Sandbox, dataset: Dataset) -> None:
     store, result = _sync_and_normalize(_config(tmp_path, sandbox, "hs"))
     with store:
@@ -133,8 +117,6 @@ def test_hubspot_sandbox_to_spm(tmp_path: Path, sandbox: Sandbox, dataset: Datas
         assert quality == ({"no_owner activity": ownerless} if ownerless else {})
 
 
-@needs_salesforce
-@needs_hubspot
 def test_split_crms_make_one_rep_per_person(tmp_path: Path, dataset: Dataset) -> None:
     with Sandbox(dataset=dataset, split=True, rate_limit=10_000, search_rate_limit=1_000) as sb:
         store, _ = _sync_and_normalize(_config(tmp_path, sb, "sf", "hs"))
