@@ -255,20 +255,6 @@ def test_backfill_window_leaves_the_cursor_alone(harness: Harness) -> None:
     assert after.records.get("deals", 0) == 0
 
 
-def test_budget_stop_keeps_progress_and_resumes(harness: Harness) -> None:
-    first = harness.sync(objects=["deals"], api_budget={"per_run": 4})
-    assert any("stopped by the API budget" in w for w in first.warnings)
-    assert first.stopped_by_budget == "per-run API budget of 4 calls reached"
-    loaded = harness.count("deals")
-    assert 0 < loaded < portal_count(harness.hubspot, "deals")
-    second = harness.sync(objects=["deals"])
-    assert second.warnings == []
-    assert harness.count("deals") == portal_count(harness.hubspot, "deals")
-    assert harness.rows("SELECT count(*) FROM (SELECT DISTINCT from_id FROM raw_hs.associations)")[0][0] == sum(
-        1 for d in harness.hubspot.portal.ids("deals")
-        if len(harness.hubspot.portal.associations.targets("deals", int(d), "companies")[0]))
-
-
 def _snapshot(harness: Harness) -> dict[str, list[tuple[Any, ...]]]:
     return {
         "deals": harness.rows("SELECT id, archived, amount, dealstage, hs_lastmodifieddate "
