@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from connectors.salesforce import settings as salesforce_settings
 from spm_sync.config import Config, parse_config
+from spm_sync.connectors.salesforce import settings as salesforce_settings
 from spm_sync.extract import SyncResult, sync_source
 from spm_sync.runs import Run
 from spm_sync.sandbox import Sandbox
