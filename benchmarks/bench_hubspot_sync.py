@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 ENGAGEMENTS = ("calls", "emails", "meetings", "tasks")
 
 
-def serve(reps: int, contacts: int, rate_limit: int) -> None:
+def serve(seed: int, reps: int, contacts: int, rate_limit: int) -> None:
     """Child process: seed the portal, print its address and counts, serve until stdin closes."""
     from spm_sync.sandbox import Sandbox
 
-    sandbox = Sandbox(seed=7, scale=reps, rate_limit=rate_limit)
+    sandbox = Sandbox(seed=seed, scale=reps, rate_limit=rate_limit)
     portal = sandbox.hubspot.portal
     created = [
         portal.create("contacts", {"email": f"bench{i}@example.com", "firstname": "Bench", "lastname": str(i)})
@@ -108,8 +108,8 @@ def run(args: argparse.Namespace) -> None:
     client_module.HubSpotClient._classify = counting  # type: ignore[method-assign]
 
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--reps", str(args.reps), "--contacts", str(args.contacts),
-         "--rate-limit", str(args.rate_limit)],
+        [sys.executable, __file__, "--serve", "--seed", str(args.seed), "--reps", str(args.reps),
+         "--contacts", str(args.contacts), "--rate-limit", str(args.rate_limit)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -166,7 +166,8 @@ def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=200, help="sandbox reps (200 = 100k deals, 500k engagements)")
-    parser.add_argument("--contacts", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=7, help="sandbox seed (issue 19 measures seed 3)")
+    parser.add_argument("--contacts", type=int, default=200_000, help="pad contacts to this many (0: as seeded)")
     parser.add_argument("--rate-limit", type=int, default=190, help="requests per 10 s (sandbox and client)")
     parser.add_argument("--quick", action="store_true", help="1/10 of the issue's scale")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
@@ -174,7 +175,7 @@ def main() -> None:
     if args.quick:
         args.reps, args.contacts = max(1, args.reps // 10), args.contacts // 10
     if args.serve:
-        serve(args.reps, args.contacts, args.rate_limit)
+        serve(args.seed, args.reps, args.contacts, args.rate_limit)
     else:
         run(args)
 

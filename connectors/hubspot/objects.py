@@ -36,6 +36,7 @@ from spm_sync.connectors.hubspot.records import (
     association_rows,
     association_table,
     deleted_table,
+    inline_association_rows,
     pipeline_stage_rows,
     records_table,
     select_properties,
@@ -79,27 +80,56 @@ def iso_ms(ms: int) -> str:
 
 @dataclass
 class AssociationBuffer:
-    """Ids of pulled pages, read in v4 batches of 1,000 once that many are waiting."""
+    """Links of pulled pages: taken inline from list pages, otherwise read in v4 batches of 1,000 ids.
+
+    Initial list pages carry each record's links (first 100 per type): only records with more wait
+    for a v4 read, as do all records of search pages (search returns no associations).
+    """
 
     obj: ObjectDef
     reader: Reader
     warn: Callable[[str], None]
-    ids: list[str] = field(default_factory=list)
+    pending: dict[str, list[str]] = field(default_factory=dict)
     unavailable: set[str] = field(default_factory=set)
+    kinds: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def waiting(self) -> bool:
+        return any(self.pending.values())
 
     def would_overflow(self, more: int) -> bool:
-        return bool(self.obj.associations) and len(self.ids) + more > ASSOCIATION_BATCH_SIZE
+        return any(len(ids) + more > ASSOCIATION_BATCH_SIZE for ids in self.pending.values())
+
+    def _readable(self) -> list[str]:
+        return [to_object for to_object in self.obj.associations if to_object not in self.unavailable]
+
+    def _skip(self, to_object: str, exc: Unavailable) -> None:
+        self.unavailable.add(to_object)
+        self.warn(f"hubspot {self.obj.name}->{to_object} associations skipped: {exc.message}")
 
     def add(self, records: list[Record]) -> None:
-        if self.obj.associations:
-            self.ids.extend(str(r["id"]) for r in records)
+        for to_object in self._readable():
+            self.pending.setdefault(to_object, []).extend(str(r["id"]) for r in records)
+
+    def inline(self, records: list[Record]) -> Iterator[Any]:
+        """The links list-page records carry; records whose inline list is cut wait for a v4 read."""
+        for to_object in self._readable():
+            try:
+                if to_object not in self.kinds:
+                    self.kinds[to_object] = self.reader.association_kinds(self.obj.name, to_object)
+            except Unavailable as exc:
+                self._skip(to_object, exc)
+                continue
+            rows, again = inline_association_rows(self.obj.table, to_object, records, self.kinds[to_object])
+            if rows:
+                yield dlt.mark.with_table_name(association_table(rows), ASSOCIATIONS_TABLE)
+            if again:
+                self.pending.setdefault(to_object, []).extend(again)
 
     def flush(self) -> Iterator[Any]:
-        ids, self.ids = self.ids, []
-        if not ids:
-            return
-        for to_object in self.obj.associations:
-            if to_object in self.unavailable:
+        pending, self.pending = self.pending, {}
+        for to_object, ids in pending.items():
+            if not ids or to_object in self.unavailable:
                 continue
             try:
                 linked: set[str] = set()
@@ -112,8 +142,7 @@ class AssociationBuffer:
                 if unlinked:
                     yield dlt.mark.with_table_name(association_table(unlinked), ASSOCIATIONS_TABLE)
             except Unavailable as exc:
-                self.unavailable.add(to_object)
-                self.warn(f"hubspot {self.obj.name}->{to_object} associations skipped: {exc.message}")
+                self._skip(to_object, exc)
 
 
 class ObjectSync:
@@ -179,8 +208,11 @@ class ObjectSync:
         self._start_credit(state)
         buffer = self._buffer()
         committed: str | None = progress["after"]
-        for records, after in self.reader.list_pages(self.obj.name, properties, after=progress["after"]):
-            yield from self._page(records, properties, known, buffer,
+        inline = self.reader.inline_associations
+        pages = self.reader.list_pages(self.obj.name, properties, after=progress["after"],
+                                       associations=self.obj.associations if inline else ())
+        for records, after in pages:
+            yield from self._page(records, properties, known, buffer, inline=inline,
                                   commit=lambda p=progress, a=committed: p.__setitem__("after", a))
             committed = after
         yield from self._flush(buffer)
@@ -233,21 +265,24 @@ class ObjectSync:
             yield from self.credit.flush()
 
     def _page(self, records: list[Record], properties: list[str], known: KnownIds, buffer: AssociationBuffer,
-              commit: Callable[[], None]) -> Iterator[Any]:
-        """Yield one page; first read the waiting associations if this page would overflow them,
-        and only then `commit` the resume point that precedes this page."""
+              commit: Callable[[], None], inline: bool = False) -> Iterator[Any]:
+        """Yield one page (with its `inline` links if a list page); first read the waiting associations
+        if this page would overflow them, and only then `commit` the resume point that precedes this page."""
         if buffer.would_overflow(len(records)):
             yield from buffer.flush()
-        if not buffer.ids:
+        if not buffer.waiting:
             commit()
             if self.credit is not None:
                 self.credit.save()
         if not records:
             return
         known.add(str(r["id"]) for r in records)
-        buffer.add(records)
         self.context.progress(self.obj.table, len(records), 1)
         yield records_table(records, properties)
+        if inline:
+            yield from buffer.inline(records)
+        else:
+            buffer.add(records)
         if self.credit is not None:
             yield from self.credit.add(records)
 

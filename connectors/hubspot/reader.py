@@ -12,7 +12,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from spm_sync.connectors.hubspot.client import HubSpotClient, versioned_path
-from spm_sync.connectors.hubspot.records import id_search_body, merge_by_id, search_body, split_for_query
+from spm_sync.connectors.hubspot.records import (
+    association_kinds,
+    id_search_body,
+    merge_by_id,
+    search_body,
+    split_for_query,
+)
 from spm_sync.connectors.hubspot.settings import (
     ASSOCIATION_BATCH_SIZE,
     BATCH_READ_SIZE,
@@ -45,6 +51,11 @@ class Reader:
     def __init__(self, client: HubSpotClient) -> None:
         self.client = client
 
+    @property
+    def inline_associations(self) -> bool:
+        """Whether list pages can carry links: the v3 type names they use are listed under v3 paths only."""
+        return not versioned_path(self.client.config.api_version, "objects").startswith("/crm/objects/")
+
     # -- metadata -----------------------------------------------------------------------------
     def property_names(self, object_name: str) -> list[str]:
         """Every property of the object type, custom ones included."""
@@ -61,20 +72,25 @@ class Reader:
 
     # -- records ------------------------------------------------------------------------------
     def list_pages(
-        self, object_name: str, properties: Sequence[str], *, archived: bool = False, after: str | None = None
+        self, object_name: str, properties: Sequence[str], *, archived: bool = False, after: str | None = None,
+        associations: Sequence[str] = (),
     ) -> Iterator[tuple[list[Record], str | None]]:
         """Every record (or every archived one), 100 per page, as (records, next `after`).
 
+        `associations`: to-object types whose links each record carries inline (first 100 per type).
         Properties that would make the URL long are read by POST batch read for the page's ids
         and merged by id (never risk a 414).
         """
         client = self.client
-        fixed = len(urlencode({"limit": LIST_PAGE_SIZE, "archived": str(archived).lower(), "after": "9" * 20}))
+        fixed_params: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE), ("archived", str(archived).lower())]
+        if associations:
+            fixed_params.append(("associations", ",".join(associations)))
+        fixed = len(urlencode([*fixed_params, ("after", "9" * 20)]))
         head, rest = split_for_query(properties, fixed)
         path = client.path("objects", object_name)
         family = f"objects.{object_name}.list"
         while True:
-            params: list[tuple[str, Any]] = [("limit", LIST_PAGE_SIZE), ("archived", str(archived).lower())]
+            params = list(fixed_params)
             params += [("properties", name) for name in head]
             if after:
                 params.append(("after", after))
@@ -177,6 +193,16 @@ class Reader:
                 return
 
     # -- associations ---------------------------------------------------------------------------
+    def association_kinds(self, from_object: str, to_object: str) -> dict[str, dict[str, Any]]:
+        """The pair's association types by v3 name (what inline blocks carry) -> v4 id, category, label."""
+        client = self.client
+        family = f"associations.{from_object}.{to_object}.types"
+        types = client.request("GET", f"/crm/v3/associations/{from_object}/{to_object}/types", require="results",
+                               family=family, object_name=from_object)
+        labels = client.request("GET", client.path("associations", from_object, to_object, "labels"),
+                                require="results", family=family, object_name=from_object)
+        return association_kinds(types["results"], labels["results"])
+
     def associations(self, from_object: str, to_object: str, ids: Sequence[str]) -> Iterator[list[Record]]:
         """v4 batch read, 1,000 ids per call; follows each id's own paging for long association lists."""
         client = self.client

@@ -109,6 +109,52 @@ def association_rows(from_object: str, to_object: str, results: Iterable[Mapping
     return rows
 
 
+def association_kinds(types: Iterable[Mapping[str, Any]], labels: Iterable[Mapping[str, Any]]
+                      ) -> dict[str, dict[str, Any]]:
+    """v3 type names (`deal_to_company`) -> the v4 fields a row stores, from the v3 types list
+    (`{id, name}`) and the v4 labels list (`{category, typeId, label}`) of one object pair."""
+    by_id = {int(label["typeId"]): label for label in labels if label.get("typeId") is not None}
+    kinds: dict[str, dict[str, Any]] = {}
+    for kind in types:
+        if kind.get("id") is None or not kind.get("name"):
+            continue
+        type_id = int(kind["id"])
+        label = by_id.get(type_id) or {}
+        kinds[str(kind["name"])] = {"association_type_id": type_id, "association_category": label.get("category"),
+                                    "association_label": label.get("label")}
+    return kinds
+
+
+def _inline_block(record: Mapping[str, Any], to_object: str) -> Mapping[str, Any] | None:
+    blocks = record.get("associations") or {}
+    return blocks.get(to_object) or next((b for k, b in blocks.items() if str(k).lower() == to_object.lower()), None)
+
+
+def inline_association_rows(from_object: str, to_object: str, records: Iterable[Mapping[str, Any]],
+                            kinds: Mapping[str, Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """A list page's inline `associations` -> (rows as `association_rows` makes them, ids to read again).
+
+    A record's inline list is complete unless it pages on (more than 100 links) or names a type
+    the pair's definitions lack: those records' links are left to a v4 batch read, none kept here.
+    A record without a block for `to_object` gets its tombstone (see `unlinked_rows`).
+    """
+    rows: list[dict[str, Any]] = []
+    again: list[str] = []
+    for record in records:
+        from_id = str(record["id"])
+        block = _inline_block(record, to_object)
+        if not block:
+            rows.extend(unlinked_rows(from_object, to_object, [from_id]))
+            continue
+        results = block.get("results") or []
+        if (block.get("paging") or {}).get("next") or any(str(r.get("type")) not in kinds for r in results):
+            again.append(from_id)
+            continue
+        rows.extend({"from_object": from_object, "from_id": from_id, "to_object": to_object,
+                     "to_id": as_text(r.get("id")), **kinds[str(r.get("type"))]} for r in results)
+    return rows, again
+
+
 def unlinked_rows(from_object: str, to_object: str, ids: Iterable[str]) -> list[dict[str, Any]]:
     """Tombstones for records read with no `to_object` link (v4 answers those as errors of a 207).
 

@@ -228,14 +228,14 @@ def expected_deals(records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 def test_extract_and_normalize_over_http(tmp_path: Path) -> None:
     portal = sample_portal()
     portal.fail_next(r"GET /crm/v3/objects/deals$", rate_limited("TEN_SECONDLY_ROLLING", retry_after="1"))
-    portal.fail_next(r"POST /crm/v4/associations/deals/", rate_limited("SECONDLY"))  # no Retry-After: headers only
+    portal.fail_next(r"GET /crm/v4/associations/deals/", rate_limited("SECONDLY"))  # no Retry-After: headers only
     portal.fail_next(r"GET /crm/v3/owners$", html_reply(502, "Bad Gateway"))
     with serve(portal) as (url, _):
         cfg = make_config(tmp_path, url, portal)
         store = open_store(cfg)
         try:
             first = sync_source(cfg, store, "hs", run=Run(job="sync"))
-            for throttled in (r"GET /crm/v3/objects/deals$", r"POST /crm/v4/associations/deals/"):
+            for throttled in (r"GET /crm/v3/objects/deals$", r"GET /crm/v4/associations/deals/"):
                 arrivals = portal.arrivals(throttled)
                 assert arrivals[1] - arrivals[0] >= 0.95  # Retry-After: 1, or the SECONDLY policy's window
             assert first.api_calls["total"] == len(portal.calls)  # every call counted, throttled ones too

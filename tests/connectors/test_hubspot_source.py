@@ -97,11 +97,12 @@ def test_full_sync_lands_every_object(harness: Harness) -> None:
     columns = harness.columns("deals")
     assert {"id", "archived", "created_at", "updated_at", "amount", "hs_object_id"} <= columns
     assert {f"hs_v2_date_entered_{s}" for s in ("appointmentscheduled", "contractsent", "closedlost")} <= columns
-    # minimum calls: ceil(n/100) list pages per object (+ archived listing), 1 association batch per pair
+    # minimum calls: ceil(n/100) list pages per object (+ archived listing); links inline, 2 type reads per pair
     calls = result.api_calls["by_family"]
     assert calls["objects.deals.list"] == math.ceil(len(hs.portal.ids("deals")) / 100) + max(
         1, math.ceil(len(hs.portal.ids("deals", archived=True)) / 100))
-    assert calls["associations.deals.companies.batch.read"] == 1
+    assert calls["associations.deals.companies.types"] == 2
+    assert not [family for family in calls if family.endswith("batch.read") and family.startswith("associations")]
 
 
 def test_associations_complete(harness: Harness) -> None:

@@ -7,6 +7,9 @@ Documented behaviour this fake leans on, deliberately unlike `spm_sync.sandbox`:
   records may carry keys nobody asked for (`propertiesWithHistory`); `archived=true` lists only archived.
 - Batch read answers in its own order, and 207 Multi-Status with `errors` for ids it cannot find.
 - Search: `total`, at most 37 results a call whatever `limit` says, paging by offset.
+- Objects list `associations=`: each record's links inline in the v3 shape (`{id, type}` with the
+  type's v3 name), at most 100 per type, then a per-type `paging.next`; the pair's types and labels
+  from `/crm/v3/associations/{from}/{to}/types` (`{id, name}`) and the v4 `.../labels` endpoint.
 - v4 associations batch read: 207 with an error per input that has no associations, `toObjectId` as a
   number, several association types per link (a label-less one among them), per-input `paging`.
 - Owners: `teams` missing on some, `userId` a number; pipelines: stage `metadata` values as strings.
@@ -30,6 +33,15 @@ from tests.fakes.wire import Reply, Request, Scripted, json_reply
 Record = dict[str, Any]
 DAILY = 500_000
 _DATED = re.compile(r"^\d{4}-\d{2}$")
+INLINE_ASSOCIATIONS_MAX = 100
+# v3 names of the HubSpot-defined association types the tests use (HubSpot's association type table).
+V3_TYPE_NAMES = {5: "deal_to_company", 341: "deal_to_company_unlabeled", 206: "call_to_deal",
+                 182: "call_to_company", 188: "meeting_to_company"}
+
+
+def v3_type_name(kind: Record) -> str:
+    """A type's v3 name: HubSpot's for its own types, the label's for user-defined ones."""
+    return V3_TYPE_NAMES.get(int(kind["typeId"])) or str(kind.get("label") or kind["typeId"]).lower()
 
 
 def error_body(message: str, category: str, **extra: Any) -> dict[str, Any]:
@@ -130,6 +142,9 @@ class HubSpotDocsPortal(Scripted):
                     "This app hasn't been granted all required scopes to make this call.", "MISSING_SCOPES",
                     errors=[{"message": "One or more of the following scopes are required.",
                              "context": {"requiredGranularScopes": [f"crm.objects.{name}.read"]}}]))
+            if kind == "associations" and method == "GET" and len(rest) == 2 and rest[1] == "types":
+                return json_reply(200, {"results": [{"id": str(k["typeId"]), "name": v3_type_name(k)}
+                                                    for k in self._pair_kinds(name, rest[0])]})
             if kind == "properties" and method == "GET" and not rest:
                 return json_reply(200, {"results": [self._property(obj, p, t) for p, t in obj.properties]})
             if kind == "pipelines" and method == "GET" and not rest:
@@ -142,6 +157,8 @@ class HubSpotDocsPortal(Scripted):
                 return self._search(obj, request.json())
         if parts[:2] == ["crm", "v3"] and parts[2:] == ["owners"]:
             return self._owners(request)
+        if parts[:3] == ["crm", "v4", "associations"] and len(parts) == 6 and parts[5] == "labels":
+            return json_reply(200, {"results": self._pair_kinds(parts[3], parts[4])})
         if parts[:2] == ["crm", "v4"] and len(parts) == 7 and parts[2] == "associations" and parts[5:] == [
                 "batch", "read"]:
             return self._associations(parts[3], parts[4], request.json())
@@ -179,6 +196,25 @@ class HubSpotDocsPortal(Scripted):
     def _requested(request: Request) -> list[str]:
         return [n for value in request.query.get("properties", []) for n in value.split(",") if n]
 
+    def _pair_kinds(self, from_type: str, to_type: str) -> list[Record]:
+        kinds = {k["typeId"]: k for targets in self.associations.get((from_type, to_type), {}).values()
+                 for _to, ks in targets for k in ks}
+        return [kinds[t] for t in sorted(kinds)]
+
+    def _inline(self, obj: HsObject, record: Record, to_types: list[str]) -> Record:
+        """A record's `associations` block: v3 `{id, type}` entries, 100 per type, then `paging.next`."""
+        block: Record = {}
+        for to_type in to_types:
+            entries = [{"id": to_id, "type": v3_type_name(k)}
+                       for to_id, kinds in self.associations.get((obj.name, to_type), {}).get(record["id"], [])
+                       for k in kinds]
+            if not entries:
+                continue
+            block[to_type] = {"results": entries[:INLINE_ASSOCIATIONS_MAX]}
+            if len(entries) > INLINE_ASSOCIATIONS_MAX:
+                block[to_type]["paging"] = {"next": {"after": str(INLINE_ASSOCIATIONS_MAX), "link": None}}
+        return {**record, "associations": block} if block else record
+
     def _list(self, obj: HsObject, request: Request) -> Reply:
         limit = int(request.param("limit", "10") or 10)
         if limit > 100:
@@ -187,7 +223,9 @@ class HubSpotDocsPortal(Scripted):
         rows = [r for r in obj.records if r["archived"] == archived]
         offset = int(request.param("after") or 0)
         chunk = rows[offset:offset + min(limit, self.page_size)]
-        body: Record = {"results": [self._shape(obj, r, self._requested(request)) for r in chunk]}
+        to_types = [n for value in request.query.get("associations", []) for n in value.split(",") if n]
+        body: Record = {"results": [self._shape(obj, self._inline(obj, r, to_types), self._requested(request))
+                                    for r in chunk]}
         end = offset + len(chunk)
         if end < len(rows):
             body["paging"] = {"next": {"after": str(end), "link": f"https://api.hubapi.com{request.path}?after={end}"}}

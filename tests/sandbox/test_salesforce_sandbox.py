@@ -347,3 +347,19 @@ def test_bulk_refuses_what_bulk_cannot_do(sf: Salesforce, soql: str, code: str, 
     assert response.status_code == 400
     assert response.json() == [{"message": message, "errorCode": code}]
     assert sf.query(soql)["totalSize"] > 0  # the REST API serves the same query
+
+
+def test_refresh_token_grant(sandbox: SalesforceSandbox) -> None:
+    url = f"{sandbox.instance_url}/services/oauth2/token"
+    grant = {"grant_type": "refresh_token", "client_id": "cid", "client_secret": "cs",
+             "refresh_token": sandbox.org.refresh_token}
+    token = requests.post(url, verify=sandbox.ca_bundle, data=grant)
+    assert token.status_code == 200
+    body = token.json()
+    assert "refresh_token" not in body and body["instance_url"] == sandbox.instance_url
+    assert client(sandbox, body["access_token"]).query("SELECT COUNT() FROM User")["totalSize"] == 10
+    stale = requests.post(url, verify=sandbox.ca_bundle, data={**grant, "refresh_token": "5Aep861-revoked"})
+    assert (stale.status_code, stale.json()) == (400, {"error": "invalid_grant",
+                                                       "error_description": "expired access/refresh token"})
+    anonymous = requests.post(url, verify=sandbox.ca_bundle, data={**grant, "client_id": ""})
+    assert anonymous.json() == {"error": "invalid_client_id", "error_description": "client identifier invalid"}

@@ -84,7 +84,8 @@ class HubSpotSandbox(ServedEmulator):
     def _routes(self) -> list[Route]:
         o, m = self.objects, self.meta
         search = (self.search_limit,)
-        assoc = r"/(?P<from_type>[A-Za-z0-9_\-]+)/(?P<to_type>[A-Za-z0-9_\-]+)/batch/read"
+        pair = r"/(?P<from_type>[A-Za-z0-9_\-]+)/(?P<to_type>[A-Za-z0-9_\-]+)"
+        assoc = rf"{pair}/batch/read"
         return [
             Route("POST", rf"/crm/v3/objects/deals/splits/batch/read|/deal-splits/{_DATED}/batch/read",
                   self.splits.batch_read, "deal_splits_batch_read"),
@@ -108,10 +109,15 @@ class HubSpotSandbox(ServedEmulator):
             Route("GET", _family("properties", rf"/{_OBJ}/groups/(?P<group_name>[^/]+)"), m.group,
                   "property_group_get"),
             Route("GET", _family("properties", rf"/{_OBJ}/(?P<name>[^/]+)"), m.property, "property_get"),
+            Route("GET", rf"/properties/v2/{_OBJ}/properties", m.properties_v2, "properties_v2"),
+            Route("GET", _family("schemas", "/?"), m.schemas, "schemas"),
             Route("GET", _family("pipelines", f"/{_OBJ}"), m.pipelines, "pipelines"),
             Route("GET", _family("pipelines", rf"/{_OBJ}/(?P<pipeline_id>[^/]+)"), m.pipeline, "pipeline_get"),
             Route("POST", rf"/crm/(?:v4/associations|associations/{_DATED}){assoc}", m.associations_batch_read,
                   "associations_v4_batch_read"),
+            Route("GET", rf"/crm/(?:v4/associations|associations/{_DATED}){pair}/labels", m.association_labels,
+                  "associations_v4_labels"),
+            Route("GET", rf"/crm/v3/associations{pair}/types", m.association_type_names, "associations_v3_types"),
             Route("GET", rf"/crm/(?:v4/objects|objects/{_DATED})/(?P<from_type>[A-Za-z0-9_\-]+)/"
                   r"(?P<record_id>[^/]+)/associations/(?P<to_type>[A-Za-z0-9_\-]+)",
                   m.associations_list, "associations_v4_list"),

@@ -22,6 +22,7 @@ from spm_sync.sandbox.hubspot.schema import (
     STRING,
     PropertyDef,
     association_types,
+    pair_types,
 )
 from spm_sync.sandbox.hubspot.values import format_datetime
 from spm_sync.sandbox.server import Request, Response
@@ -78,6 +79,15 @@ def property_json(object_type: str, prop: PropertyDef) -> dict[str, Any]:
         out["showCurrencySymbol"] = prop.show_currency_symbol
     if prop.hubspot_defined:
         out.pop("createdAt")
+    return out
+
+
+def legacy_property_json(object_type: str, prop: PropertyDef) -> dict[str, Any]:
+    """The v2 shape of a property: v3's fields, `deleted` instead of `archived`, stamps as epoch ms."""
+    out = property_json(object_type, prop)
+    out.pop("modificationMetadata")
+    out.update(deleted=False, createdAt=_PIPELINE_STAMP_MS, updatedAt=_PIPELINE_STAMP_MS,
+               readOnlyValue=prop.read_only, readOnlyDefinition=prop.hubspot_defined)
     return out
 
 
@@ -152,6 +162,17 @@ class MetaApi:
         with self.portal.lock:
             props = list(self.portal.properties[object_type].values())
         return Response.json({"results": [property_json(object_type, p) for p in props]})
+
+    def properties_v2(self, request: Request) -> Response:
+        """Legacy `GET /properties/v2/{objectType}/properties`: a bare JSON array, stamps in epoch ms."""
+        object_type = object_type_of(self.portal, request.params["object_type"])
+        with self.portal.lock:
+            props = list(self.portal.properties[object_type].values())
+        return Response.json([legacy_property_json(object_type, p) for p in props])
+
+    def schemas(self, request: Request) -> Response:
+        """`GET /crm/v3/schemas`: the portal's custom object schemas (the sandbox defines none)."""
+        return Response.json({"results": []})
 
     def property(self, request: Request) -> Response:
         object_type = object_type_of(self.portal, request.params["object_type"])
@@ -231,6 +252,21 @@ class MetaApi:
         if object_type != "deals" or request.params["pipeline_id"] != "default":
             raise errors.not_found()
         return Response.json(pipeline_json())
+
+    # -- association types ----------------------------------------------------------------------
+    def association_type_names(self, request: Request) -> Response:
+        """v3 `GET /crm/v3/associations/{from}/{to}/types`: the `{id, name}` of each type (the inline `type`)."""
+        from_type = object_type_of(self.portal, request.params["from_type"])
+        to_type = object_type_of(self.portal, request.params["to_type"])
+        return Response.json({"results": [{"id": str(t.type_id), "name": t.name}
+                                          for t in pair_types(from_type, to_type)]})
+
+    def association_labels(self, request: Request) -> Response:
+        """v4 `GET /crm/v4/associations/{from}/{to}/labels`: `{category, typeId, label}` of each type."""
+        from_type = object_type_of(self.portal, request.params["from_type"])
+        to_type = object_type_of(self.portal, request.params["to_type"])
+        return Response.json({"results": [{"category": "HUBSPOT_DEFINED", "typeId": t.type_id, "label": t.label}
+                                          for t in pair_types(from_type, to_type)]})
 
     # -- associations v4 ----------------------------------------------------------------------
     def _targets(self, from_type: str, from_id: int, to_type: str, after: int

@@ -10,6 +10,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 
@@ -105,10 +106,12 @@ class ObjectsApi:
             rows, next_after = list_rows(self.portal.table(object_type), after_id, limit, archived)
             names = property_names(self.portal, object_type, split_names(request.args("properties")))
             associations = split_names(request.args("associations"))
-            results = [record(self.portal, object_type, int(r), names, history, associations) for r in rows]
+            results = [record(self.portal, object_type, int(r), names, history, associations, self.base_url())
+                       for r in rows]
         payload: dict[str, Any] = {"results": results}
         if next_after is not None:
-            link = f"{self.base_url()}{request.path}?limit={limit}&after={next_after}"
+            query = {**request.query, "limit": [str(limit)], "after": [str(next_after)]}
+            link = f"{self.base_url()}{request.path}?{urlencode(query, doseq=True)}"
             payload["paging"] = {"next": {"after": str(next_after), "link": link}}
         return Response.json(payload)
 
@@ -141,7 +144,7 @@ class ObjectsApi:
             names = property_names(self.portal, object_type, split_names(request.args("properties")))
             history = split_names(request.args("propertiesWithHistory"))
             associations = split_names(request.args("associations"))
-            return Response.json(record(self.portal, object_type, row, names, history, associations))
+            return Response.json(record(self.portal, object_type, row, names, history, associations, self.base_url()))
 
     def search(self, request: Request) -> Response:
         object_type = object_type_of(self.portal, request.params["object_type"])

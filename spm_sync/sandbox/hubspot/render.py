@@ -14,6 +14,8 @@ from spm_sync.sandbox.hubspot.schema import association_types, resolve_object_ty
 from spm_sync.sandbox.hubspot.table import ObjectTable
 from spm_sync.sandbox.hubspot.values import NULL_MS, format_datetime
 
+INLINE_ASSOCIATIONS_MAX = 100
+
 
 def split_names(values: Iterable[str]) -> list[str]:
     """`properties=a,b&properties=c` -> [a, b, c] (both styles appear in the wild)."""
@@ -42,27 +44,36 @@ def _history(table: ObjectTable, row: int, name: str) -> list[dict[str, Any]]:
              "sourceType": e.source_type} for e in table.history_of(row, name)]
 
 
-def inline_associations(portal: Portal, object_type: str, record_id: int,
-                        to_types: Sequence[str]) -> dict[str, Any]:
-    """The v3 `associations` block: `{companies: {results: [{id, type}]}}`, empty types omitted."""
+def inline_associations(portal: Portal, object_type: str, record_id: int, to_types: Sequence[str],
+                        base_url: str = "") -> dict[str, Any]:
+    """The v3 `associations` block: `{companies: {results: [{id, type}], paging?}}`, empty types omitted.
+
+    At most 100 results per type (HubSpot's inline limit since 2021); a longer list ends with
+    `paging.next` pointing at the record's association list from the first target left out.
+    """
     block: dict[str, Any] = {}
     for raw in to_types:
         to_type = resolve_object_type(raw)
         if to_type is None:
             continue
         ids, primary = portal.associations.targets(object_type, record_id, to_type)
-        results = [
-            {"id": str(int(to_id)), "type": kind.name}
-            for to_id, is_primary in zip(ids, primary, strict=True)
-            for kind in association_types(object_type, to_type, bool(is_primary))
-        ]
+        results: list[dict[str, str]] = []
+        entry: dict[str, Any] = {"results": results}
+        for to_id, is_primary in zip(ids, primary, strict=True):
+            kinds = association_types(object_type, to_type, bool(is_primary))
+            if len(results) + len(kinds) > INLINE_ASSOCIATIONS_MAX:
+                after = str(int(to_id))
+                link = f"{base_url}/crm/v4/objects/{object_type}/{record_id}/associations/{to_type}?after={after}"
+                entry["paging"] = {"next": {"after": after, "link": link}}
+                break
+            results.extend({"id": str(int(to_id)), "type": kind.name} for kind in kinds)
         if results:
-            block[to_type] = {"results": results}
+            block[to_type] = entry
     return block
 
 
 def record(portal: Portal, object_type: str, row: int, names: Sequence[str],
-           history: Sequence[str] = (), associations: Sequence[str] = ()) -> dict[str, Any]:
+           history: Sequence[str] = (), associations: Sequence[str] = (), base_url: str = "") -> dict[str, Any]:
     """One record in HubSpot's SimplePublicObject shape."""
     table = portal.table(object_type)
     record_id = int(table.ids[row])
@@ -80,7 +91,7 @@ def record(portal: Portal, object_type: str, row: int, names: Sequence[str],
     if archived and int(table.archived_at[row]) != NULL_MS:
         out["archivedAt"] = format_datetime(int(table.archived_at[row]))
     if associations:
-        block = inline_associations(portal, object_type, record_id, associations)
+        block = inline_associations(portal, object_type, record_id, associations, base_url)
         if block:
             out["associations"] = block
     return out

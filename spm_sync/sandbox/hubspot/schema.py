@@ -276,6 +276,16 @@ OBJECT_TYPES: dict[str, ObjectTypeDef] = {
                 "crm.objects.goals", "goal_target_information", _GOAL_PROPS),
         _object("feedback_submissions", "0-19", "hs_createdate", "hs_lastmodifieddate", _ENGAGEMENT_DEFAULTS,
                 "crm.objects.feedback_submissions", "feedbacksubmissioninformation", _FEEDBACK_PROPS),
+        # Standard types every portal has, never seeded here: they answer as an empty portal's do
+        # (empty lists, their bookkeeping properties, no associations), not "Unable to infer object type".
+        *(_object(name, type_id, "hs_createdate", "hs_lastmodifieddate", _ENGAGEMENT_DEFAULTS, scope,
+                  f"{name.rstrip('s')}information", _bookkeeping("hs_createdate", "hs_lastmodifieddate"))
+          for name, type_id, scope in (
+              ("tickets", "0-5", "tickets"), ("products", "0-7", "e-commerce"), ("line_items", "0-8", "e-commerce"),
+              ("quotes", "0-14", "crm.objects.quotes"), ("communications", "0-18", "crm.objects.contacts"),
+              ("notes", "0-46", "crm.objects.contacts"), ("invoices", "0-53", "crm.objects.invoices"),
+              ("postal_mail", "0-116", "crm.objects.contacts"), ("leads", "0-136", "crm.objects.leads"),
+          )),
     )
 }
 
@@ -284,7 +294,9 @@ OBJECT_ALIASES: dict[str, str] = {
     **{spec.type_id: name for name, spec in OBJECT_TYPES.items()},
     "contact": "contacts", "company": "companies", "deal": "deals", "call": "calls", "email": "emails",
     "meeting": "meetings", "task": "tasks", "user": "users", "goal_target": "goal_targets",
-    "feedback_submission": "feedback_submissions",
+    "feedback_submission": "feedback_submissions", "ticket": "tickets", "product": "products",
+    "line_item": "line_items", "quote": "quotes", "communication": "communications", "note": "notes",
+    "invoice": "invoices", "lead": "leads",
 }
 
 
@@ -337,6 +349,11 @@ _PAIR_TYPES[("feedback_submissions", "contacts")] = (AssociationType(97, "feedba
 _PAIR_TYPES[("contacts", "feedback_submissions")] = (AssociationType(96, "contact_to_feedback_submission"),)
 _PAIR_TYPES[("feedback_submissions", "companies")] = (AssociationType(99, "feedback_submission_to_company"),)
 _PAIR_TYPES[("companies", "feedback_submissions")] = (AssociationType(98, "company_to_feedback_submission"),)
+
+
+def pair_types(from_type: str, to_type: str) -> tuple[AssociationType, ...]:
+    """Every association type defined in the (from, to) direction (the types and labels endpoints)."""
+    return _PAIR_TYPES.get((from_type, to_type), ())
 
 
 def association_types(from_type: str, to_type: str, primary: bool) -> tuple[AssociationType, ...]:

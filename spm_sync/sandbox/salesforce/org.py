@@ -131,6 +131,7 @@ class Org:
         self.hooks = Hooks()
         self.org_id = ids.make_id("00D", 0)
         self.password = "sandbox-password"
+        self.refresh_token = "sandbox-refresh-token"  # a connected app's, issued to the API user
         self._tokens: set[str] = set()
         self.session_id = self.issue_token()
         self._cursors: OrderedDict[str, Cursor] = OrderedDict()

@@ -274,7 +274,10 @@ class RestApi:
 
     # ---- OAuth -----------------------------------------------------------------------------------
     def oauth_token(self, request: Request) -> Response:
-        """POST /services/oauth2/token: password and JWT bearer grants issue a fresh session."""
+        """POST /services/oauth2/token: password, JWT bearer and refresh-token grants issue a fresh session.
+
+        A refresh-token grant answers without a new refresh token, as Salesforce does.
+        """
         from urllib.parse import parse_qs
 
         form = {k: v[0] for k, v in parse_qs(request.body.decode(), keep_blank_values=True).items()}
@@ -296,6 +299,12 @@ class RestApi:
             exp = claims.get("exp")
             if exp is not None and float(exp) < datetime.now(UTC).timestamp():
                 return _oauth_error("invalid_grant", "expired authorization code")
+        elif grant == "refresh_token":
+            if not form.get("client_id"):
+                return _oauth_error("invalid_client_id", "client identifier invalid")
+            if form.get("refresh_token") != self.org.refresh_token:
+                return _oauth_error("invalid_grant", "expired access/refresh token")
+            username = self._actor_username()
         else:
             return _oauth_error("unsupported_grant_type", "grant type not supported")
         user = self._user_row(username or "")
@@ -311,6 +320,10 @@ class RestApi:
             "issued_at": issued,
             "signature": "c2FuZGJveA==",
         })
+
+    def _actor_username(self) -> str:
+        with self.org.lock:
+            return str(self.org.tables["User"].column("Username").tolist()[self.org.actor_row])
 
     def _user_row(self, username: str) -> str | None:
         with self.org.lock:
