@@ -21,6 +21,13 @@ RAW_TABLES = {
     "files": "spm_sync.connectors.files.source:raw_tables",
 }
 
+# The object names `sync --objects` accepts for a source: a name no chosen source knows is a usage error.
+OBJECT_NAMES = {
+    "salesforce": "connectors.salesforce.source:object_names",
+    "hubspot": "connectors.hubspot.source:object_names",
+    "files": "connectors.files.source:object_names",
+}
+
 WRITERS = {
     "salesforce": "spm_sync.connectors.salesforce.writer:SalesforceWriter",
     "hubspot": "spm_sync.connectors.hubspot.writer:HubSpotWriter",
@@ -47,6 +54,11 @@ def source_factory(kind: str) -> Callable[..., Any]:
 def raw_tables(source: Any) -> set[str]:
     """The raw tables of one configured source (`RAW_TABLES`)."""
     return set(_load(RAW_TABLES, source.type)(source))
+
+
+def object_names(source: Any) -> list[str]:
+    """The objects of one configured source, as `--objects` names them (`OBJECT_NAMES`)."""
+    return list(_load(OBJECT_NAMES, source.type)(source))
 
 
 def writer_class(kind: str) -> Callable[..., Any]:

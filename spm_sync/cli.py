@@ -6,7 +6,7 @@ Exit codes: 0 ok, 1 a run failed, 2 usage or configuration error. Errors print a
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -42,6 +42,13 @@ class LogFormat(StrEnum):
     json = "json"
 
 
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
@@ -73,7 +80,9 @@ def main_options(
     log_format: Annotated[
         LogFormat, typer.Option(help="text (readable) or json (one object a line).")
     ] = LogFormat.text,
-    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
+    log_level: Annotated[
+        LogLevel, typer.Option(case_sensitive=False, help="Least severe log lines shown.")
+    ] = LogLevel.INFO,
     lock_timeout: Annotated[
         float | None,
         typer.Option(
@@ -85,7 +94,7 @@ def main_options(
 ) -> None:
     STATE.config_path = config
     STATE.lock_timeout = lock_timeout
-    configure_logging(log_format.value, log_level)
+    configure_logging(log_format.value, log_level.value)
 
 
 def _config() -> Config:
@@ -142,25 +151,52 @@ def sync(
         raise failed
 
 
+def window_end(text: str | None, now: datetime) -> datetime:
+    """`--to` as people read dates: a day is included whole (2026-01-31 ends at 2026-02-01 00:00);
+    a date with a time is the exact end; none is now."""
+    if text is None:
+        return now
+    try:
+        end = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected a date (2026-01-31) or a date and time, got {text!r}", param_hint="--to"
+        ) from None
+    if end.tzinfo is not None:
+        end = end.astimezone(UTC).replace(tzinfo=None)
+    return end + timedelta(days=1) if len(text) == len("2026-01-31") else end
+
+
 @app.command()
 def backfill(
     source: Annotated[str, typer.Option("--source", "-s", help="Source name.")],
     from_: Annotated[datetime, typer.Option("--from", help="Window start (date or datetime, UTC).")],
-    to: Annotated[datetime | None, typer.Option("--to", help="Window end, exclusive (default now).")] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Window end, inclusive: a date includes that whole day (default now).",
+                     show_default=False),
+    ] = None,
     objects: Annotated[str | None, typer.Option(help="Comma-separated objects (default all).")] = None,
+    restart: Annotated[
+        bool, typer.Option(help="Pull the whole window again, also the chunks an earlier run of it finished.")
+    ] = False,
 ) -> None:
     """Re-pull a window of history without moving incremental cursors; resumable.
 
-    Example: spm-sync backfill --source salesforce --from 2025-01-01 --to 2025-07-01
+    Re-running the same backfill continues after its last finished chunk; --restart starts it over.
+    Example: spm-sync backfill --source salesforce --from 2025-01-01 --to 2025-06-30
     """
     from spm_sync import jobs
     from spm_sync.progress import sync_progress
 
     cfg = _config()
-    end = to or datetime.now(UTC).replace(tzinfo=None)
+    end = window_end(to, datetime.now(UTC).replace(tzinfo=None))
     with sync_progress(console) as progress:
-        result = jobs.backfill(cfg, source, from_, end, objects=_split(objects), progress=progress)
-    console.print(f"backfill of {source} {from_:%Y-%m-%d} .. {end:%Y-%m-%d}: {result}")
+        result = jobs.backfill(
+            cfg, source, from_, end, objects=_split(objects), progress=progress, restart=restart
+        )
+    last_day = end - timedelta(microseconds=1)
+    console.print(f"backfill of {source} {from_:%Y-%m-%d} .. {last_day:%Y-%m-%d} (inclusive): {result}")
 
 
 @app.command()
@@ -210,11 +246,14 @@ def kpis(
     Example: spm-sync kpis --period FY2026-Q1 --entity melissa.roberts@example.com --format json
     """
     from spm_sync import jobs
+    from spm_sync.metrics import KpiFilter
     from spm_sync.metrics.lookup import HEADLINE_METRICS, KpiAsk, kpi_rows, overview, units
+    from spm_sync.metrics.query import check_filter
     from spm_sync.output import write_rows
     from spm_sync.store import open_store
 
     cfg = _config()
+    check_filter(KpiFilter(period=period, grain=grain, entity_type=entity_type))  # a typo: refused before computing
     if compute:
         jobs.kpis(cfg)
     ask = KpiAsk(period=period, grain=grain, entity_type=entity_type, entity=entity, team=team, metrics=_split(metric))

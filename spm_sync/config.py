@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -347,24 +348,49 @@ class Config(Model):
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def interpolate_env(value: Any, env: dict[str, str], path: str = "") -> Any:
-    """Replace `${VAR}` / `${VAR:-default}` in every string of a parsed YAML document."""
+def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(key path, string) of every string in a parsed YAML document."""
     if isinstance(value, dict):
-        return {k: interpolate_env(v, env, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        for k, v in value.items():
+            yield from _strings(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{path}[{i}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+def missing_env(value: Any, env: dict[str, str]) -> dict[str, str]:
+    """Variable -> first key that references it, for every `${VAR}` that is unset and has no default."""
+    missing: dict[str, str] = {}
+    for path, text in _strings(value):
+        for match in _ENV_REF.finditer(text):
+            if match.group(1) not in env and match.group(2) is None:
+                missing.setdefault(match.group(1), path)
+    return missing
+
+
+def interpolate_env(value: Any, env: dict[str, str]) -> Any:
+    """Replace `${VAR}` / `${VAR:-default}` in every string of a parsed YAML document; every unset
+    variable is named in one error (a new setup learns them all in one go, not one per run)."""
+    missing = missing_env(value, env)
+    if len(missing) == 1:
+        [(name, key)] = missing.items()
+        raise ConfigError(f"environment variable {name} is not set", key=key)
+    if missing:
+        listed = ", ".join(f"{name} (at {key})" for name, key in missing.items())
+        raise ConfigError(f"environment variables not set: {listed}")
+    return _substitute(value, env)
+
+
+def _substitute(value: Any, env: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(v, env) for k, v in value.items()}
     if isinstance(value, list):
-        return [interpolate_env(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_substitute(v, env) for v in value]
     if not isinstance(value, str):
         return value
-
-    def substitute(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in env:
-            return env[name]
-        if default is not None:
-            return default
-        raise ConfigError(f"environment variable {name} is not set", key=path)
-
-    return _ENV_REF.sub(substitute, value)
+    return _ENV_REF.sub(lambda m: env.get(m.group(1), m.group(2) or ""), value)
 
 
 def _key_path(loc: tuple[int | str, ...], data: Any) -> str:
@@ -430,8 +456,31 @@ def resolve_config_path(path: Path | None) -> Path:
     return Path(env) if env else DEFAULT_CONFIG_PATH
 
 
+def anchor_paths(model: BaseModel, folder: Path) -> Any:
+    """`model` with every relative path in it (store, state_dir, files, mappings, CA bundles, keys,
+    defaults included) made absolute against `folder`, so a run started from anywhere (cron, another
+    shell) finds the same store and pipeline state."""
+
+    def anchored(value: Any) -> Any:
+        if isinstance(value, Path):
+            return value if value.is_absolute() else folder / value
+        if isinstance(value, BaseModel):
+            return anchor_paths(value, folder)
+        if isinstance(value, list):
+            return [anchored(v) for v in value]
+        return value
+
+    changed = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        new = anchored(value)
+        if new != value:
+            changed[name] = new
+    return model.model_copy(update=changed) if changed else model
+
+
 def load_config(path: Path) -> Config:
-    """Read, interpolate and validate a config file; relative paths stay relative to the CWD."""
+    """Read, interpolate and validate a config file; relative paths resolve against its folder."""
     if not path.exists():
         raise ConfigError("no such file (pass --config or set SPM_SYNC_CONFIG)", file=str(path))
     try:
@@ -442,4 +491,5 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=str(path), key=where) from None
     if data is None:
         raise ConfigError("the file is empty; see config.example.yaml for every option", file=str(path))
-    return parse_config(data, file=str(path))
+    cfg: Config = anchor_paths(parse_config(data, file=str(path)), path.resolve().parent)
+    return cfg

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -71,9 +71,7 @@ def sync(
 ) -> list[Any]:
     from spm_sync.extract import sync_source
 
-    names = sources or [s.name for s in cfg.sources]
-    for name in names:
-        cfg.source(name)
+    names = sources_with_objects(cfg, sources or [s.name for s in cfg.sources], objects)
     results = []
     failures: dict[str, BaseException] = {}
     for name in names:
@@ -95,14 +93,48 @@ def sync(
     return results
 
 
+def sources_with_objects(cfg: Config, names: list[str], objects: list[str] | None) -> list[str]:
+    """The named sources that have any of `objects` (all of them when None). A name no source has is
+    a usage error, raised before any run is recorded; a source with none of the objects is not run
+    (a sync that pulls nothing would still count as fresh)."""
+    sources = [cfg.source(name) for name in names]
+    if not objects:
+        return names
+    from connectors.registry import object_names
+
+    known = {source.name: object_names(source) for source in sources}
+    has = {name: {o.lower() for o in objs} for name, objs in known.items()}
+    unknown = [o for o in objects if not any(o.lower() in objs for objs in has.values())]
+    if unknown:
+        listed = "; ".join(f"{name}: {', '.join(objs)}" for name, objs in known.items())
+        raise ConfigError(f"--objects: unknown object(s) {', '.join(unknown)} (known: {listed})")
+    return [name for name in names if any(o.lower() in has[name] for o in objects)]
+
+
 def backfill(
-    cfg: Config, source: str, start: datetime, end: datetime, *, objects: list[str] | None = None, progress: Any = None
+    cfg: Config,
+    source: str,
+    start: datetime,
+    end: datetime,
+    *,
+    objects: list[str] | None = None,
+    progress: Any = None,
+    restart: bool = False,
 ) -> Any:
+    """Re-pull [start, end) of one source. A window that is empty or an unknown object is a usage
+    error, refused before a run is recorded (no failed run, no alert)."""
     from spm_sync.ops.backfill import run_backfill
 
-    cfg.source(source)
+    sources_with_objects(cfg, [source], objects)
+    if end <= start:
+        last = end - timedelta(microseconds=1)
+        raise ConfigError(
+            f"empty backfill window: --from {start:%Y-%m-%d %H:%M} is after --to {last:%Y-%m-%d} (inclusive)"
+        )
     with job(cfg, "backfill", source) as (store, run), holding(cfg, store, run, [raw_data(source)], shared=False):
-        return run_backfill(cfg, store, source, start, end, run=run, objects=objects, progress=progress)
+        return run_backfill(
+            cfg, store, source, start, end, run=run, objects=objects, progress=progress, restart=restart
+        )
 
 
 def normalize(cfg: Config) -> Any:
@@ -126,7 +158,9 @@ def kpis(cfg: Config) -> Any:
 
 def writeback(cfg: Config, targets: list[str] | None = None, *, dry_run: bool = False) -> Any:
     from spm_sync.writeback import write_back
+    from spm_sync.writeback.targets import select
 
+    select(cfg, targets)  # an unknown target is a usage error: never a recorded run, never an alert
     with job(cfg, "writeback", ",".join(targets) if targets else None) as (store, run):
         return write_back(cfg, store, run, targets=targets, dry_run=dry_run)
 

@@ -384,6 +384,10 @@ def _with_file(table: pa.Table, path: Path) -> pa.Table:
     return table.append_column(SOURCE_FILE, pa.array([str(path)] * table.num_rows, pa.string()))
 
 
+def object_names(config: FilesSource) -> list[str]:
+    return [kind.name for kind in EXPORTS]
+
+
 def raw_tables(config: FilesSource) -> set[str]:
     """The raw tables this source can produce: per export (configured or not), its rows and its rejected rows."""
     return {kind.name for kind in EXPORTS} | {rejected_table(kind) for kind in EXPORTS}

@@ -99,6 +99,10 @@ def owners_resource(reader: Reader, config: HubSpotSource, context: ExtractConte
     return dlt.resource(pull, name=OWNERS, table_name=OWNERS, primary_key="id", write_disposition="merge")
 
 
+def object_names(config: HubSpotSource) -> list[str]:
+    return [*(obj.name for obj in object_defs(config.extra_objects)), OWNERS]
+
+
 def raw_tables(config: HubSpotSource) -> set[str]:
     """The raw tables this source can produce, loaded or not."""
     objects = {obj.table for obj in object_defs(config.extra_objects)}

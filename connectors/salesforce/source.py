@@ -72,6 +72,10 @@ def plan_object(
     return ObjectPlan(describe.name, column_name(describe.name), tuple(fields), cursor, include_deleted)
 
 
+def object_names(config: SalesforceSource) -> list[str]:
+    return [spec.name for spec in object_specs(config)]
+
+
 def raw_tables(config: SalesforceSource) -> set[str]:
     """The raw tables this source can produce (one per object it may pull), loaded or not."""
     return {column_name(spec.name) for spec in object_specs(config)}

@@ -14,6 +14,7 @@ month: a custom 4-4-5 calendar is refused (`misaligned`) and the configured cale
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -140,6 +141,21 @@ def period_containing(day: date, grain: str, start_month: int) -> str:
         months_in = (day.month - start_month) % 12
         return f"FY{year}-Q{months_in // 3 + 1}"
     raise ConfigError(f"unknown grain {grain!r} (use one of {', '.join(GRAINS)})")
+
+
+PERIOD_ID = re.compile(r"^(?:(?P<year>\d{4})-(?P<month>\d{2})|FY\d{4}(?:-Q[1-4])?)$")
+
+
+def check_period_id(name: str) -> None:
+    """A usage error unless `name` is a period id (2026-03, FY2026-Q1, FY2026) or current_month /
+    current_quarter / current_year: a typo must not read as "no values"."""
+    match = PERIOD_ID.match(name)
+    if name in CURRENT or (match and (match["month"] is None or 1 <= int(match["month"]) <= 12)):
+        return
+    raise ConfigError(
+        f"not a period: {name!r} (use a month 2026-03, a fiscal quarter FY2026-Q1, a fiscal year FY2026, "
+        f"or {', '.join(CURRENT)})"
+    )
 
 
 def stored_period(store: Store, grain: str, day: date) -> str | None:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from spm_sync.errors import ConfigError
-from spm_sync.metrics.calendar import CURRENT, GRAINS, stored_period
+from spm_sync.metrics.calendar import CURRENT, GRAINS, check_period_id, stored_period
 from spm_sync.store import Store
 
 ENTITY_TYPES = ("rep", "team", "company")
@@ -61,10 +61,18 @@ def _stored(store: Store, period: str, today: date | None) -> str | None:
     return period
 
 
-def query_kpis(store: Store, filters: KpiFilter) -> list[dict[str, Any]]:
-    """Stored KPI values as dicts with exactly DESIGN.md's JSON keys, in a deterministic order."""
+def check_filter(filters: KpiFilter) -> None:
+    """Usage errors of a filter that need no store (a period that cannot exist, an unknown grain or
+    entity type): the CLI asks before computing anything."""
     _check_choice(filters.grain, GRAINS, "grain")
     _check_choice(filters.entity_type, ENTITY_TYPES, "entity type")
+    for period in [filters.period] if filters.period is not None else filters.periods or []:
+        check_period_id(period)
+
+
+def query_kpis(store: Store, filters: KpiFilter) -> list[dict[str, Any]]:
+    """Stored KPI values as dicts with exactly DESIGN.md's JSON keys, in a deterministic order."""
+    check_filter(filters)
     where: list[str] = []
     params: list[Any] = []
     prefix = ""

@@ -32,9 +32,10 @@ class BackfillResult:
 
     def __str__(self) -> str:
         total = sum(self.records.values())
+        again = " (all done by an earlier run: --restart pulls the window again)" if not self.chunks_run else ""
         return (
             f"{self.chunks_run} chunks pulled, {self.chunks_skipped} already done (resumed), "
-            f"{total} records, {self.api_calls} API calls"
+            f"{total} records, {self.api_calls} API calls{again}"
         )
 
 
@@ -99,10 +100,13 @@ def run_backfill(
     objects: list[str] | None = None,
     progress: Any = None,
     chunk: timedelta = DEFAULT_CHUNK,
+    restart: bool = False,
 ) -> BackfillResult:
+    """Pull the chunks of [start, end) not done yet by an earlier run of the same backfill (`restart`:
+    all of them again)."""
     bid = backfill_id(source, start, end, objects)
     chunks = chunk_window(start, end, chunk)
-    done = _completed(store, bid)
+    done = set() if restart else _completed(store, bid)
     result = BackfillResult(backfill_id=bid, chunks_total=len(chunks))
     if hasattr(progress, "chunks"):
         progress.chunks(len(chunks), len(done & {c.isoformat() for c, _ in chunks}))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
@@ -41,7 +43,22 @@ def cursor_positions(cfg: Config, source: str) -> dict[str, Any]:
         for resource, resource_state in source_state.get("resources", {}).items():
             for cursor, inc in (resource_state.get("incremental") or {}).items():
                 cursors[resource] = {"cursor": cursor, "last_value": inc.get("last_value")}
+            if isinstance(resource_state.get("cursor"), int):  # HubSpot's own: epoch ms of the last change read
+                last = datetime.fromtimestamp(resource_state["cursor"] / 1000, UTC)
+                cursors[resource] = {"cursor": "last_modified", "last_value": last}
     return cursors
+
+
+def store_location(cfg: Config) -> str:
+    """The store as an absolute file path, or the PostgreSQL DSN without its password."""
+    if cfg.store.backend == "duckdb":
+        return str(cfg.store.path.resolve())
+    assert cfg.store.dsn is not None
+    parts = urlsplit(cfg.store.dsn.get_secret_value())
+    if parts.password is None:
+        return parts.geturl()
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
 
 
 def raw_counts(store: Store, source: str) -> dict[str, int]:
@@ -77,6 +94,26 @@ def _last_run(store: Store, job: str, subject: str | None, status: str | None = 
     return row
 
 
+def _details(row: dict[str, Any]) -> dict[str, Any]:
+    details = row["details"]
+    return (json.loads(details) if isinstance(details, str) else details) or {}
+
+
+def last_writebacks(store: Store) -> dict[str, Any]:
+    """The last real write-back run and the last dry run (a dry run writes nothing, so it is not the
+    stage's outcome)."""
+    rows = store.fetch_dicts(
+        "SELECT status, started_at, ended_at, details FROM spm_state.runs WHERE job = 'writeback' "
+        "ORDER BY started_at DESC LIMIT 50"
+    )
+    found: dict[str, Any] = {"real": None, "dry_run": None}
+    for row in rows:
+        kind = "dry_run" if _details(row).get("dry_run") else "real"
+        if found[kind] is None:
+            found[kind] = {k: row[k] for k in ("status", "started_at", "ended_at")}
+    return found
+
+
 def writeback_outcomes(store: Store, target: str) -> dict[str, Any]:
     """The target's last real (not dry-run) write-back: when, and counts sent / unchanged /
     conflicts / rejected / invalid, as recorded in that run's details."""
@@ -85,7 +122,7 @@ def writeback_outcomes(store: Store, target: str) -> dict[str, Any]:
         "ORDER BY started_at DESC LIMIT 50"
     )
     for row in rows:
-        details = json.loads(row["details"]) if isinstance(row["details"], str) else (row["details"] or {})
+        details = _details(row)
         report = (details.get("writeback") or {}).get(target)
         if report is None or details.get("dry_run"):
             continue
@@ -149,6 +186,11 @@ def collect_status(cfg: Config, now: datetime | None = None) -> dict[str, Any]:
                     f"source {source.name}: "
                     + (f"last successful sync {_age(synced_at, now)}" if synced_at else "never synced successfully")
                 )
+            if last_any and last_any["status"] not in ("succeeded", "running"):
+                warnings.append(
+                    f"source {source.name}: last sync {last_any['status']} {_age(last_any['started_at'], now)}: "
+                    f"{last_any['error_message'] or 'no error recorded'}"
+                )
             sources.append(
                 {
                     "source": source.name,
@@ -164,7 +206,9 @@ def collect_status(cfg: Config, now: datetime | None = None) -> dict[str, Any]:
                 }
             )
         targets = [{"target": t.name, **writeback_outcomes(store, t.name)} for t in cfg.writeback]
-        stages = {job: _last_run(store, job, None) for job in ("normalize", "kpis", "writeback")}
+        stages = {job: _last_run(store, job, None) for job in ("normalize", "kpis")}
+        writebacks = last_writebacks(store)
+        stages["writeback"] = writebacks["real"]
         quality = quality_counts(store)
         rejected = rejected_inputs(store)
     if rejected["rows"]:
@@ -176,11 +220,13 @@ def collect_status(cfg: Config, now: datetime | None = None) -> dict[str, Any]:
         )
     return {
         "generated_at": now,
+        "store": {"backend": cfg.store.backend, "location": store_location(cfg)},
         "sources": sources,
         "stages": {
             k: ({"status": v["status"], "started_at": v["started_at"], "ended_at": v["ended_at"]} if v else None)
             for k, v in stages.items()
         },
+        "writeback_dry_run": writebacks["dry_run"],
         "writeback": targets,
         "schedules": next_runs(cfg, now),
         "quality": quality,
@@ -190,25 +236,35 @@ def collect_status(cfg: Config, now: datetime | None = None) -> dict[str, Any]:
 
 
 def render_status(info: dict[str, Any], console: Console) -> None:
+    """Tables sized to their content: piped (cron mail, `| less`) nothing is cut off at 80 columns."""
+    console.print(f"store: {info['store']['backend']} {info['store']['location']}", soft_wrap=True)
     table = Table(title="Sources")
-    for column in ("source", "type", "last success", "status", "records", "cursors"):
+    for column in ("source", "type", "last success", "status", "records"):
         table.add_column(column)
+    cursors = Table(title="Cursors (where the next incremental sync starts)")
+    for column in ("source", "object", "cursor", "last value"):
+        cursors.add_column(column)
     for s in info["sources"]:
-        cursors = ", ".join(f"{k}={v['last_value']}" for k, v in list(s["cursors"].items())[:4])
         table.add_row(
             s["source"],
             s["type"],
             s["age"] or "never",
-            ("[red]" if s["stale"] else "[green]") + (s["last_status"] or "-"),
+            ("[red]" if s["stale"] or s["last_error"] else "[green]") + (s["last_status"] or "-"),
             f"{sum(s['records'].values()):,} in {len(s['records'])} tables",
-            cursors or "-",
         )
-    console.print(table)
+        for name, cursor in s["cursors"].items():
+            cursors.add_row(s["source"], name, cursor["cursor"], _when(cursor["last_value"]))
+    _print_table(console, table)
+    if cursors.row_count:
+        _print_table(console, cursors)
     for name, stage in info["stages"].items():
         when = (
             f"{stage['status']} at {(stage['ended_at'] or stage['started_at']):%Y-%m-%d %H:%M}" if stage else None
         )
         console.print(f"{name}: {when or 'never run'}")
+    if dry := info["writeback_dry_run"]:
+        console.print(f"writeback dry run: {dry['status']} at {(dry['ended_at'] or dry['started_at']):%Y-%m-%d %H:%M}"
+                      " (nothing sent)")
     for target in info["writeback"]:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(target["counts"].items())) or "never run"
         console.print(f"write-back {target['target']}: {counts}")
@@ -217,4 +273,20 @@ def render_status(info: dict[str, Any], console: Console) -> None:
     if info["quality"]:
         console.print("data quality: " + ", ".join(f"{k} {v}" for k, v in info["quality"].items()))
     for warning in info["warnings"]:
-        console.print(f"[yellow]warning[/]: {warning}")
+        console.print(f"[yellow]warning[/]: {warning}", soft_wrap=True, highlight=False)
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return f"{value.astimezone(UTC) if value.tzinfo else value:%Y-%m-%d %H:%M:%S} UTC"
+    return "-" if value is None else str(value)
+
+
+def _print_table(console: Console, table: Table) -> None:
+    """Piped output is as wide as the table needs; a terminal keeps its own width."""
+    natural = console.measure(table, options=console.options.update_width(1000)).maximum
+    width = None if console.is_terminal else max(console.width, natural)
+    console.print(table, width=width)
