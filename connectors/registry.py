@@ -23,9 +23,9 @@ RAW_TABLES = {
 
 # The object names `sync --objects` accepts for a source: a name no chosen source knows is a usage error.
 OBJECT_NAMES = {
-    "salesforce": "connectors.salesforce.source:object_names",
-    "hubspot": "connectors.hubspot.source:object_names",
-    "files": "connectors.files.source:object_names",
+    "salesforce": "spm_sync.connectors.salesforce.source:object_names",
+    "hubspot": "spm_sync.connectors.hubspot.source:object_names",
+    "files": "spm_sync.connectors.files.source:object_names",
 }
 
 WRITERS = {

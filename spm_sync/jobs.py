@@ -100,7 +100,7 @@ def sources_with_objects(cfg: Config, names: list[str], objects: list[str] | Non
     sources = [cfg.source(name) for name in names]
     if not objects:
         return names
-    from connectors.registry import object_names
+    from spm_sync.connectors.registry import object_names
 
     known = {source.name: object_names(source) for source in sources}
     has = {name: {o.lower() for o in objs} for name, objs in known.items()}
