@@ -43,11 +43,12 @@ def start_sandbox(seed: int, scale: str) -> tuple[subprocess.Popen[str], dict[st
     return proc, json.loads(line)["salesforce"]
 
 
-def config(root: Path, sf: dict[str, Any], bulk_threshold: int) -> Any:
+def config(root: Path, sf: dict[str, Any], bulk_threshold: int, extract_memory_limit: str = "auto") -> Any:
     from spm_sync.config import parse_config
 
     return parse_config({
-        "store": {"path": str(root / "spm_sync.duckdb"), "state_dir": str(root / "state")},
+        "store": {"path": str(root / "spm_sync.duckdb"), "state_dir": str(root / "state"),
+                  "extract_memory_limit": extract_memory_limit},
         "sources": [{
             "name": "sf", "type": "salesforce", "instance_url": sf["instance_url"], "session_id": sf["session_id"],
             "ca_bundle": sf["ca_bundle"], "bulk_threshold": bulk_threshold, "delete_sweep_days": 365,
@@ -73,7 +74,7 @@ def phase(
             clients.append(self)
 
     source_module.SalesforceClient = Recording  # type: ignore[misc]
-    cfg = config(Path(root), sf, bulk_threshold)
+    cfg = config(Path(root), sf, bulk_threshold, os.environ.get("BENCH_EXTRACT_MEMORY_LIMIT", "auto"))
     store = open_store(cfg)
     if memory_limit:  # DuckDB's merge of a multi-million-row table otherwise takes GBs (default: 80% of RAM)
         store.connection.execute(f"SET memory_limit = '{memory_limit}'")
@@ -177,14 +178,18 @@ def main() -> None:
     parser.add_argument("--objects", default="", help="comma-separated objects (default: all)")
     parser.add_argument("--paths", default="bulk,rest", help="which full syncs to run (bulk,rest)")
     parser.add_argument("--duckdb-memory-limit", default=None, help="e.g. 1GB: SET memory_limit on the store")
+    parser.add_argument("--extract-memory-limit", default="auto",
+                        help="store.extract_memory_limit: auto (default), off (the old default), 2GB, 10%%")
     args = parser.parse_args()
+    os.environ["BENCH_EXTRACT_MEMORY_LIMIT"] = args.extract_memory_limit  # read by the spawned sync phases
     scale: Any = int(args.scale) if args.scale.isdigit() else args.scale
     objects = [o for o in args.objects.split(",") if o] or None
 
     started = time.perf_counter()
     proc, sf = start_sandbox(args.seed, scale)
     print(f"sandbox up (scale={scale}) in {time.perf_counter() - started:.1f}s at {sf['instance_url']}; "
-          f"DuckDB memory_limit: {args.duckdb_memory_limit or 'default (80% of RAM)'}")
+          f"DuckDB memory_limit: {args.duckdb_memory_limit or 'default (80% of RAM)'}; "
+          f"extract_memory_limit: {args.extract_memory_limit}")
     limit = args.duckdb_memory_limit
     try:
         with tempfile.TemporaryDirectory(prefix="bench-sf-") as tmp:

@@ -47,6 +47,11 @@ class StoreConfig(Model):
         None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
         description="DuckDB memory cap (e.g. 1GB): large merges spill to disk instead of growing RSS",
     )
+    extract_memory_limit: str = Field(
+        "auto", pattern=r"^(auto|off|\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%))$",
+        description="DuckDB memory cap while sync loads (merges) raw tables: auto = 1GiB or 25% of the "
+        "machine's memory, whichever is smaller; a size (2GB), a share of memory (10%), or off",
+    )
 
     @field_validator("path")
     @classmethod

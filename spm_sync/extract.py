@@ -97,13 +97,14 @@ def sync_source(
         progress.watch(calls)
     dlt_source = source_factory(source_cfg.type)(source_cfg, context)
     pipeline = make_pipeline(cfg, store, source_name, suffix="_backfill" if window else "")
-    finish_interrupted(pipeline, source_name)
     try:
-        pipeline.run(
-            dlt_source,
-            loader_file_format=LOADER_FILE_FORMATS[store.backend],
-            refresh="drop_resources" if full else None,
-        )
+        with store.extract_memory():
+            finish_interrupted(pipeline, source_name)
+            pipeline.run(
+                dlt_source,
+                loader_file_format=LOADER_FILE_FORMATS[store.backend],
+                refresh="drop_resources" if full else None,
+            )
     except Exception as exc:
         stop = find_cause(exc, BudgetExhausted)
         if stop is None:

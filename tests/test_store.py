@@ -78,3 +78,39 @@ def test_postgres_literals_with_question_marks_and_percent(pg_dsn: str) -> None:
     with open_store(StoreConfig(backend="postgres", dsn=pg_dsn)) as store:
         assert store.fetchall("SELECT '?' || ?, 'a%' LIKE 'a%'", ["x"]) == [("?x", True)]
         assert store.fetchall("SELECT 'a%' LIKE 'a%'") == [(True,)]
+
+
+GIB = 1 << 30
+
+
+@pytest.mark.parametrize(
+    ("setting", "machine", "cap"),
+    [
+        ("auto", 16 * GIB, GIB),  # 1 GiB on a large machine
+        ("auto", 2 * GIB, GIB // 2),  # a quarter of a small one
+        ("10%", 8 * GIB, int(0.8 * GIB)),
+        ("2GB", 8 * GIB, 2_000_000_000),
+        ("512 MiB", 8 * GIB, 512 << 20),
+        ("off", 8 * GIB, None),
+    ],
+)
+def test_extract_memory_cap(setting: str, machine: int, cap: int | None) -> None:
+    from spm_sync.store.store import extract_memory_cap
+
+    assert extract_memory_cap(setting, machine) == cap
+
+
+def _memory_limit(store: object) -> str:
+    return store.fetchone("SELECT current_setting('memory_limit')")[0]  # type: ignore[attr-defined]
+
+
+def test_extract_memory_is_capped_then_set_back(duckdb_path: Path) -> None:
+    with open_store(StoreConfig(path=duckdb_path, extract_memory_limit="300MiB")) as store:
+        before = _memory_limit(store)
+        with store.extract_memory():
+            assert _memory_limit(store) == "300.0 MiB"
+        assert _memory_limit(store) == before
+    # a smaller cap of the store's own is kept during extract too
+    capped = StoreConfig(path=duckdb_path, memory_limit="200MB", extract_memory_limit="300MiB")
+    with open_store(capped) as store, store.extract_memory():
+        assert _memory_limit(store) == "190.7 MiB"

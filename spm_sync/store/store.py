@@ -186,6 +186,26 @@ class Store:
             self.execute("SELECT pg_advisory_unlock(?)", [MIGRATION_LOCK_KEY])
 
     # --- dlt ----------------------------------------------------------------------------------
+    @contextmanager
+    def extract_memory(self) -> Iterator[None]:
+        """DuckDB's memory capped at `extract_memory_limit` for dlt's loads and merges (they spill to
+        disk instead of growing RSS), then set back, so normalize and metrics keep the whole allowance.
+        A smaller `memory_limit` of the store wins; PostgreSQL is left alone."""
+        cap = extract_memory_cap(self.config.extract_memory_limit, machine_memory_bytes())
+        if self.backend != "duckdb" or cap is None:
+            yield
+            return
+        configured = self.config.memory_limit
+        own = extract_memory_cap(configured, 0) if configured else None
+        if own is not None and own <= cap:
+            yield
+            return
+        self.execute(f"SET memory_limit = '{cap // (1 << 20)}MiB'")
+        try:
+            yield
+        finally:
+            self.execute(f"SET memory_limit = '{configured}'" if configured else "RESET memory_limit")
+
     def dlt_destination(self) -> Any:
         """The dlt destination that loads raw tables into this same store."""
         import dlt
@@ -219,6 +239,35 @@ def ensure_folder(path: Path, key: str) -> Path:
     if not os.access(path, os.W_OK | os.X_OK):
         raise ConfigError(f"folder {path} is not writable", key=key)
     return path
+
+
+AUTO_EXTRACT_CAP_BYTES = 1 << 30
+AUTO_EXTRACT_SHARE = 0.25
+_UNITS = {"KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
+          "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}
+
+
+def machine_memory_bytes() -> int:
+    """Physical memory, or the cgroup's limit when the process runs under a smaller one."""
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
+
+
+def extract_memory_cap(setting: str, machine_bytes: int) -> int | None:
+    """Bytes DuckDB may use while dlt merges raw tables (`store.extract_memory_limit`); None: no cap."""
+    text = setting.strip().upper()
+    if text == "OFF":
+        return None
+    if text == "AUTO":
+        return min(AUTO_EXTRACT_CAP_BYTES, int(machine_bytes * AUTO_EXTRACT_SHARE))
+    if text.endswith("%"):
+        return int(machine_bytes * float(text[:-1]) / 100)
+    number = text.rstrip("KMGTIB ")
+    return int(float(number) * _UNITS[text[len(number):].strip()])
 
 
 def _connect_duckdb(path: Path, wait_s: float, memory_limit: str | None = None) -> Any:
