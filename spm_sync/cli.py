@@ -296,6 +296,27 @@ def list_(
     write_rows(rows, format.value, output, console)
 
 
+@app.command()
+def report(
+    period: Annotated[
+        str | None, typer.Option(help="Period id (FY2026-Q1, 2026-03, FY2026) or current_month/current_year; "
+                                 "default the current fiscal quarter.")
+    ] = None,
+    team: Annotated[str | None, typer.Option(help="Team name or id: that team, its sub-teams and reps.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
+) -> None:
+    """Write one self-contained HTML report (opens offline): team and rep leaderboards, attainment over the
+    fiscal year against the pro-rated quota, stage funnel, new vs existing revenue, NPS/CSAT, with each
+    number's definition on hover and when the data was last synced. Reads stored KPIs (run `kpis` first).
+
+    Example: spm-sync report --period FY2026-Q1 --team "Boston Sales" --output boston.html
+    """
+    from spm_sync.report import build_report
+
+    data = build_report(_config(), period, team, output)
+    console.print(f"report {data.period} ({len(data.teams)} teams, {len(data.reps)} reps): {output.resolve()}")
+
+
 class ExplainFormat(StrEnum):
     table = "table"
     json = "json"

@@ -241,6 +241,16 @@ def require_empty_store(cfg: Config) -> None:
         )
 
 
+def write_demo_report(cfg: Config, period: str, keep: Path | None, console: Console) -> Path:
+    """The HTML report of the leaderboard's period: in the kept folder, else state/ (it outlives the demo)."""
+    from spm_sync.report import build_report
+
+    output = keep / "report.html" if keep else Path("state") / "demo-report.html"
+    build_report(cfg, period, None, output, cache_dir=None if keep else Path("state") / "cache")
+    console.print(f"HTML report ({period}, opens offline): {output.resolve()}")
+    return output
+
+
 def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store_dsn: str | None = None) -> None:
     from spm_sync.sandbox import Sandbox
 
@@ -273,6 +283,7 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store
             console.print(results["kpis"].summary())
             render_crediting(cfg, console)
             render_leaderboard(leaderboard(cfg, period), period, console)
+            write_demo_report(cfg, period, folder if keep else None, console)
             results["writeback"].render(console)
             render_crm_values(cfg, console)
         console.print(

@@ -38,6 +38,7 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     out = result.stdout
     assert "Leaderboard FY" in out and "HubSpot copies of Salesforce deals counted once" in out
     assert "Salesforce User fields" in out and "HubSpot users properties" in out
+    assert f"opens offline): {keep / 'report.html'}" in out and (keep / "report.html").stat().st_size > 100_000
     cfg = load_config(keep / "config.yaml")
     period = re.search(r"Leaderboard (FY\d{4})", out).group(1)
     with open_store(cfg) as store:

@@ -1,0 +1,239 @@
+"""The report page: one self-contained HTML file (vega-embed inlined, tables by great-tables, no network).
+
+Why one file: it is mailed, attached and opened offline; nothing it needs may live on a CDN.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from great_tables import GT, loc, style
+from great_tables import html as gt_html
+
+from spm_sync.report.charts import all_charts
+from spm_sync.report.data import Entity, ReportData
+
+# leaderboard column -> (metric, header)
+COLUMNS = (
+    ("quota_attainment", "Attainment"), ("revenue_won", "Revenue won"), ("quota", "Quota"),
+    ("win_rate", "Win rate"), ("pipeline_coverage", "Pipeline coverage"), ("calls_vs_target", "Calls vs target"),
+    ("meetings_vs_target", "Meetings vs target"), ("emails_vs_target", "Emails vs target"),
+)
+TILES = (
+    ("quota_attainment", "Quota attainment"), ("revenue_won", "Revenue won"), ("quota", "Quota"),
+    ("win_rate", "Win rate"), ("pipeline_coverage", "Pipeline coverage"), ("open_pipeline", "Open pipeline"),
+    ("nps", "NPS"), ("csat", "CSAT"),
+)
+PERCENT = {"quota_attainment", "win_rate", "calls_vs_target", "meetings_vs_target", "emails_vs_target"}
+MONEY = {"revenue_won", "quota", "open_pipeline"}
+
+
+def format_value(metric: str, value: float | None, currency: str) -> str:
+    """How the page writes a number (tests read the page back with the same rules)."""
+    if value is None:
+        return "–"
+    if metric in PERCENT:
+        return f"{value * 100:,.1f}%"
+    if metric in MONEY:
+        return f"{currency_symbol(currency)}{value:,.0f}"
+    if metric == "pipeline_coverage":
+        return f"{value:,.1f}×"
+    return f"{value:,.1f}"
+
+
+def currency_symbol(currency: str) -> str:
+    return {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}.get(currency, f"{currency} ")
+
+
+def _header(label: str, definition: str) -> Any:
+    return gt_html(f'<span title="{html.escape(definition, quote=True)}">{html.escape(label)}</span>')
+
+
+def leaderboard(entities: list[Entity], title: str, first_column: str, data: ReportData, currency: str,
+                with_team: bool = False) -> str:
+    """A great-tables leaderboard: formatted numbers, attainment shaded against 100 %, definitions on hover."""
+    rows = [
+        {first_column: e.name, **({"Team": e.team or "–"} if with_team else {}),
+         **{metric: format_value(metric, e.value(metric), currency) for metric, _ in COLUMNS},
+         "_attainment": e.value("quota_attainment")}
+        for e in entities
+    ]
+    frame = pd.DataFrame(rows, columns=[first_column, *(["Team"] if with_team else []),
+                                        *(m for m, _ in COLUMNS), "_attainment"])
+    ahead = [i for i, e in enumerate(entities) if (e.value("quota_attainment") or 0) >= 1]
+    behind = [i for i, e in enumerate(entities) if e.value("quota_attainment") is not None
+              and (e.value("quota_attainment") or 0) < 0.5]
+    table = (
+        GT(frame)
+        .tab_header(title=title)
+        .cols_hide("_attainment")
+        .cols_label(**{metric: _header(label, data.definitions.get(metric, "")) for metric, label in COLUMNS})
+        .cols_align("right", columns=[m for m, _ in COLUMNS])
+        .tab_style(style.fill("#e6f4ea"), loc.body(columns="quota_attainment", rows=ahead))
+        .tab_style(style.text(weight="bold", color="#1a7f37"), loc.body(columns="quota_attainment", rows=ahead))
+        .tab_style(style.text(color="#b42318"), loc.body(columns="quota_attainment", rows=behind))
+        .tab_options(table_width="100%", table_font_size="13px", heading_align="left",
+                     column_labels_font_weight="bold", data_row_padding="5px")
+    )
+    return table.as_raw_html()
+
+
+def _tiles(data: ReportData, currency: str) -> str:
+    cells = []
+    for metric, label in TILES:
+        value = data.scope.value(metric)
+        definition = html.escape(data.definitions.get(metric, ""), quote=True)
+        tone = ""
+        if metric == "quota_attainment" and value is not None:
+            tone = " good" if value >= 1 else (" low" if value < 0.5 else "")
+        cells.append(
+            f'<div class="tile{tone}" title="{definition}" data-metric="{metric}"><div class="label">{label}</div>'
+            f'<div class="value">{format_value(metric, value, currency)}</div></div>'
+        )
+    return "\n".join(cells)
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "never"
+
+
+def _span(start: date, end: date) -> str:
+    last = end - timedelta(days=1)
+    return f"{start:%b %-d, %Y} – {last:%b %-d, %Y}"
+
+
+def _celebrate(data: ReportData) -> str:
+    """One line naming who is at or above quota: wins worth a look first."""
+    winners = [e.name for e in (*data.teams, *data.reps) if (e.value("quota_attainment") or 0) >= 1]
+    if not winners:
+        return ""
+    more = f" and {len(winners) - 8} more" if len(winners) > 8 else ""
+    shown = ", ".join(html.escape(n) for n in winners[:8]) + more
+    return f'<p class="wins"><b>At or above quota:</b> {shown}</p>'
+
+
+def render(data: ReportData, currency: str, vega_bundle: str) -> str:
+    """The whole page as one string."""
+    charts = all_charts(data)
+    scope = "All teams" if data.scope.type == "company" else f"Team {data.scope.name}"
+    specs = json.dumps(charts, default=str, separators=(",", ":")).replace("</", "<\\/")
+    board_teams = leaderboard(data.teams, "Team leaderboard", "Team", data, currency) if data.teams else ""
+    board_reps = leaderboard(data.reps, f"Rep leaderboard ({len(data.reps)} reps)", "Rep", data, currency,
+                             with_team=True)
+
+    def chart(chart_id: str) -> str:
+        return f'<div class="chart" id="{chart_id}"></div>' if chart_id in charts else ""
+
+    return PAGE.format(
+        title=html.escape(f"Sales performance {data.period} · {scope}"),
+        period=html.escape(data.period),
+        span=_span(data.period_start, data.period_end),
+        scope=html.escape(scope),
+        synced=_when(data.last_synced),
+        computed=_when(data.computed_at),
+        fiscal_year=html.escape(data.fiscal_year),
+        tiles=_tiles(data, currency),
+        wins=_celebrate(data),
+        team_attainment=chart("team_attainment"),
+        rep_attainment=chart("rep_attainment"),
+        team_over_time=chart("team_over_time"),
+        rep_over_time=chart("rep_over_time"),
+        funnel=chart("funnel"),
+        new_vs_existing=chart("new_vs_existing"),
+        satisfaction=chart("satisfaction"),
+        board_teams=board_teams,
+        board_reps=board_reps,
+        vega=vega_bundle,
+        specs=specs,
+    )
+
+
+def vega_bundle(cache_dir: Path) -> str:
+    """vega + vega-lite + vega-embed as one script (~0.9 MB) from vl-convert: no CDN.
+
+    vl-convert bundles it on each call (seconds), so it is kept in `cache_dir` per vl-convert version.
+    """
+    import vl_convert
+
+    cached = cache_dir / f"vega-embed-{vl_convert.__version__}.js"
+    if cached.exists():
+        return cached.read_text(encoding="utf-8")
+    bundle = str(vl_convert.javascript_bundle()).replace("</script", "<\\/script")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(".partial")
+    partial.write_text(bundle, encoding="utf-8")
+    partial.replace(cached)
+    return bundle
+
+
+def write_report(data: ReportData, currency: str, output: Path, cache_dir: Path) -> Path:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render(data, currency, vega_bundle(cache_dir)), encoding="utf-8")
+    return output
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+  body {{ margin: 0; background: #f4f6f9; color: #1f2430;
+         font-family: Inter, "Segoe UI", Helvetica, Arial, sans-serif; }}
+  header {{ background: #1f2a44; color: #fff; padding: 22px 40px 18px; }}
+  header h1 {{ margin: 0; font-size: 24px; font-weight: 600; }}
+  header .sub {{ margin-top: 6px; color: #c9d2e3; font-size: 13px; }}
+  main {{ max-width: 1240px; margin: 0 auto; padding: 24px 32px 48px; }}
+  .tiles {{ display: grid; grid-template-columns: repeat(4, 1fr); gap: 14px; margin-bottom: 10px; }}
+  .tile {{ background: #fff; border-radius: 10px; padding: 14px 18px; box-shadow: 0 1px 3px rgba(20,30,50,.08);
+          cursor: help; border-top: 4px solid #4575b4; }}
+  .tile.good {{ border-top-color: #1a9850; }} .tile.low {{ border-top-color: #d73027; }}
+  .tile .label {{ font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: #5b6475; }}
+  .tile .value {{ font-size: 26px; font-weight: 600; margin-top: 4px; }}
+  .wins {{ background: #e6f4ea; color: #14532d; border-radius: 8px; padding: 10px 16px; font-size: 14px; }}
+  section {{ background: #fff; border-radius: 10px; padding: 18px 22px; margin-top: 18px;
+            box-shadow: 0 1px 3px rgba(20,30,50,.08); }}
+  section h2 {{ margin: 0 0 10px; font-size: 17px; font-weight: 600; }}
+  .note {{ color: #5b6475; font-size: 12px; margin: 0 0 8px; }}
+  .two {{ display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }}
+  .chart {{ width: 100%; }}
+  .vega-bind {{ margin: 6px 0 0; font-size: 13px; }}
+  .vega-bind select {{ font-size: 13px; padding: 3px 6px; border-radius: 6px; border: 1px solid #c7ccd4; }}
+  .gt_table {{ font-family: inherit !important; }}
+  .gt_col_heading span[title] {{ cursor: help; border-bottom: 1px dotted #8a93a5; }}
+  footer {{ color: #5b6475; font-size: 12px; text-align: center; margin-top: 24px; }}
+</style>
+<script>{vega}</script>
+</head><body>
+<header><h1>Sales performance · {period}</h1>
+<div class="sub">{span} · {scope} · data last synced {synced} · KPIs computed {computed}</div></header>
+<main>
+<div class="tiles">{tiles}</div>
+{wins}
+<section><h2>Leaderboards</h2>
+<p class="note">Attainment = revenue won / quota. Hover a column or tile for its definition.</p>
+<div class="two">{team_attainment}{rep_attainment}</div>
+{board_teams}
+</section>
+<section><h2>Attainment over fiscal year {fiscal_year}</h2>
+<p class="note">Cumulative revenue won as a share of the fiscal year's quota (solid) against the pro-rated quota
+(dashed). Pick a team or a rep.</p>
+<div class="two">{team_over_time}{rep_over_time}</div></section>
+<section><h2>Pipeline stages</h2>{funnel}</section>
+<section><h2>Customers</h2><div class="two">{new_vs_existing}{satisfaction}</div></section>
+<section>{board_reps}</section>
+<footer>spm-sync report · {span} · data last synced {synced}</footer>
+</main>
+<script type="application/json" id="specs">{specs}</script>
+<script>
+  const specs = JSON.parse(document.getElementById("specs").textContent);
+  for (const [id, spec] of Object.entries(specs)) {{
+    vegaEmbed("#" + id, spec, {{actions: false, renderer: "svg"}}).catch(console.error);
+  }}
+</script>
+</body></html>
+"""
