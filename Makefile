@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-peers clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(filter-out benchmarks/bench_peers.py,$(wildcard benchmarks/bench_*.py)); do \
+		echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Airbyte's HubSpot/Salesforce sources from PyPI side by side with spm-sync (not in CI; ~45 min at medium).
+bench-peers: $(STAMP)
+	nice $(BIN)/python benchmarks/bench_peers.py
 
 clean:
 	rm -rf $(VENV) state/spm_sync.duckdb state/pipelines state/cache .pytest_cache

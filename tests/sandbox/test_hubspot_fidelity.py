@@ -87,3 +87,11 @@ def test_legacy_v2_properties_are_a_bare_list(sandbox: HubSpotSandbox) -> None:
     v3 = get(sandbox, "/crm/v3/properties/deals").json()["results"]
     assert [(p["name"], p["type"], p["deleted"]) for p in v2] == [(p["name"], p["type"], False) for p in v3]
     assert all(isinstance(p["createdAt"], int) for p in v2)
+
+
+def test_list_pages_by_legacy_offset_when_no_after_is_sent(sandbox: HubSpotSandbox) -> None:
+    ids = [r["id"] for r in get(sandbox, "/crm/v3/objects/deals", [("limit", "100")]).json()["results"]]
+    page = get(sandbox, "/crm/v3/objects/deals", [("limit", "10"), ("offset", "30")]).json()["results"]
+    assert [r["id"] for r in page] == ids[30:40]
+    tail = get(sandbox, "/crm/v3/objects/goal_targets", [("limit", "100"), ("offset", "100000")]).json()
+    assert tail == {"results": []}

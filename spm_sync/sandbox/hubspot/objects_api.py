@@ -93,6 +93,8 @@ class ObjectsApi:
 
     # -- reads --------------------------------------------------------------------------------
     def list(self, request: Request) -> Response:
+        """One page in id order from `after`; without `after`, the legacy `offset` (records to skip) is
+        honoured as portals do for clients still paging that way (Airbyte's goals stream)."""
         object_type = object_type_of(self.portal, request.params["object_type"])
         history = split_names(request.args("propertiesWithHistory"))
         limit = max(1, min(int_arg(request, "limit", 10), HISTORY_LIMIT_MAX if history else LIST_LIMIT_MAX))
@@ -102,8 +104,10 @@ class ObjectsApi:
         except ValueError as exc:
             raise errors.validation(f"Invalid after: '{after}'") from exc
         archived = (request.arg("archived") or "false").lower() == "true"
+        offset = int_arg(request, "offset", 0) if after_id is None else 0
         with self.portal.lock:
-            rows, next_after = list_rows(self.portal.table(object_type), after_id, limit, archived)
+            rows, next_after = list_rows(self.portal.table(object_type), after_id, offset + limit, archived)
+            rows = rows[offset:]
             names = property_names(self.portal, object_type, split_names(request.args("properties")))
             associations = split_names(request.args("associations"))
             results = [record(self.portal, object_type, int(r), names, history, associations, self.base_url())

@@ -285,7 +285,14 @@ OBJECT_TYPES: dict[str, ObjectTypeDef] = {
               ("quotes", "0-14", "crm.objects.quotes"), ("communications", "0-18", "crm.objects.contacts"),
               ("notes", "0-46", "crm.objects.contacts"), ("invoices", "0-53", "crm.objects.invoices"),
               ("postal_mail", "0-116", "crm.objects.contacts"), ("leads", "0-136", "crm.objects.leads"),
+              ("forms", "form", "forms"),  # no published type id: reachable by its names only
           )),
+        # Deal splits are read through the splits API; as an object type they only describe their properties.
+        _object("deal_splits", "deal_split", "hs_createdate", "hs_lastmodifieddate", _ENGAGEMENT_DEFAULTS,
+                "crm.dealsplits.read_write", "dealsplitinformation",
+                (*_bookkeeping("hs_createdate", "hs_lastmodifieddate"),
+                 _p("hs_deal_split_percentage", "Deal split percentage", NUMBER, group="dealsplitinformation"),
+                 _p("hubspot_owner_id", "Owner", ENUMERATION, group="dealsplitinformation"))),
     )
 }
 
@@ -296,7 +303,7 @@ OBJECT_ALIASES: dict[str, str] = {
     "meeting": "meetings", "task": "tasks", "user": "users", "goal_target": "goal_targets",
     "feedback_submission": "feedback_submissions", "ticket": "tickets", "product": "products",
     "line_item": "line_items", "quote": "quotes", "communication": "communications", "note": "notes",
-    "invoice": "invoices", "lead": "leads",
+    "invoice": "invoices", "lead": "leads", "deal_split": "deal_splits",
 }
 
 
