@@ -470,6 +470,35 @@ def status(
 
 
 @app.command()
+def runs(
+    job: Annotated[
+        str | None, typer.Option(help="Only runs of this job: sync, backfill, normalize, kpis, writeback.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many runs, newest first.")] = 20,
+    format: Annotated[StatusFormat, typer.Option("--format", "-f", help="table or json.")] = StatusFormat.table,
+) -> None:
+    """Run history: per run its job, source, start, duration, outcome, records, API calls, daily API
+    budget left, error line, and write-back values changed / sent / rejected.
+
+    Example: spm-sync runs --job sync --limit 5
+    """
+    from spm_sync.ops.history import render_runs, run_rows
+    from spm_sync.store import open_store
+
+    jobs_known = ("sync", "backfill", "normalize", "kpis", "writeback")
+    if job is not None and job not in jobs_known:
+        raise ConfigError(f"--job: unknown job {job!r} (use one of {', '.join(jobs_known)})")
+    with open_store(_config()) as store:
+        rows = run_rows(store, job, limit)
+    if format is StatusFormat.json:
+        import json
+
+        typer.echo(json.dumps(rows, default=str, indent=2))
+    else:
+        render_runs(rows, console)
+
+
+@app.command()
 def check() -> None:
     """Validate config and mappings, reach every source once, verify write-back fields.
 

@@ -75,3 +75,17 @@ def write_rows(
     else:
         sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
         sys.stdout.flush()
+
+
+def print_table(console: Console, table: Table) -> None:
+    """Piped output (cron mail, `| less`) is as wide as the table needs, nothing cut at 80 columns;
+    a terminal keeps its own width."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    natural = console.measure(table, options=console.options.update_width(1000)).maximum
+    width, console.width = console.width, max(console.width, natural)  # print(width=) is capped at the console's
+    try:
+        console.print(table)
+    finally:
+        console.width = width

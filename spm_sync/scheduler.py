@@ -11,7 +11,7 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -91,7 +91,43 @@ def last_due(cfg: Config, wait_s: float = 30.0) -> dict[str, datetime]:
         return dict(store.fetchall("SELECT schedule, max(due_at) FROM spm_state.schedule_runs GROUP BY schedule"))
 
 
-def due_schedules(cfg: Config, now: datetime, wait_s: float = 30.0) -> list[tuple[Schedule, datetime]]:
+class Due(NamedTuple):
+    schedule: Schedule
+    due_at: datetime
+    reason: str  # why it runs now, for the operator (a missed run caught up says so)
+
+
+LATE_S = 300  # a fire older than this when run is reported as a missed run caught up
+MAX_COUNTED = 1000
+
+
+def why_due(schedule: Schedule, previous: datetime | None, now: datetime) -> str:
+    """`due at 02:00 UTC`, or for a run started late, which fire it catches up and how many it folds in."""
+    if previous is None:
+        return "first run of this schedule (no earlier run recorded)"
+    trigger, moment = trigger_for(schedule), now.replace(tzinfo=UTC)
+    fires: list[datetime] = []
+    fire = trigger.get_next_fire_time(None, previous.replace(tzinfo=UTC) + timedelta(seconds=1))
+    while fire is not None and fire <= moment and len(fires) < MAX_COUNTED:
+        fires.append(fire)
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    latest = fires[-1]
+    late_s = (moment - latest).total_seconds()
+    if late_s <= LATE_S and len(fires) == 1:
+        return f"due at {latest:%Y-%m-%d %H:%M %Z}"
+    when = f"due at {latest:%Y-%m-%d %H:%M %Z}, {_duration(late_s)} late"
+    if len(fires) == 1:
+        return f"catching up a missed run ({when})"
+    count = f"{len(fires)}{'+' if len(fires) == MAX_COUNTED else ''}"
+    return f"catching up {count} missed runs in one (the last {when})"
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def due_schedules(cfg: Config, now: datetime, wait_s: float = 30.0) -> list[Due]:
     """Schedules with a fire time in (last recorded due time, now]; missed fires coalesce into one."""
     previous_due = last_due(cfg, wait_s)
     due = []
@@ -101,11 +137,13 @@ def due_schedules(cfg: Config, now: datetime, wait_s: float = 30.0) -> list[tupl
             fire = trigger_for(schedule).get_next_fire_time(None, previous.replace(tzinfo=UTC) + timedelta(seconds=1))
             if fire is None or fire > now.replace(tzinfo=UTC):
                 continue
-        due.append((schedule, now))
+        due.append(Due(schedule, now, why_due(schedule, previous, now)))
     return due
 
 
-def run_once(cfg: Config, now: datetime | None = None) -> dict[str, str]:
+def run_once(
+    cfg: Config, now: datetime | None = None, announce: Callable[[str], None] | None = None
+) -> dict[str, str]:
     """Run what is due. Deciding and running is atomic across processes: two `--once` started by
     overlapping cron ticks never both run the same due schedule (the second finds nothing to do).
     A store held by another process (DuckDB) raises StoreBusy at once instead of blocking: what is
@@ -114,7 +152,12 @@ def run_once(cfg: Config, now: datetime | None = None) -> dict[str, str]:
     try:
         with stage_lock(cfg.store, "schedule-once", cfg.runs.lock_timeout_s):
             due = due_schedules(cfg, now, wait_s=cfg.runs.lock_timeout_s)
-            outcomes = {schedule.name: execute(cfg, schedule, due_at) for schedule, due_at in due}
+            outcomes = {}
+            for schedule, due_at, reason in due:
+                log_event(f"schedule {schedule.name} ({schedule.job}): {reason}", stage="schedule")
+                if announce is not None:
+                    announce(f"{schedule.name} ({schedule.job}, cron {schedule.cron!r}): {reason}")
+                outcomes[schedule.name] = execute(cfg, schedule, due_at)
             check_freshness(cfg)
             return outcomes
     except StoreBusy:
@@ -181,7 +224,7 @@ def run_scheduler(cfg: Config, *, once: bool = False, console: Console | None = 
     console = console or Console()
     if once:
         try:
-            outcomes = run_once(cfg)
+            outcomes = run_once(cfg, announce=lambda line: console.print(line, highlight=False, soft_wrap=True))
         except StoreBusy as exc:
             console.print(f"deferred: {exc.message}; due schedules stay due for the next --once")
             return
@@ -193,7 +236,10 @@ def run_scheduler(cfg: Config, *, once: bool = False, console: Console | None = 
     if not cfg.schedules:
         console.print("no schedules in config; nothing to do")
         return
-    scheduler = build_scheduler(cfg, {schedule.name for schedule, _ in due_schedules(cfg, utcnow())})
+    due = due_schedules(cfg, utcnow())
+    for schedule, _, reason in due:
+        console.print(f"{schedule.name} ({schedule.job}): {reason}: runs at start", highlight=False, soft_wrap=True)
+    scheduler = build_scheduler(cfg, {d.schedule.name for d in due})
 
     def stop(signum: int, _frame: object) -> None:
         log_event(f"signal {signal.Signals(signum).name}: finishing the running stage, then stopping", stage="schedule")

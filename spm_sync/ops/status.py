@@ -13,6 +13,7 @@ from rich.table import Table
 
 from spm_sync.config import Config
 from spm_sync.extract import pipelines_dir, raw_dataset
+from spm_sync.output import print_table
 from spm_sync.runs import mark_interrupted, utcnow
 from spm_sync.store import Store, open_store
 
@@ -236,7 +237,6 @@ def collect_status(cfg: Config, now: datetime | None = None) -> dict[str, Any]:
 
 
 def render_status(info: dict[str, Any], console: Console) -> None:
-    """Tables sized to their content: piped (cron mail, `| less`) nothing is cut off at 80 columns."""
     console.print(f"store: {info['store']['backend']} {info['store']['location']}", soft_wrap=True)
     table = Table(title="Sources")
     for column in ("source", "type", "last success", "status", "records"):
@@ -254,9 +254,9 @@ def render_status(info: dict[str, Any], console: Console) -> None:
         )
         for name, cursor in s["cursors"].items():
             cursors.add_row(s["source"], name, cursor["cursor"], _when(cursor["last_value"]))
-    _print_table(console, table)
+    print_table(console, table)
     if cursors.row_count:
-        _print_table(console, cursors)
+        print_table(console, cursors)
     for name, stage in info["stages"].items():
         when = (
             f"{stage['status']} at {(stage['ended_at'] or stage['started_at']):%Y-%m-%d %H:%M}" if stage else None
@@ -283,10 +283,3 @@ def _when(value: Any) -> str:
     if isinstance(value, datetime):
         return f"{value.astimezone(UTC) if value.tzinfo else value:%Y-%m-%d %H:%M:%S} UTC"
     return "-" if value is None else str(value)
-
-
-def _print_table(console: Console, table: Table) -> None:
-    """Piped output is as wide as the table needs; a terminal keeps its own width."""
-    natural = console.measure(table, options=console.options.update_width(1000)).maximum
-    width = None if console.is_terminal else max(console.width, natural)
-    console.print(table, width=width)

@@ -29,13 +29,31 @@ def test_once_runs_what_is_due_and_coalesces(fake_cfg: Config) -> None:
     assert run_once(fake_cfg, now) == {"nightly": "succeeded", "quarter-hour": "succeeded"}
     assert due_schedules(fake_cfg, now + timedelta(minutes=5)) == []
     later = now + timedelta(hours=3)  # many missed quarter-hours coalesce into one run
-    assert [s.name for s, _ in due_schedules(fake_cfg, later)] == ["quarter-hour"]
-    assert [s.name for s, _ in due_schedules(fake_cfg, now + timedelta(days=1))] == ["nightly", "quarter-hour"]
+    assert [s.name for s, *_ in due_schedules(fake_cfg, later)] == ["quarter-hour"]
+    assert [s.name for s, *_ in due_schedules(fake_cfg, now + timedelta(days=1))] == ["nightly", "quarter-hour"]
     with open_store(fake_cfg) as store:
         assert store.fetchall("SELECT schedule, status FROM spm_state.schedule_runs ORDER BY schedule") == [
             ("nightly", "succeeded"),
             ("quarter-hour", "succeeded"),
         ]
+
+
+def test_once_says_why_a_schedule_is_due(fake_cfg: Config) -> None:
+    now = datetime(2026, 5, 1, 10, 7)
+    said: list[str] = []
+    run_once(fake_cfg, now, announce=said.append)
+    assert said == [
+        "nightly (sync, cron '0 2 * * *'): first run of this schedule (no earlier run recorded)",
+        "quarter-hour (sync, cron '*/15 * * * *'): first run of this schedule (no earlier run recorded)",
+    ]
+    on_time = [d.reason for d in due_schedules(fake_cfg, datetime(2026, 5, 2, 2, 3))]
+    assert on_time == ["due at 2026-05-02 02:00 UTC", "catching up 64 missed runs in one "
+                       "(the last due at 2026-05-02 04:00 CEST, 3m late)"]
+    after_a_day_down = [d.reason for d in due_schedules(fake_cfg, datetime(2026, 5, 2, 22, 7))]
+    assert after_a_day_down == [
+        "catching up a missed run (due at 2026-05-02 02:00 UTC, 20h 07m late)",
+        "catching up 144 missed runs in one (the last due at 2026-05-03 00:00 CEST, 7m late)",
+    ]
 
 
 RACER = """
