@@ -10,7 +10,7 @@ from spm_sync.cli import app
 
 COMMANDS = (
     "sync", "backfill", "normalize", "kpis", "explain", "writeback", "run", "schedule", "status", "check", "demo",
-    "report", "list",
+    "report", "list", "runs",
 )
 
 
