@@ -255,11 +255,62 @@ class Schedule(Model):
         return cron
 
 
+def _notification_urls(urls: list[str], *, webhooks: bool) -> list[str]:
+    """Each URL must be one apprise can send to (slack://, msteams://, mailto://, json://, ...), or with
+    `webhooks` a Slack-compatible http(s) webhook; the error names the entry by position, never the URL
+    (it carries the token)."""
+    import apprise
+
+    for i, url in enumerate(urls):
+        if webhooks and url.startswith(("http://", "https://")):
+            continue
+        if apprise.Apprise.instantiate(url) is None:
+            scheme = url.split("://", 1)[0] if "://" in url else ""
+            raise ValueError(f"entry {i}: not a notification URL apprise knows (scheme {scheme!r})")
+    return urls
+
+
 class Alerts(Model):
-    webhooks: list[AnyHttpUrl] = Field(default_factory=list)
+    webhooks: list[AnyHttpUrl] = Field(
+        default_factory=list, description="Slack-compatible incoming webhooks (posted {'text': ...})")
+    urls: list[str] = Field(default_factory=list, description="apprise URLs: slack://, msteams://, mailto://, ...")
     on_failure: bool = True
     on_stale: bool = True
     timeout_s: float = 10.0
+
+    @field_validator("urls")
+    @classmethod
+    def _known(cls, urls: list[str]) -> list[str]:
+        return _notification_urls(urls, webhooks=False)
+
+    @property
+    def targets(self) -> list[str]:
+        return [str(u) for u in self.webhooks] + list(self.urls)
+
+
+class Notifications(Model):
+    """Celebrations: a message when a rep or team crosses an attainment threshold, and a weekly digest."""
+
+    urls: list[str] = Field(default_factory=list, description="apprise URLs (or Slack-compatible http(s) webhooks)")
+    thresholds: list[float] = Field(default_factory=lambda: [1.0], description="quota attainment, 1.0 = 100 %")
+    entities: list[Literal["rep", "team"]] = Field(default_factory=lambda: ["rep", "team"])
+    period: Literal["current_month", "current_quarter", "current_year"] = "current_quarter"
+    digest_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = Field(
+        "mon", description="the first kpis run on or after this weekday sends the week's top movers; null: none")
+    digest_top: int = Field(5, ge=1)
+    timeout_s: float = 10.0
+
+    @field_validator("urls")
+    @classmethod
+    def _known(cls, urls: list[str]) -> list[str]:
+        return _notification_urls(urls, webhooks=True)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _positive(cls, thresholds: list[float]) -> list[float]:
+        if any(t <= 0 for t in thresholds):
+            raise ValueError("thresholds are attainment ratios above 0 (1.0 = 100 %)")
+        return sorted(set(thresholds))
 
 
 class CustomMetric(Model):
@@ -313,6 +364,7 @@ class Config(Model):
     writeback: list[WritebackTarget] = Field(default_factory=list)
     schedules: list[Schedule] = Field(default_factory=list)
     alerts: Alerts = Field(default_factory=Alerts)
+    notifications: Notifications = Field(default_factory=Notifications)
     metrics: list[CustomMetric] = Field(default_factory=list)
     runs: Runs = Field(default_factory=Runs)
     crediting: CreditingConfig = Field(default_factory=CreditingConfig)

@@ -53,7 +53,7 @@ def source_failure_line(cfg: Config, source: str, exc: BaseException) -> str:
 
 
 def _alert_failure(cfg: Config, name: str, subject: str | None, exc: Exception) -> None:
-    if not (cfg.alerts.webhooks and cfg.alerts.on_failure):
+    if not (cfg.alerts.targets and cfg.alerts.on_failure):
         return
     from spm_sync.ops.alerts import send_failure_alert
 

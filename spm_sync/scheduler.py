@@ -174,7 +174,7 @@ def check_freshness(cfg: Config) -> list[str]:
     from spm_sync.ops.alerts import send_stale_alert
     from spm_sync.ops.status import collect_status
 
-    if not (cfg.alerts.webhooks and cfg.alerts.on_stale):
+    if not (cfg.alerts.targets and cfg.alerts.on_stale):
         return []
     stale = [s for s in collect_status(cfg)["sources"] if s["stale"]]
     with open_store(cfg) as store:
@@ -215,7 +215,7 @@ def build_scheduler(cfg: Config, due_now: set[str] | None = None) -> BlockingSch
             jitter=schedule.jitter_s or None,
             **first,
         )
-    if cfg.alerts.webhooks and cfg.alerts.on_stale:
+    if cfg.alerts.targets and cfg.alerts.on_stale:
         scheduler.add_job(check_freshness, "interval", minutes=FRESHNESS_CHECK_MINUTES, args=[cfg], id="_freshness")
     return scheduler
 

@@ -23,9 +23,9 @@ def test_failed_run_is_recorded_and_alerted(fake_cfg: Config) -> None:
     finally:
         receiver.server.shutdown()
     [alert] = receiver.bodies
-    assert alert["spm_sync"]["event"] == "run_failed"
-    assert alert["spm_sync"]["job"] == "sync" and alert["spm_sync"]["subject"] == "erp"
-    assert "connection reset by peer" in alert["spm_sync"]["error_message"]
+    assert alert["event"] == "run_failed"
+    assert alert["job"] == "sync" and alert["subject"] == "erp"
+    assert "connection reset by peer" in alert["error_message"]
     with open_store(cfg) as store:
         [(status, error_class, message)] = store.fetchall(
             "SELECT status, error_class, error_message FROM spm_state.runs"
@@ -73,4 +73,5 @@ def test_stale_data_alerts_once_per_episode(fake_cfg: Config) -> None:
     finally:
         receiver.server.shutdown()
     [alert] = receiver.bodies
-    assert alert["spm_sync"] == {"event": "stale_data", "sources": [{"source": "erp", "age": "never"}]}
+    assert (alert["event"], alert["sources"]) == ("stale_data", "erp")
+    assert alert["text"] == ":hourglass: spm-sync data is stale\n*erp*: last successful sync never"
