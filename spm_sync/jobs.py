@@ -14,7 +14,7 @@ from typing import Any
 from spm_sync.config import Config
 from spm_sync.errors import ConfigError, RunFailed, SpmError, find_cause, one_line
 from spm_sync.ops.locks import SPM_DATA, data_locks, locked_store, raw_data
-from spm_sync.runs import Run, prune_runs, recorded_run
+from spm_sync.runs import Run, prune_runs, recorded_run, utcnow
 from spm_sync.store import Store
 
 
@@ -151,9 +151,13 @@ def normalize(cfg: Config) -> Any:
 
 def kpis(cfg: Config) -> Any:
     from spm_sync.metrics import compute_kpis
+    from spm_sync.ops.celebrate import celebrate
 
     with job(cfg, "kpis") as (store, run), holding(cfg, store, run, [SPM_DATA], shared=True):
-        return compute_kpis(cfg, store, run)
+        result = compute_kpis(cfg, store, run)
+        if sent := celebrate(cfg, store, cfg.as_of or utcnow().date()):
+            run.details["notifications"] = sent
+        return result
 
 
 def writeback(cfg: Config, targets: list[str] | None = None, *, dry_run: bool = False) -> Any:

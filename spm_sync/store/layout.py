@@ -162,4 +162,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        100,
+        "celebrations sent (once per entity x period x threshold) and weekly digests sent",
+        (
+            """CREATE TABLE IF NOT EXISTS spm_state.celebrations (entity_type TEXT, entity_id TEXT, period TEXT,
+            threshold DOUBLE, value DOUBLE, sent_at TIMESTAMP)""",
+            "CREATE TABLE IF NOT EXISTS spm_state.digests (week TEXT, period TEXT, sent_at TIMESTAMP)",
+        ),
+    ),
+)
+
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
