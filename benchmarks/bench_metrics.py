@@ -318,7 +318,8 @@ def run_pandas(path: Path) -> dict[str, Any]:
     result = pandas_kpis(frames, _periods(con))
     seconds, cpu = time.perf_counter() - loaded, _cpu_s() - cpu_loaded
     stored = con.execute(
-        f"SELECT entity_type, entity_id, period, metric, value FROM spm.kpi_values WHERE metric IN {CHECKED}"
+        f"SELECT entity_type, entity_id, period, metric, value FROM spm.kpi_values WHERE metric IN {CHECKED} "
+        "AND dimension IS NULL"
     ).df()
     merged = result.merge(stored, on=["entity_type", "entity_id", "period", "metric"], suffixes=("_pd", "_sql"))
     a, b = merged["value_pd"].astype(float), merged["value_sql"].astype(float)

@@ -229,6 +229,14 @@ def kpis(
     metric: Annotated[
         str | None, typer.Option(help="Comma-separated metric names (see `spm-sync list metrics`).")
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="A breakdown dimension (loss_reason, deal_type, lead_source, topic): the values per dimension "
+            "value instead of the totals, with dimension and dimension_value columns.",
+        ),
+    ] = None,
     format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table, json, csv or parquet.")
     ] = OutputFormat.table,
@@ -256,11 +264,13 @@ def kpis(
     check_filter(KpiFilter(period=period, grain=grain, entity_type=entity_type))  # a typo: refused before computing
     if compute:
         jobs.kpis(cfg)
-    ask = KpiAsk(period=period, grain=grain, entity_type=entity_type, entity=entity, team=team, metrics=_split(metric))
+    ask = KpiAsk(
+        period=period, grain=grain, entity_type=entity_type, entity=entity, team=team, metrics=_split(metric), by=by
+    )
     with open_store(cfg) as store:
         rows = kpi_rows(cfg, store, ask)
     shown_units = units(cfg) if format is OutputFormat.table else None
-    if shown_units is not None and period is None and grain is None and metric is None:
+    if shown_units is not None and period is None and grain is None and metric is None and by is None:
         rows = overview(rows, HEADLINE_METRICS)
         shown_units.update({header: shown_units.get(m, "number") for m, header in HEADLINE_METRICS.items()})
     write_rows(rows, format.value, output, console, shown_units)

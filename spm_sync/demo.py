@@ -115,7 +115,7 @@ def leaderboard(cfg: Config, period: str) -> list[dict[str, Any]]:
             f"SELECT r.name AS rep, t.name AS team, {pivot}, {rank} "
             "FROM spm.kpi_values k JOIN spm.reps r ON r.rep_id = k.entity_id "
             "LEFT JOIN spm.teams t ON t.team_id = r.team_id "
-            "WHERE k.entity_type = 'rep' AND k.period = ? AND r.is_active "
+            "WHERE k.entity_type = 'rep' AND k.period = ? AND r.is_active AND k.dimension IS NULL "
             "GROUP BY r.name, t.name ORDER BY quota_attainment DESC NULLS LAST, revenue_won DESC, rep",
             [period],
         )

@@ -34,7 +34,10 @@ from spm_sync.writeback.setup import setup
 pytestmark = pytest.mark.postgres
 
 AS_OF = date(2026, 3, 15)
-KPI_SQL = "SELECT entity_type, entity_id, period, metric, value, numerator, denominator FROM spm.kpi_values"
+KPI_SQL = (
+    "SELECT entity_type, entity_id, period, metric, dimension, dimension_value, value, numerator, denominator "
+    "FROM spm.kpi_values"
+)
 SENT_SQL = "SELECT target, record_id, field, value_sent FROM spm_state.writeback_ledger WHERE outcome = 'sent'"
 
 Kpis = dict[tuple[str, ...], tuple[Any, ...]]
@@ -61,9 +64,10 @@ def pinned_config(sb: Sandbox, folder: Path, store_dsn: str | None, **extra: Any
 
 
 def outcome(cfg: Config) -> tuple[Kpis, set[tuple[Any, ...]]]:
-    """KPI values keyed by (entity_type, entity_id, period, metric), and the fields write-back sent."""
+    """KPI values keyed by (entity_type, entity_id, period, metric, dimension, dimension_value), and the
+    fields write-back sent."""
     with open_store(cfg) as store:
-        kpis = {tuple(row[:4]): tuple(row[4:]) for row in store.fetchall(KPI_SQL)}
+        kpis = {tuple(row[:6]): tuple(row[6:]) for row in store.fetchall(KPI_SQL)}
         sent = set(store.fetchall(SENT_SQL))
     return kpis, sent
 

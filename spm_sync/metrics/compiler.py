@@ -11,7 +11,9 @@ Why this shape (all set-based, inside the store):
 3. targets are prorated per month, with a team's explicit rows replacing its members' below it;
 4. count-distinct metrics are counted per entity directly (distinct counts do not add up);
 5. ratios, derived metrics and ranks are columns over the entity grid, in dependency layers, then
-   unpivoted into `spm.kpi_values`. Ratios are therefore always ratios of sums.
+   unpivoted into `spm.kpi_values`. Ratios are therefore always ratios of sums;
+6. breakdowns (`breakdowns: [<column>]`) repeat steps 1, 2 and 5 with the column as one more key, over
+   the slices that have rows only, into the same table with `dimension`/`dimension_value` set.
 Generated SQL is DuckDB's dialect kept portable (Store.sql transpiles it for PostgreSQL).
 """
 
@@ -48,8 +50,12 @@ TEMP_TABLES = (
     "kpi_distinct_facts",
     "kpi_entity_facts",
     "kpi_wide",
+    "kpi_breakdowns",
 )
-KPI_COLUMNS = "entity_type, entity_id, period, metric, value, numerator, denominator, computed_at, run_id"
+KPI_COLUMNS = (
+    "entity_type, entity_id, period, metric, value, numerator, denominator, computed_at, run_id, "
+    "dimension, dimension_value"
+)
 NULL = "CAST(NULL AS DOUBLE)"
 
 
@@ -103,7 +109,7 @@ def model_columns(metrics: list[Primitive], model: ModelDef, extra: tuple[str, .
     used: set[str] = set(extra)
     for metric in metrics:
         if isinstance(metric, Simple):
-            used.add(metric.time)
+            used |= {metric.time, *([metric.until] if metric.until else [])}
         for text in (getattr(metric, "expr", None), getattr(metric, "filter", None)):
             if text:
                 used |= referenced_names(text)
@@ -198,12 +204,13 @@ def _additive(catalog: Catalog) -> list[Simple]:
     return [m for m in catalog.metrics if isinstance(m, Simple) and m.agg != "count_distinct"]
 
 
-def _groups(catalog: Catalog, trailing: bool) -> dict[tuple[str, str, int | None], list[Simple]]:
-    """Additive metrics by (model, time column, window): each group is one scan of its model."""
-    groups: dict[tuple[str, str, int | None], list[Simple]] = defaultdict(list)
+def _groups(catalog: Catalog, trailing: bool) -> dict[tuple[str, str, int | str | None], list[Simple]]:
+    """Additive metrics by (model, time column, window or `until` column): each group is one scan of its
+    model; `trailing` selects the metrics counted at period ends."""
+    groups: dict[tuple[str, str, int | str | None], list[Simple]] = defaultdict(list)
     for metric in _additive(catalog):
-        if bool(metric.trailing_days) == trailing:
-            groups[(metric.model, metric.time, metric.trailing_days)].append(metric)
+        if metric.as_of_end == trailing:
+            groups[(metric.model, metric.time, metric.trailing_days or metric.until)].append(metric)
     return groups
 
 
@@ -225,21 +232,24 @@ def contributions(metric: Simple) -> list[tuple[str, str]]:
     return [(metric.name + "__n", _when(metric, f"credit_share * {expr}")), (metric.name + "__d", counted)]
 
 
-def _keyed(model_name: str, model: ModelDef, time: str, parts: list[tuple[str, str]]) -> str:
-    """Rows of m_<model> summed per (owner_id, team_id, in_totals, day of `time`).
+def _keyed(
+    model_name: str, model: ModelDef, time: str, parts: list[tuple[str, str]], extra: tuple[str, ...] = ()
+) -> str:
+    """Rows of m_<model> summed per (owner_id, team_id, in_totals, `extra` columns, day of `time`).
 
     A model without its own team takes the owner's team on that day from spm.credit_membership;
     grouping by day first keeps that range join small (owners x days, not rows).
     """
     day = f"CAST({q(time)} AS DATE)"
+    keys = ", ".join([CREDIT_KEYS, *map(q, extra)])
     sums = ", ".join(f"sum({value}) AS {q(name)}" for name, value in parts)
     daily = (
-        f"SELECT {CREDIT_KEYS}, {day} AS day, {sums}\n  FROM m_{model_name} WHERE {q(time)} IS NOT NULL\n"
-        f"  GROUP BY {CREDIT_KEYS}, {day}"
+        f"SELECT {keys}, {day} AS day, {sums}\n  FROM m_{model_name} WHERE {q(time)} IS NOT NULL\n"
+        f"  GROUP BY {keys}, {day}"
     )
     if model.team:
         return daily
-    names = ", ".join(f"d.{q(name)}" for name, _ in parts)
+    names = ", ".join(f"d.{q(name)}" for name in [*extra, *(n for n, _ in parts)])
     return f"SELECT d.owner_id, m.team_id, d.in_totals, d.day, {names}\n  FROM ({daily}) AS d{team_on('d')}"
 
 
@@ -301,10 +311,11 @@ def _boundary(day: str) -> str:
 
 
 def owner_trailing_steps(catalog: Catalog) -> list[Step]:
-    """Trailing-window metrics as +value / -value at month boundaries (a running sum reads them back).
+    """Metrics counted at period ends as +value / -value at month boundaries (a running sum reads them back).
 
     A row at day d counts for period ends E with d < E <= d + window: it enters at the first month
-    start after d and leaves at the first month start after d + window.
+    start after d and leaves at the first month start after d + window. With `until` u instead of a
+    window it counts for d < E <= u (rows with u <= d never count; a NULL u never leaves).
     """
     groups = _groups(catalog, True)
     columns = _group_columns(catalog, True)
@@ -314,16 +325,24 @@ def owner_trailing_steps(catalog: Catalog) -> list[Step]:
         parts = [c for m in group for c in contributions(m)]
         names = ", ".join(q(n) for n, _ in parts)
         sums = ", ".join(f"sum({q(n)}) AS {q(n)}" for n, _ in parts)
+        negated = ", ".join(f"-{q(n)}" for n, _ in parts)
+        if isinstance(window, int):
+            keyed = _keyed(model, catalog.models[model], time, parts)
+            leave = f"SELECT {CREDIT_KEYS}, {_boundary(f'day + {window}')}, {negated} FROM rows_"
+        else:
+            until = f"CAST({q(window)} AS DATE)"
+            keyed = f"SELECT * FROM ({_keyed(model, catalog.models[model], time, parts, (window,))}) AS k " + (
+                f"WHERE {until} IS NULL OR {until} > day"
+            )
+            leave = f"SELECT {CREDIT_KEYS}, {_boundary(until)}, {negated} FROM rows_ WHERE {until} IS NOT NULL"
         steps.append(
             Step(
                 f"kpi_owner_trailing:{model}.{time}.{window}",
                 f"INSERT INTO kpi_owner_trailing ({CREDIT_KEYS}, boundary, {names})\n"
                 f"WITH {_models_ctes(catalog, list(group))[0]},\n"
-                f"rows_ AS (\n  {_keyed(model, catalog.models[model], time, parts)}\n),\n"
+                f"rows_ AS (\n  {keyed}\n),\n"
                 f"deltas AS (\n  SELECT {CREDIT_KEYS}, {_boundary('day')} AS boundary, {names} FROM rows_\n"
-                f"  UNION ALL\n  SELECT {CREDIT_KEYS}, {_boundary(f'day + {window}')}, "
-                + ", ".join(f"-{q(n)}" for n, _ in parts)
-                + " FROM rows_\n)\n"
+                f"  UNION ALL\n  {leave}\n)\n"
                 f"SELECT {CREDIT_KEYS}, boundary, {sums} FROM deltas GROUP BY {CREDIT_KEYS}, boundary",
             )
         )
@@ -637,30 +656,104 @@ def _value_columns(metric: Primitive) -> list[str]:
     ]
 
 
-def _layers(catalog: Catalog) -> list[list[Primitive]]:
+def _layers(metrics: list[Primitive]) -> list[list[Primitive]]:
     depth: dict[str, int] = {}
-    for metric in catalog.metrics:  # dependency order
+    for metric in metrics:  # dependency order
         deps = dependencies(metric)
         depth[metric.name] = 1 + max((depth[d] for d in deps), default=-1) if deps else 0
     layers: list[list[Primitive]] = [[] for _ in range(max(depth.values(), default=0) + 1)]
-    for metric in catalog.metrics:
+    for metric in metrics:
         layers[depth[metric.name]].append(metric)
     return layers
 
 
-def wide_step(catalog: Catalog) -> Step:
-    """One row per entity and period, one column per metric (value, and numerator/denominator)."""
+def layer_ctes(metrics: list[Primitive], keys: str, source: str) -> list[str]:
+    """CTEs l0..lN over `source`: each adds the value columns of the metrics whose inputs are ready."""
     ctes = []
-    for index, layer in enumerate(_layers(catalog)):
+    for index, layer in enumerate(_layers(metrics)):
         items = ",\n    ".join(c for m in layer for c in _value_columns(m))
         if index == 0:
-            ctes.append(
-                "l0 AS (\n  SELECT entity_type, entity_id, rank_group, period,\n"
-                f"    {items}\n  FROM kpi_entity_facts\n)"
-            )
+            ctes.append(f"l0 AS (\n  SELECT {keys},\n    {items}\n  FROM {source}\n)")
         else:
             ctes.append(f"l{index} AS (\n  SELECT l{index - 1}.*,\n    {items}\n  FROM l{index - 1}\n)")
+    return ctes
+
+
+def wide_step(catalog: Catalog) -> Step:
+    """One row per entity and period, one column per metric (value, and numerator/denominator)."""
+    ctes = layer_ctes(catalog.metrics, "entity_type, entity_id, rank_group, period", "kpi_entity_facts")
     return _create_as("kpi_wide", ctes, f"SELECT * FROM l{len(ctes) - 1}")
+
+
+BREAKDOWN_KEYS = "entity_type, entity_id, period, metric, value, numerator, denominator, dimension, dimension_value"
+
+
+def _sums(alias: str, columns: list[str]) -> str:
+    return ", ".join(f"sum({alias}.{q(c)}) AS {q(c)}" for c in columns)
+
+
+def breakdown_step(catalog: Catalog, dimension: str) -> Step:
+    """Metrics broken down by a column of their model: the additive facts keyed by the column's value as
+    well, rolled up to entities and periods like the totals, ratios over those.
+
+    Only slices with something in them are kept (a numerator or denominator other than 0), so a
+    breakdown costs rows where the data has them, not entities x periods x values.
+    """
+    metrics = catalog.broken_down(dimension)
+    simple = [m for m in metrics if isinstance(m, Simple)]
+    columns = [c for m in simple for c in fact_columns(m)]
+    groups: dict[tuple[str, str], list[Simple]] = defaultdict(list)
+    for metric in simple:
+        groups[(metric.model, metric.time)].append(metric)
+    branches = []
+    for (model, time), group in groups.items():
+        parts = [c for m in group for c in contributions(m)]
+        mine = {name for name, _ in parts}
+        values = ", ".join(f"k.{q(c)}" if c in mine else f"{NULL} AS {q(c)}" for c in columns)
+        keyed = _keyed(model, catalog.models[model], time, parts, (dimension,))
+        branches.append(
+            f"SELECT k.owner_id, k.team_id, k.in_totals, CAST(k.{q(dimension)} AS TEXT) AS dimension_value, "
+            f"k.day, {values}\n  FROM ({keyed}) AS k"
+        )
+    keys = "r.owner_id, r.team_id, r.in_totals, r.dimension_value, p.period"
+    rolled_up = entity_rows(
+        "owner_periods", f"f.period, f.dimension_value, {_sums('f', columns)}", "f.period, f.dimension_value"
+    )
+    ctes = _models_ctes(catalog, list(simple), extra=(dimension,)) + [
+        f"rows_ AS (\n  {_union(branches)}\n)",
+        f"owner_periods AS (\n  SELECT {keys}, {_sums('r', columns)}\n  FROM rows_ AS r\n"
+        "  JOIN kpi_month_map AS p ON p.month = CAST(date_trunc('month', r.day) AS DATE)\n"
+        f"  GROUP BY {keys}\n)",
+        f"facts AS (\n  {_union(rolled_up)}\n)",
+        *layer_ctes(metrics, "entity_type, entity_id, period, dimension_value", "facts"),
+    ]
+    last = f"l{len(_layers(metrics)) - 1}"
+    unpivot = []
+    for metric in metrics:
+        if dimension in metric.breakdowns and not metric.hidden:
+            numerator, denominator = _parts(metric)
+            unpivot.append(
+                f"SELECT entity_type, entity_id, period, '{metric.name}' AS metric, {q(metric.name)} AS value, "
+                f"{numerator} AS numerator, {denominator} AS denominator, '{dimension}' AS dimension, "
+                f"dimension_value FROM {last}"
+            )
+    return Step(
+        f"kpi_breakdowns:{dimension}",
+        f"INSERT INTO kpi_breakdowns ({BREAKDOWN_KEYS})\nWITH "
+        + ",\n".join(ctes)
+        + f"\nSELECT {BREAKDOWN_KEYS} FROM (\n  {_union(unpivot)}\n) AS u\n"
+        "WHERE coalesce(u.numerator, 0) <> 0 OR coalesce(u.denominator, 0) <> 0",
+    )
+
+
+def breakdown_steps(catalog: Catalog) -> list[Step]:
+    """The table of breakdown values, then one INSERT per dimension."""
+    create = Step(
+        "kpi_breakdowns",
+        "CREATE TEMP TABLE kpi_breakdowns (entity_type TEXT, entity_id TEXT, period TEXT, metric TEXT, "
+        "value DOUBLE, numerator DOUBLE, denominator DOUBLE, dimension TEXT, dimension_value TEXT)",
+    )
+    return [create, *(breakdown_step(catalog, d) for d in catalog.dimensions)]
 
 
 def _parts(metric: Primitive) -> tuple[str, str]:
@@ -672,20 +765,24 @@ def _parts(metric: Primitive) -> tuple[str, str]:
     return q(metric.name), NULL
 
 
-def insert_step(catalog: Catalog) -> Step:
-    """Unpivot the visible metrics into spm.kpi_values (parameters: computed_at, run_id)."""
+def insert_step(catalog: Catalog, breakdowns: bool = True) -> Step:
+    """Unpivot the visible metrics into spm.kpi_values, totals with a NULL dimension, then the breakdowns
+    (parameters: computed_at, run_id)."""
     branches = []
     for metric in catalog.visible:
         numerator, denominator = _parts(metric)
         where = " WHERE entity_type = 'rep'" if isinstance(metric, Rank) else ""
         branches.append(
             f"SELECT entity_type, entity_id, period, '{metric.name}' AS metric, {q(metric.name)} AS value, "
-            f"{numerator} AS numerator, {denominator} AS denominator FROM kpi_wide{where}"
+            f"{numerator} AS numerator, {denominator} AS denominator, CAST(NULL AS TEXT) AS dimension, "
+            f"CAST(NULL AS TEXT) AS dimension_value FROM kpi_wide{where}"
         )
+    if breakdowns and catalog.dimensions:
+        branches.append(f"SELECT {BREAKDOWN_KEYS} FROM kpi_breakdowns")
     sql = (
         f"INSERT INTO spm.kpi_values ({KPI_COLUMNS})\n"
         "SELECT u.entity_type, u.entity_id, u.period, u.metric, u.value, u.numerator, u.denominator,\n"
-        "  CAST(? AS TIMESTAMP), CAST(? AS TEXT)\n"
+        "  CAST(? AS TIMESTAMP), CAST(? AS TEXT), u.dimension, u.dimension_value\n"
         f"FROM (\n  {_union(branches)}\n) AS u"
     )
     return Step("insert_kpi_values", sql)
@@ -709,8 +806,8 @@ class Plan:
         return [*self.prepare, *self.compute, self.insert]
 
 
-def compile_plan(catalog: Catalog) -> Plan:
-    """Every statement of a metrics run, in order."""
+def compile_plan(catalog: Catalog, breakdowns: bool = True) -> Plan:
+    """Every statement of a metrics run, in order (`breakdowns=False`: totals only)."""
     return Plan(
         prepare=[
             *structure_steps(),
@@ -725,6 +822,7 @@ def compile_plan(catalog: Catalog) -> Plan:
             distinct_facts_step(catalog),
             entity_facts_step(catalog),
             wide_step(catalog),
+            *(breakdown_steps(catalog) if breakdowns and catalog.dimensions else []),
         ],
-        insert=insert_step(catalog),
+        insert=insert_step(catalog, breakdowns),
     )

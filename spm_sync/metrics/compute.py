@@ -49,6 +49,7 @@ class KpiResult:
     calendar_source: str | None = None  # the source whose fiscal periods gave quarters and years
     warnings: tuple[str, ...] = ()
     flagged: int = 0  # values computed without some rejected input rows (spm.kpi_flags)
+    breakdown_values: dict[str, int] = field(default_factory=dict)  # dimension -> values stored for it
 
     def summary(self) -> str:
         who = ", ".join(
@@ -61,6 +62,9 @@ class KpiResult:
             f"kpis: {self.values:,} values = {self.metrics} metrics x ({who}) x ({when}; {years}) "
             f"in {self.duration_s:.1f} s"
         ]
+        if self.breakdown_values:
+            parts = ", ".join(f"{n:,} by {dimension}" for dimension, n in self.breakdown_values.items())
+            lines.append(f"  breakdowns: {parts}")
         if self.calendar_source:
             lines.append(f"  fiscal quarters and years: the CRM calendar of source {self.calendar_source}")
         if self.flagged:
@@ -175,12 +179,13 @@ def _write(store: Store, plan: Plan, cfg: Config, run: Run, flags: str | None) -
         )
 
 
-def compute_kpis(cfg: Config, store: Store, run: Run) -> KpiResult:
-    """Every KPI for every rep, team and the company, for every month, fiscal quarter and fiscal year."""
+def compute_kpis(cfg: Config, store: Store, run: Run, *, breakdowns: bool = True) -> KpiResult:
+    """Every KPI for every rep, team and the company, for every month, fiscal quarter and fiscal year
+    (and the breakdowns of those that have them, unless `breakdowns` is False)."""
     started = time.monotonic()
     timings: dict[str, float] = {}
     catalog = load_catalog(cfg)
-    plan = compile_plan(catalog)
+    plan = compile_plan(catalog, breakdowns)
     today = cfg.as_of or datetime.now(UTC).date()
     choice = choose_calendar(cfg, store)
     _drop_temp_tables(store)
@@ -196,8 +201,14 @@ def compute_kpis(cfg: Config, store: Store, run: Run) -> KpiResult:
         counts = dict(store.fetchall("SELECT entity_type, count(*) FROM kpi_entities GROUP BY entity_type ORDER BY 1"))
     finally:
         _drop_temp_tables(store)
-    row = store.fetchone("SELECT count(*) FROM spm.kpi_values")
+    row = store.fetchone("SELECT count(*) FROM spm.kpi_values WHERE dimension IS NULL")
     values = int(row[0]) if row else 0
+    breakdown_values = {
+        str(dimension): int(n)
+        for dimension, n in store.fetchall(
+            "SELECT dimension, count(*) FROM spm.kpi_values WHERE dimension IS NOT NULL GROUP BY dimension ORDER BY 1"
+        )
+    }
     row = store.fetchone(
         "SELECT count(*) FROM (SELECT DISTINCT entity_type, entity_id, period, metric FROM spm.kpi_flags) AS f"
     )
@@ -216,8 +227,11 @@ def compute_kpis(cfg: Config, store: Store, run: Run) -> KpiResult:
         calendar_source=choice.source,
         warnings=choice.warnings,
         flagged=flagged,
+        breakdown_values=breakdown_values,
     )
     run.count("kpi_values", values)
+    if breakdown_values:
+        run.count("kpi_breakdown_values", sum(breakdown_values.values()))
     if flagged:
         run.count("kpi_values_flagged", flagged)
     run.details["kpis"] = {

@@ -72,6 +72,8 @@ class _Metric(_Model):
     doc: str | None = None
     hidden: bool = False
     unit: Unit | None = None  # what the value means to a reader; None: inferred (see metric_unit)
+    # Columns of the model(s) to break the value down by (stored with dimension/dimension_value).
+    breakdowns: tuple[str, ...] = ()
 
 
 class Simple(_Metric):
@@ -82,6 +84,13 @@ class Simple(_Metric):
     expr: str | None = None
     filter: str | None = None
     trailing_days: int | None = Field(None, ge=1, le=3660)
+    # As of each period end E: a row counts while `time` < E <= `until` (a NULL `until`: from then on).
+    until: str | None = None
+
+    @property
+    def as_of_end(self) -> bool:
+        """Counted at the period's end (a window or a span), not over the rows dated in the period."""
+        return bool(self.trailing_days or self.until)
 
 
 class Ratio(_Metric):
@@ -199,6 +208,31 @@ class Catalog:
     def visible(self) -> list[Primitive]:
         return [m for m in self.metrics if not m.hidden]
 
+    @property
+    def dimensions(self) -> list[str]:
+        """Every dimension some metric is broken down by, in first-use order."""
+        return list(dict.fromkeys(d for m in self.metrics for d in m.breakdowns))
+
+    def uses(self, metric: Primitive) -> set[str]:
+        """Every metric `metric` depends on, directly or not."""
+        by_name = {m.name: m for m in self.metrics}
+        found: set[str] = set()
+        pending = sorted(dependencies(metric))
+        while pending:
+            name = pending.pop()
+            if name not in found and name in by_name:
+                found.add(name)
+                pending += sorted(dependencies(by_name[name]))
+        return found
+
+    def broken_down(self, dimension: str) -> list[Primitive]:
+        """The metrics broken down by `dimension` and every metric they use, in dependency order."""
+        needed: set[str] = set()
+        for metric in self.metrics:
+            if dimension in metric.breakdowns:
+                needed |= {metric.name} | self.uses(metric)
+        return [m for m in self.metrics if m.name in needed]
+
 
 # --- SQL expressions ----------------------------------------------------------------------------
 
@@ -270,6 +304,7 @@ def _expand(metric: Any) -> list[Primitive]:
             doc=metric.doc,
             hidden=metric.hidden,
             unit=metric.unit,
+            breakdowns=metric.breakdowns,
             type="ratio",
             numerator=metric.actual,
             denominator=target,
@@ -290,6 +325,7 @@ def _expand(metric: Any) -> list[Primitive]:
                 doc=metric.doc,
                 hidden=metric.hidden,
                 unit=metric.unit,
+                breakdowns=metric.breakdowns,
                 type="simple",
                 model=metric.model,
                 time=metric.time,
@@ -415,6 +451,10 @@ def _model_problems(metric: Simple | Target, models: dict[str, ModelDef]) -> lis
     if isinstance(metric, Simple):
         if metric.time not in columns:
             out.append(("time", f"unknown column {metric.time!r} of model {metric.model}"))
+        if metric.until is not None and metric.until not in columns:
+            out.append(("until", f"unknown column {metric.until!r} of model {metric.model}"))
+        if metric.until is not None and (metric.trailing_days or metric.agg == "count_distinct"):
+            out.append(("until", "cannot be combined with trailing_days or count_distinct"))
         if metric.expr is None and metric.agg != "count":
             out.append(("expr", f"required for agg {metric.agg}"))
     else:
@@ -460,7 +500,28 @@ def check_catalog(catalog: Catalog) -> list[Problem]:
         cycle = _find_cycle(catalog.metrics)
         if cycle:
             report(by_name[cycle[0]], "", f"metrics depend on each other in a cycle: {' -> '.join(cycle)}")
+    if not problems:
+        for metric in catalog.metrics:
+            for dimension in metric.breakdowns:
+                problem = _breakdown_problem(catalog, metric, dimension)
+                if problem:
+                    report(metric, "breakdowns", problem)
     return problems
+
+
+def _breakdown_problem(catalog: Catalog, metric: Primitive, dimension: str) -> str | None:
+    """Why `metric` cannot be broken down by `dimension`: only sums, counts and means of rows in the
+    period (and ratios/derived metrics of them) split into slices, and every model must have the column."""
+    by_name = {m.name: m for m in catalog.metrics}
+    for part in [metric, *(by_name[n] for n in sorted(catalog.uses(metric)))]:
+        if not isinstance(part, Simple | Ratio | Derived):
+            return f"cannot break down by {dimension!r}: it uses {part.name}, a {part.type} metric"
+        if isinstance(part, Simple):
+            if part.as_of_end or part.agg == "count_distinct":
+                return f"cannot break down by {dimension!r}: {part.name} is counted at period ends or distinct"
+            if dimension not in catalog.models[part.model].columns:
+                return f"cannot break down by {dimension!r}: model {part.model} has no column {dimension!r}"
+    return None
 
 
 def dependencies(metric: Primitive) -> set[str]:

@@ -260,16 +260,20 @@ class Records:
         who, params = self._who(team_column, totals)
         days = metric.trailing_days
         start = self.period.end - timedelta(days=days) if days else self.period.start
+        when, bounds = "r.day >= ? AND r.day < ?", [start, self.period.end]
+        if metric.until:  # as of the period end: started before it, not ended before it
+            until = f"CAST(r.{q(metric.until)} AS DATE)"
+            when, bounds = f"r.day < ? AND ({until} IS NULL OR {until} >= ?)", [self.period.end] * 2
         sql = (
             self._rows_sql(metric, model)
             + "SELECT r.record_source, r.record_id, r.record_name, r.day, r.record_amount, sum(r.credit_share), "
             f"r.record_rule\nFROM rows_ AS r{lookup}\n"
-            f"WHERE {who} AND r.day >= ? AND r.day < ?{self._keep(metric)}\n"
+            f"WHERE {who} AND {when}{self._keep(metric)}\n"
             "GROUP BY r.record_source, r.record_id, r.record_name, r.day, r.record_amount, r.record_rule\n"
             "ORDER BY r.day, r.record_id, r.record_rule"
         )
         object_ = model.record.object if model.record else metric.model
-        return [_contribution(object_, row) for row in self.store.fetchall(sql, params + [start, self.period.end])]
+        return [_contribution(object_, row) for row in self.store.fetchall(sql, params + bounds)]
 
     def target(self, metric: Target) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(counted, replaced) target rows of the entity in the period, from the compiler's own
@@ -400,7 +404,7 @@ def _value_row(store: Store, entity: Entity, metric: str, period: str, run_id: s
         params.append(run_id)
     row = store.fetchone(
         f"SELECT value, numerator, denominator, run_id FROM {table} "
-        f"WHERE entity_type = ? AND entity_id = ? AND period = ? AND metric = ?{extra}",
+        f"WHERE entity_type = ? AND entity_id = ? AND period = ? AND metric = ? AND dimension IS NULL{extra}",
         params,
     )
     if row is None:

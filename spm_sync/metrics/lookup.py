@@ -40,6 +40,7 @@ class KpiAsk:
     entity: str | None = None
     team: str | None = None
     metrics: list[str] | None = None
+    by: str | None = None  # a breakdown dimension
 
 
 def resolve_team(store: Store, text: str) -> str:
@@ -80,6 +81,7 @@ def kpi_filter(store: Store, ask: KpiAsk, today: date) -> KpiFilter:
         metrics=ask.metrics,
         today=today,
         by_team=default_view,
+        by=ask.by,
     )
 
 

@@ -22,9 +22,10 @@ COMPANY_NAME = "Company"
 # A reader's order for an overview: by period, then team (the team's row before its reps), then attainment.
 TEAM_ORDER = (
     "p.period_start, p.period_end, coalesce(rt.name, t.name, ''), v.entity_type <> 'team', "
-    "a.value DESC NULLS LAST, coalesce(r.name, t.name), v.entity_id, v.metric"
+    "a.value DESC NULLS LAST, coalesce(r.name, t.name), v.entity_id, v.metric, v.dimension_value"
 )
-ENTITY_ORDER = "v.entity_type, v.entity_id, p.period_start, p.period_end, v.period, v.metric"
+ENTITY_ORDER = "v.entity_type, v.entity_id, p.period_start, p.period_end, v.period, v.metric, v.dimension_value"
+BREAKDOWN_KEYS = ("dimension", "dimension_value")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class KpiFilter:
     today: date | None = None  # for current_month / current_quarter / current_year (default: today UTC)
     periods: Sequence[str] | None = None  # several periods at once (ids or current_* names)
     by_team: bool = False  # order by period, team, attainment (TEAM_ORDER) instead of by entity
+    by: str | None = None  # a breakdown dimension: its rows instead of the totals
 
 
 def _check_choice(value: str | None, choices: tuple[str, ...], what: str) -> None:
@@ -70,11 +72,26 @@ def check_filter(filters: KpiFilter) -> None:
         check_period_id(period)
 
 
+def _check_dimension(store: Store, dimension: str) -> None:
+    known = {r[0] for r in store.fetchall("SELECT DISTINCT dimension FROM spm.kpi_values WHERE dimension IS NOT NULL")}
+    if dimension not in known:
+        raise ConfigError(
+            f"no metric is broken down by {dimension!r} (stored breakdowns: {', '.join(sorted(known)) or 'none'})"
+        )
+
+
 def query_kpis(store: Store, filters: KpiFilter) -> list[dict[str, Any]]:
-    """Stored KPI values as dicts with exactly DESIGN.md's JSON keys, in a deterministic order."""
+    """Stored KPI values as dicts with exactly DESIGN.md's JSON keys, in a deterministic order; with
+    `filters.by` the values of that breakdown, with `dimension` and `dimension_value` as well."""
     check_filter(filters)
-    where: list[str] = []
+    where: list[str] = ["v.dimension IS NULL"]
     params: list[Any] = []
+    keys = ROW_KEYS
+    if filters.by is not None:
+        _check_dimension(store, filters.by)
+        where = ["v.dimension = ?"]
+        params.append(filters.by)
+        keys = ROW_KEYS + BREAKDOWN_KEYS
     prefix = ""
     asked = [filters.period] if filters.period is not None else list(filters.periods or [])
     if asked:
@@ -116,18 +133,19 @@ def query_kpis(store: Store, filters: KpiFilter) -> list[dict[str, Any]]:
     sql = (
         prefix + "SELECT v.entity_type, v.entity_id, "
         f"CASE WHEN v.entity_type = 'company' THEN '{COMPANY_NAME}' ELSE coalesce(r.name, t.name) END, "
-        "v.period, v.metric, v.value, v.numerator, v.denominator\n"
-        "FROM spm.kpi_values AS v LEFT JOIN spm.fiscal_periods AS p ON p.period = v.period\n"
+        "v.period, v.metric, v.value, v.numerator, v.denominator"
+        + (", v.dimension, v.dimension_value\n" if filters.by is not None else "\n")
+        + "FROM spm.kpi_values AS v LEFT JOIN spm.fiscal_periods AS p ON p.period = v.period\n"
         "LEFT JOIN spm.reps AS r ON v.entity_type = 'rep' AND r.rep_id = v.entity_id\n"
         "LEFT JOIN spm.teams AS t ON v.entity_type = 'team' AND t.team_id = v.entity_id\n"
         + (
             "LEFT JOIN spm.teams AS rt ON rt.team_id = r.team_id\n"
             "LEFT JOIN spm.kpi_values AS a ON a.entity_type = v.entity_type AND a.entity_id = v.entity_id "
-            "AND a.period = v.period AND a.metric = 'quota_attainment'\n"
+            "AND a.period = v.period AND a.metric = 'quota_attainment' AND a.dimension IS NULL\n"
             if filters.by_team
             else ""
         )
-        + (f"WHERE {' AND '.join(where)}\n" if where else "")
+        + f"WHERE {' AND '.join(where)}\n"
         + f"ORDER BY {TEAM_ORDER if filters.by_team else ENTITY_ORDER}"
     )
-    return [dict(zip(ROW_KEYS, row, strict=True)) for row in store.fetchall(sql, params)]
+    return [dict(zip(keys, row, strict=True)) for row in store.fetchall(sql, params)]

@@ -22,6 +22,7 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
         "opportunity_id", "source", "crm_id", "account_id", "owner_rep_id", "name", "stage", "stage_category",
         "is_closed", "is_won", "amount", "currency", "amount_rc", "recurring_amount_rc", "deal_type",
         "created_at", "close_date", "is_deleted", "updated_at", "mirror_of", "owner_assigned_at",
+        "loss_reason", "won_reason", "lead_source",
     ),
     "stage_events": ("opportunity_id", "stage", "stage_category", "entered_at"),
     "leads": ("lead_id", "source", "owner_rep_id", "created_at", "status", "is_converted", "converted_at", "mirror_of"),
@@ -29,7 +30,9 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
         "activity_id", "source", "owner_rep_id", "kind", "occurred_at", "is_completed", "account_id",
         "opportunity_id",
     ),
-    "feedback": ("feedback_id", "source", "kind", "score", "comment", "submitted_at", "account_id", "rep_id"),
+    "feedback": (
+        "feedback_id", "source", "kind", "score", "comment", "submitted_at", "account_id", "rep_id", "topic",
+    ),
     "quotas": ("owner", "source", "period_start", "period_end", "measure", "amount_rc"),
     "activity_targets": ("owner", "source", "period_start", "period_end", "kind", "target"),
     "rejected_inputs": (
@@ -229,7 +232,9 @@ SELECT
     CASE WHEN o.amount_home IS NOT NULL AND o.amount <> 0 THEN o.amount_home * hx.to_rc / o.amount END, fx.to_rc
   ) AS recurring_amount_rc,
   o.deal_type, o.created_at, o.close_date, COALESCE(o.is_deleted, FALSE) AS is_deleted, o.updated_at,
-  ml.mirror_of, o.owner_assigned_at, COALESCE(o.owner_crm_id, o.owner_email) AS owner_given
+  ml.mirror_of, o.owner_assigned_at, NULLIF(TRIM(o.loss_reason), '') AS loss_reason,
+  NULLIF(TRIM(o.won_reason), '') AS won_reason, NULLIF(TRIM(o.lead_source), '') AS lead_source,
+  COALESCE(o.owner_crm_id, o.owner_email) AS owner_given
 FROM _in_opportunities AS o
 JOIN _sources AS s ON s.source = o.source
 LEFT JOIN _mirror_opportunities AS ml ON ml.source = o.source AND ml.crm_id = o.crm_id
@@ -271,9 +276,11 @@ WHERE NOT COALESCE(a.is_deleted, FALSE)"""
 
 FEEDBACK = f"""CREATE TEMP VIEW _out_feedback AS
 SELECT f.source || ':' || f.crm_id AS feedback_id, f.source, f.kind, f.score, f.comment, f.submitted_at,
-  {_id("f", "account_crm_id")} AS account_id, i.rep_id
+  {_id("f", "account_crm_id")} AS account_id, COALESCE(i.rep_id, ie.rep_id) AS rep_id,
+  NULLIF(TRIM(f.topic), '') AS topic
 FROM _in_feedback AS f
 LEFT JOIN _identities AS i ON i.source = f.source AND i.crm_id = f.rep_crm_id
+LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(f.rep_email))
 WHERE NOT COALESCE(f.is_deleted, FALSE)"""
 
 

@@ -71,7 +71,8 @@ TARGETS: dict[str, Target] = {
             "crm_id:VARCHAR account_crm_id:VARCHAR owner_crm_id:VARCHAR owner_email:VARCHAR name:VARCHAR stage:VARCHAR "
             "is_closed:BOOLEAN is_won:BOOLEAN amount:DOUBLE currency:VARCHAR amount_home:DOUBLE "
             "recurring_amount:DOUBLE deal_type:VARCHAR created_at:TIMESTAMP close_date:DATE "
-            "is_deleted:BOOLEAN updated_at:TIMESTAMP mirror_of_crm_id:VARCHAR owner_assigned_at:TIMESTAMP",
+            "is_deleted:BOOLEAN updated_at:TIMESTAMP mirror_of_crm_id:VARCHAR owner_assigned_at:TIMESTAMP "
+            "loss_reason:VARCHAR won_reason:VARCHAR lead_source:VARCHAR",
             "crm_id",
             "crm_id",
             deal_type=DEAL_TYPES,
@@ -99,7 +100,8 @@ TARGETS: dict[str, Target] = {
         _t(
             "feedback",
             "crm_id:VARCHAR kind:VARCHAR score:DOUBLE comment:VARCHAR submitted_at:TIMESTAMP "
-            "account_crm_id:VARCHAR rep_crm_id:VARCHAR is_deleted:BOOLEAN updated_at:TIMESTAMP",
+            "account_crm_id:VARCHAR rep_crm_id:VARCHAR is_deleted:BOOLEAN updated_at:TIMESTAMP topic:VARCHAR "
+            "rep_email:VARCHAR",
             "crm_id kind score submitted_at",
             "crm_id",
             kind=FEEDBACK_KINDS,

@@ -160,6 +160,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE spm_state.runs ADD COLUMN process_started TEXT",
         ),
     ),
+    Migration(
+        110,
+        "practices: KPI breakdowns by a dimension, loss/win reasons and lead source, rep feedback topics",
+        (
+            "ALTER TABLE spm.kpi_values ADD COLUMN dimension TEXT",
+            "ALTER TABLE spm.kpi_values ADD COLUMN dimension_value TEXT",
+            "ALTER TABLE spm_state.kpi_history ADD COLUMN dimension TEXT",
+            "ALTER TABLE spm_state.kpi_history ADD COLUMN dimension_value TEXT",
+            "ALTER TABLE spm.opportunities ADD COLUMN loss_reason TEXT",
+            "ALTER TABLE spm.opportunities ADD COLUMN won_reason TEXT",
+            "ALTER TABLE spm.opportunities ADD COLUMN lead_source TEXT",
+            "ALTER TABLE spm.feedback ADD COLUMN topic TEXT",
+        ),
+    ),
 )
 
 MIGRATIONS += (

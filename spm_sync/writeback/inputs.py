@@ -17,7 +17,8 @@ def load_kpis(store: Store, entity_type: str, period: str, metrics: Sequence[str
     marks = ", ".join("?" for _ in metrics)
     rows = store.fetchall(
         "SELECT entity_id, metric, value, run_id, computed_at FROM spm.kpi_values "
-        f"WHERE entity_type = ? AND period = ? AND metric IN ({marks}) ORDER BY entity_id, metric",
+        f"WHERE entity_type = ? AND period = ? AND metric IN ({marks}) AND dimension IS NULL "
+        "ORDER BY entity_id, metric",
         [entity_type, period, *metrics],
     )
     return [KpiValue(str(r[0]), str(r[1]), None if r[2] is None else float(r[2]), r[3], r[4]) for r in rows]

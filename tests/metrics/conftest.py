@@ -41,7 +41,8 @@ def kpis(cfg: Config, store: Store) -> Values:
     credits.apply(cfg, store, cfg.as_of)
     compute_kpis(cfg, store, Run(job="kpis"))
     rows = store.fetchall(
-        "SELECT entity_type, entity_id, period, metric, value, numerator, denominator FROM spm.kpi_values"
+        "SELECT entity_type, entity_id, period, metric, value, numerator, denominator FROM spm.kpi_values "
+        "WHERE dimension IS NULL"
     )
     return {(r[0], r[1], r[2], r[3]): (r[4], r[5], r[6]) for r in rows}
 

@@ -19,17 +19,18 @@ def test_each_run_replaces_values_and_appends_history(make_store) -> None:
     first, second = Run(job="kpis"), Run(job="kpis")
     result = compute_kpis(cfg, store, first)
     compute_kpis(cfg, store, second)
-    per_run = 9 * 34 * 39 + 5 * 34
+    per_run = 9 * 34 * 47 + 5 * 34
     assert result.values == per_run
-    assert _count(store, "spm.kpi_values") == per_run
+    totals = "WHERE dimension IS NULL"
+    assert _count(store, "spm.kpi_values", totals) == per_run
     assert store.fetchall("SELECT DISTINCT run_id FROM spm.kpi_values") == [(second.run_id,)]
-    assert _count(store, "spm_state.kpi_history") == 2 * per_run
-    assert _count(store, "spm_state.kpi_history", f"WHERE run_id = '{first.run_id}'") == per_run
+    assert _count(store, "spm_state.kpi_history", totals) == 2 * per_run
+    assert _count(store, "spm_state.kpi_history", f"{totals} AND run_id = '{first.run_id}'") == per_run
     assert _count(store, "spm.fiscal_periods") == 34
     assert first.records["kpi_values"] == per_run
     assert first.details["kpis"]["fiscal_years"] == [2025, 2026]
     assert result.summary().startswith(
-        f"kpis: {per_run:,} values = 40 metrics x (5 reps, 3 teams, 1 company) x "
+        f"kpis: {per_run:,} values = 48 metrics x (5 reps, 3 teams, 1 company) x "
         "(24 months, 8 quarters, 2 years; FY2025..FY2026) in "
     )
 
@@ -40,8 +41,8 @@ def test_a_failed_write_keeps_the_previous_values(make_store, monkeypatch: pytes
     compute_kpis(cfg, store, good)
     real = compute.compile_plan
 
-    def broken(catalog):
-        plan = real(catalog)
+    def broken(catalog, breakdowns=True):
+        plan = real(catalog, breakdowns)
         return type(plan)(plan.prepare, plan.compute, Step("insert", "INSERT INTO spm.kpi_values SELECT 1/0, x"))
 
     monkeypatch.setattr(compute, "compile_plan", broken)
@@ -56,7 +57,7 @@ def test_empty_store_gives_rows_for_the_company_in_the_current_fiscal_year(make_
     cfg, store = make_store({})
     result = compute_kpis(cfg, store, Run(job="kpis"))
     assert result.fiscal_years == (2026, 2026)
-    assert result.values == 17 * 39
+    assert result.values == 17 * 47
     assert store.fetchone("SELECT value FROM spm.kpi_values WHERE period = '2026-03' AND metric = 'calls'") == (0.0,)
 
 

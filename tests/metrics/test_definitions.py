@@ -49,10 +49,21 @@ PROCESS = [
     for s in ("prospecting", "qualification", "needs_analysis", "proposal", "negotiation")
     for k in ("conversion", "days")
 ] + ["attainment_rank_in_team"]
+# issue 14: learning from losses, pipeline hygiene and process efficiency, feedback from the team
+PRACTICES = [
+    "revenue_lost",
+    "pipeline_past_due_share",
+    "pipeline_missing_amount_share",
+    "pipeline_stale_share",
+    "activities_per_win",
+    "stage_skip_share",
+    "enps",
+    "rep_feedback_count",
+]
 
 
 def test_builtin_set_is_exactly_designs_table_plus_process_metrics() -> None:
-    assert sorted(m.name for m in load_catalog().visible) == sorted(BUILTIN + PROCESS)
+    assert sorted(m.name for m in load_catalog().visible) == sorted(BUILTIN + PROCESS + PRACTICES)
 
 
 def test_custom_kpis_from_config(make_store) -> None:
@@ -92,7 +103,7 @@ def test_custom_kpis_from_config(make_store) -> None:
     assert values[("team", "east", "FY2026-Q1", "accounts_won")] == (3.0, 3.0, None)  # A1, A3, A5
     assert values[("rep", "r1", "2026-01", "calls_per_deal")] == (3.0, 3.0, 1.0)
     assert values[("rep", "r1", "2026-01", "task_target_hit")] == (0.15, 3.0, 20.0)
-    assert len({k[3] for k in values}) == 40 + len(metrics)
+    assert len({k[3] for k in values}) == 48 + len(metrics)
 
 
 def _problems(metrics: list[dict[str, Any]]) -> list[str]:
@@ -109,7 +120,7 @@ def _problems(metrics: list[dict[str, Any]]) -> list[str]:
         (
             {"name": "x", "type": "simple", "model": "deals", "time": "close_date", "expr": "1"},
             "config: metrics[0].model: unknown model 'deals' (known: activities, activity_targets, feedback, leads, "
-            "opportunities, opportunity_stages, quotas)",
+            "opportunities, opportunity_stages, opportunity_touches, quotas)",
         ),
         (
             {"name": "x", "type": "simple", "model": "leads", "time": "closed_at", "agg": "count"},
@@ -190,7 +201,7 @@ def test_every_problem_is_reported_at_once() -> None:
     )
     assert problems == [
         "config: metrics[2].model: unknown model 'nope' (known: activities, activity_targets, feedback, leads, "
-        "opportunities, opportunity_stages, quotas)",
+        "opportunities, opportunity_stages, opportunity_touches, quotas)",
         problems[1],
     ]
     assert problems[1].startswith("config: metrics[3].of: unknown metric(s) e (known: a, active_customers,")

@@ -107,7 +107,7 @@ def test_unknown_entity_metric_or_period_is_a_usage_error_naming_close_matches(c
     )
     result = spm(*base, "--entity", "r1", "--metric", "revenue_wn")
     assert (result.returncode, result.stderr.strip()) == (
-        2, "error: unknown metric 'revenue_wn'; did you mean revenue_won?"
+        2, "error: unknown metric 'revenue_wn'; did you mean revenue_won, revenue_lost?"
     )
     result = spm("--config", str(config), "explain", "--entity", "r1", "--metric", "deals_won", "--period", "FY2026-Q9")
     assert result.returncode == 2 and "unknown period 'FY2026-Q9'; did you mean FY2026-Q" in result.stderr

@@ -37,13 +37,13 @@ def test_deals_parse_strings_and_take_the_primary_company(normalized):
         ("hs:901", "hs", "901", "hs:501", "hs:41", "Initech EUR", "closedwon", "closed_won", True, True,
          900.0, "EUR", 1000.5, pytest.approx(2000 * 1000.5 / 900), "new",
          datetime(2026, 1, 2, 10, 0, 0, 123000), date(2026, 2, 15), False, datetime(2026, 2, 15, 12),
-         None, None),
+         None, None, None, None, None),
         ("hs:902", "hs", "902", None, "hs:42", "Open USD", "contractsent", "proposal", False, False,
          250.5, "USD", 250.5, None, "expansion", datetime(2026, 1, 3, 10), date(2026, 3, 31), False,
-         datetime(2026, 1, 5, 9), None, None),
+         datetime(2026, 1, 5, 9), None, None, None, None, None),
         ("hs:903", "hs", "903", None, "hs:41", "Archived", "closedlost", "closed_lost", True, False,
          10.0, "USD", 10.0, None, None, datetime(2026, 1, 4, 10), date(2026, 3, 1), True, datetime(2026, 1, 5, 9),
-         None, None),
+         None, None, None, None, None),
     ]
 
 
@@ -81,8 +81,8 @@ def test_engagements_with_associations_and_offsets(normalized):
 def test_feedback_goals_and_team_goals(normalized):
     store, _ = normalized
     assert rows(store, "feedback") == [
-        ("hs:801", "hs", "nps", 10.0, "love it", datetime(2026, 1, 30, 10), "hs:501", None),
-        ("hs:802", "hs", "csat", 4.0, None, datetime(2026, 1, 30, 10), None, "hs:41"),
+        ("hs:801", "hs", "nps", 10.0, "love it", datetime(2026, 1, 30, 10), "hs:501", None, None),
+        ("hs:802", "hs", "csat", 4.0, None, datetime(2026, 1, 30, 10), None, "hs:41", None),
     ]
     # Goals end on the last millisecond of the period: exclusive end is the next day.
     assert rows(store, "quotas") == [

@@ -95,8 +95,8 @@ def test_accounts_leads_activities_feedback_quotas(normalized):
         ("sf:00U1", "sf", "sf:0051", "meeting", datetime(2026, 1, 21, 14), True, "sf:0011", "sf:0061"),
     ]
     assert rows(store, "feedback") == [
-        ("sf:a0X1", "sf", "nps", 9.0, "great", datetime(2026, 1, 30, 10), "sf:0011", "sf:0051"),
-        ("sf:a0X2", "sf", "csat", 4.0, None, datetime(2026, 1, 31, 10), "sf:0011", None),
+        ("sf:a0X1", "sf", "nps", 9.0, "great", datetime(2026, 1, 30, 10), "sf:0011", "sf:0051", None),
+        ("sf:a0X2", "sf", "csat", 4.0, None, datetime(2026, 1, 31, 10), "sf:0011", None, None),
     ]
     assert rows(store, "quotas") == [
         ("sf:0051", "sf", date(2026, 1, 1), date(2026, 2, 1), "revenue", 10000.0),

@@ -1,6 +1,12 @@
-INSERT INTO kpi_owner_months (owner_id, team_id, in_totals, month, "proposals_sent", "stage_entered__proposal", "stage_moved_on__proposal", "stage_days_proposal__n", "stage_days_proposal__d", "stage_entered__prospecting", "stage_moved_on__prospecting", "stage_days_prospecting__n", "stage_days_prospecting__d", "stage_entered__qualification", "stage_moved_on__qualification", "stage_days_qualification__n", "stage_days_qualification__d", "stage_entered__needs_analysis", "stage_moved_on__needs_analysis", "stage_days_needs_analysis__n", "stage_days_needs_analysis__d", "stage_entered__negotiation", "stage_moved_on__negotiation", "stage_days_negotiation__n", "stage_days_negotiation__d")
+INSERT INTO kpi_owner_months (owner_id, team_id, in_totals, month, "proposals_sent", "stage_entered__proposal", "stage_moved_on__proposal", "stage_days_proposal__n", "stage_days_proposal__d", "won_with_stages", "won_skipping_stage", "stage_entered__prospecting", "stage_moved_on__prospecting", "stage_days_prospecting__n", "stage_days_prospecting__d", "stage_entered__qualification", "stage_moved_on__qualification", "stage_days_qualification__n", "stage_days_qualification__d", "stage_entered__needs_analysis", "stage_moved_on__needs_analysis", "stage_days_needs_analysis__n", "stage_days_needs_analysis__d", "stage_entered__negotiation", "stage_moved_on__negotiation", "stage_days_negotiation__n", "stage_days_negotiation__d")
 WITH m_opportunity_stages AS MATERIALIZED (
-  SELECT o.owner_rep_id AS owner_id, CAST(NULL AS TEXT) AS team_id, CAST(1 AS DOUBLE) AS credit_share, TRUE AS in_totals, s.first_prospecting AS "first_prospecting", s.first_qualification AS "first_qualification", s.first_needs_analysis AS "first_needs_analysis", s.first_proposal AS "first_proposal", s.first_negotiation AS "first_negotiation", s.first_closed_won AS "first_closed_won", s.first_closed_lost AS "first_closed_lost"
+  SELECT o.owner_rep_id AS owner_id, CAST(NULL AS TEXT) AS team_id, CAST(1 AS DOUBLE) AS credit_share, TRUE AS in_totals, s.first_prospecting AS "first_prospecting", s.first_qualification AS "first_qualification", s.first_needs_analysis AS "first_needs_analysis", s.first_proposal AS "first_proposal", s.first_negotiation AS "first_negotiation", s.first_closed_won AS "first_closed_won", s.first_closed_lost AS "first_closed_lost", (s.first_qualification IS NULL AND s.first_prospecting IS NOT NULL) OR (s.first_needs_analysis IS NULL AND coalesce(s.first_prospecting, s.first_qualification) IS NOT NULL) OR (s.first_proposal IS NULL
+    AND coalesce(s.first_prospecting, s.first_qualification, s.first_needs_analysis) IS NOT NULL)
+OR (s.first_negotiation IS NULL
+    AND coalesce(s.first_prospecting, s.first_qualification, s.first_needs_analysis, s.first_proposal)
+      IS NOT NULL)
+OR coalesce(s.first_prospecting, s.first_qualification, s.first_needs_analysis, s.first_proposal,
+            s.first_negotiation) IS NULL AS "skipped_stage"
   FROM (SELECT opportunity_id,
   min(CASE WHEN stage_category = 'prospecting' THEN entered_at END) AS first_prospecting,
   min(CASE WHEN stage_category = 'qualification' THEN entered_at END) AS first_qualification,
@@ -17,6 +23,8 @@ SELECT owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE) AS m
     sum("stage_moved_on__proposal") AS "stage_moved_on__proposal",
     sum("stage_days_proposal__n") AS "stage_days_proposal__n",
     sum("stage_days_proposal__d") AS "stage_days_proposal__d",
+    CAST(NULL AS DOUBLE) AS "won_with_stages",
+    CAST(NULL AS DOUBLE) AS "won_skipping_stage",
     CAST(NULL AS DOUBLE) AS "stage_entered__prospecting",
     CAST(NULL AS DOUBLE) AS "stage_moved_on__prospecting",
     CAST(NULL AS DOUBLE) AS "stage_days_prospecting__n",
@@ -48,6 +56,41 @@ SELECT owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE) AS m
     CAST(NULL AS DOUBLE) AS "stage_moved_on__proposal",
     CAST(NULL AS DOUBLE) AS "stage_days_proposal__n",
     CAST(NULL AS DOUBLE) AS "stage_days_proposal__d",
+    sum("won_with_stages") AS "won_with_stages",
+    sum("won_skipping_stage") AS "won_skipping_stage",
+    CAST(NULL AS DOUBLE) AS "stage_entered__prospecting",
+    CAST(NULL AS DOUBLE) AS "stage_moved_on__prospecting",
+    CAST(NULL AS DOUBLE) AS "stage_days_prospecting__n",
+    CAST(NULL AS DOUBLE) AS "stage_days_prospecting__d",
+    CAST(NULL AS DOUBLE) AS "stage_entered__qualification",
+    CAST(NULL AS DOUBLE) AS "stage_moved_on__qualification",
+    CAST(NULL AS DOUBLE) AS "stage_days_qualification__n",
+    CAST(NULL AS DOUBLE) AS "stage_days_qualification__d",
+    CAST(NULL AS DOUBLE) AS "stage_entered__needs_analysis",
+    CAST(NULL AS DOUBLE) AS "stage_moved_on__needs_analysis",
+    CAST(NULL AS DOUBLE) AS "stage_days_needs_analysis__n",
+    CAST(NULL AS DOUBLE) AS "stage_days_needs_analysis__d",
+    CAST(NULL AS DOUBLE) AS "stage_entered__negotiation",
+    CAST(NULL AS DOUBLE) AS "stage_moved_on__negotiation",
+    CAST(NULL AS DOUBLE) AS "stage_days_negotiation__n",
+    CAST(NULL AS DOUBLE) AS "stage_days_negotiation__d"
+  FROM (SELECT d.owner_id, m.team_id, d.in_totals, d.day, d."won_with_stages", d."won_skipping_stage"
+  FROM (SELECT owner_id, team_id, in_totals, CAST("first_closed_won" AS DATE) AS day, sum(credit_share) AS "won_with_stages", sum(CASE WHEN skipped_stage THEN credit_share ELSE 0 END) AS "won_skipping_stage"
+  FROM m_opportunity_stages WHERE "first_closed_won" IS NOT NULL
+  GROUP BY owner_id, team_id, in_totals, CAST("first_closed_won" AS DATE)) AS d
+  LEFT JOIN spm.credit_membership AS m ON m.rep_id = d.owner_id
+    AND (m.valid_from IS NULL OR m.valid_from <= d.day)
+    AND (m.valid_to IS NULL OR d.day < m.valid_to)) AS k
+  GROUP BY owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE)
+  UNION ALL
+  SELECT owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE) AS month,
+    CAST(NULL AS DOUBLE) AS "proposals_sent",
+    CAST(NULL AS DOUBLE) AS "stage_entered__proposal",
+    CAST(NULL AS DOUBLE) AS "stage_moved_on__proposal",
+    CAST(NULL AS DOUBLE) AS "stage_days_proposal__n",
+    CAST(NULL AS DOUBLE) AS "stage_days_proposal__d",
+    CAST(NULL AS DOUBLE) AS "won_with_stages",
+    CAST(NULL AS DOUBLE) AS "won_skipping_stage",
     sum("stage_entered__prospecting") AS "stage_entered__prospecting",
     sum("stage_moved_on__prospecting") AS "stage_moved_on__prospecting",
     sum("stage_days_prospecting__n") AS "stage_days_prospecting__n",
@@ -79,6 +122,8 @@ SELECT owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE) AS m
     CAST(NULL AS DOUBLE) AS "stage_moved_on__proposal",
     CAST(NULL AS DOUBLE) AS "stage_days_proposal__n",
     CAST(NULL AS DOUBLE) AS "stage_days_proposal__d",
+    CAST(NULL AS DOUBLE) AS "won_with_stages",
+    CAST(NULL AS DOUBLE) AS "won_skipping_stage",
     CAST(NULL AS DOUBLE) AS "stage_entered__prospecting",
     CAST(NULL AS DOUBLE) AS "stage_moved_on__prospecting",
     CAST(NULL AS DOUBLE) AS "stage_days_prospecting__n",
@@ -110,6 +155,8 @@ SELECT owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE) AS m
     CAST(NULL AS DOUBLE) AS "stage_moved_on__proposal",
     CAST(NULL AS DOUBLE) AS "stage_days_proposal__n",
     CAST(NULL AS DOUBLE) AS "stage_days_proposal__d",
+    CAST(NULL AS DOUBLE) AS "won_with_stages",
+    CAST(NULL AS DOUBLE) AS "won_skipping_stage",
     CAST(NULL AS DOUBLE) AS "stage_entered__prospecting",
     CAST(NULL AS DOUBLE) AS "stage_moved_on__prospecting",
     CAST(NULL AS DOUBLE) AS "stage_days_prospecting__n",
@@ -141,6 +188,8 @@ SELECT owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE) AS m
     CAST(NULL AS DOUBLE) AS "stage_moved_on__proposal",
     CAST(NULL AS DOUBLE) AS "stage_days_proposal__n",
     CAST(NULL AS DOUBLE) AS "stage_days_proposal__d",
+    CAST(NULL AS DOUBLE) AS "won_with_stages",
+    CAST(NULL AS DOUBLE) AS "won_skipping_stage",
     CAST(NULL AS DOUBLE) AS "stage_entered__prospecting",
     CAST(NULL AS DOUBLE) AS "stage_moved_on__prospecting",
     CAST(NULL AS DOUBLE) AS "stage_days_prospecting__n",

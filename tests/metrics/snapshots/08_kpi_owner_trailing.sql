@@ -1,1 +1,1 @@
-CREATE TEMP TABLE kpi_owner_trailing (owner_id TEXT, team_id TEXT, in_totals BOOLEAN, boundary DATE, "arr" DOUBLE)
+CREATE TEMP TABLE kpi_owner_trailing (owner_id TEXT, team_id TEXT, in_totals BOOLEAN, boundary DATE, "arr" DOUBLE, "pipeline_open_deals" DOUBLE, "pipeline_missing_amount_deals" DOUBLE, "pipeline_past_due_deals" DOUBLE, "pipeline_stale_deals" DOUBLE)
