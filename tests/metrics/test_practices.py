@@ -164,17 +164,15 @@ def test_a_breakdown_has_exactly_the_slices_with_rows(duck: tuple[Store, Rows]) 
 def test_kpis_by_a_dimension_and_totals_only_otherwise(duck: tuple[Store, Rows]) -> None:
     store = duck[0]
     chosen = KpiFilter(period="2026-01", entity_type="company", metrics=["deals_lost"], by="loss_reason")
+    company = {"entity_type": "company", "entity_id": "company", "entity_name": "Company", "period": "2026-01"}
     assert query_kpis(store, chosen) == [
-        {"entity_type": "company", "entity_id": "company", "period": "2026-01", "metric": "deals_lost",
-         "value": 1.0, "numerator": 1.0, "denominator": N, "dimension": "loss_reason", "dimension_value": "Competitor"},
-        {"entity_type": "company", "entity_id": "company", "period": "2026-01", "metric": "deals_lost",
-         "value": 2.0, "numerator": 2.0, "denominator": N, "dimension": "loss_reason", "dimension_value": "Price"},
+        {**company, "metric": "deals_lost", "value": 1.0, "numerator": 1.0, "denominator": N,
+         "dimension": "loss_reason", "dimension_value": "Competitor"},
+        {**company, "metric": "deals_lost", "value": 2.0, "numerator": 2.0, "denominator": N,
+         "dimension": "loss_reason", "dimension_value": "Price"},
     ]
     totals = query_kpis(store, KpiFilter(period="2026-01", entity_type="company", metrics=["win_rate"]))
-    assert totals == [
-        {"entity_type": "company", "entity_id": "company", "period": "2026-01", "metric": "win_rate",
-         "value": 0.4, "numerator": 2.0, "denominator": 5.0},
-    ]
+    assert totals == [{**company, "metric": "win_rate", "value": 0.4, "numerator": 2.0, "denominator": 5.0}]
     with pytest.raises(ConfigError, match="no metric is broken down by 'region'"):
         query_kpis(store, KpiFilter(by="region"))
 
