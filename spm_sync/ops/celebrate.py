@@ -62,8 +62,9 @@ def new_wins(store: Store, settings: Notifications, period: str) -> list[Win]:
         "SELECT v.entity_type, v.entity_id, coalesce(r.name, t.name, v.entity_id), "
         "CASE WHEN v.entity_type = 'rep' THEN t.name ELSE pt.name END, h.threshold, v.value, v.numerator, "
         "v.denominator FROM spm.kpi_values AS v CROSS JOIN thresholds AS h" + ENTITY_NAMES + " "
-        f"WHERE v.metric = 'quota_attainment' AND v.period = ? AND v.entity_type IN ({types}) "
-        "AND v.value >= h.threshold AND NOT EXISTS (SELECT 1 FROM spm_state.celebrations AS c WHERE "
+        f"WHERE v.metric = 'quota_attainment' AND v.dimension IS NULL AND v.period = ? "
+        f"AND v.entity_type IN ({types}) AND v.value >= h.threshold "
+        "AND NOT EXISTS (SELECT 1 FROM spm_state.celebrations AS c WHERE "
         "c.entity_type = v.entity_type AND c.entity_id = v.entity_id AND c.period = v.period "
         "AND c.threshold = h.threshold) ORDER BY h.threshold DESC, v.value DESC, v.entity_type DESC, 3",
         [*settings.thresholds, period],
@@ -83,8 +84,9 @@ def top_movers(store: Store, settings: Notifications, period: str, now: datetime
         "CASE WHEN v.entity_type = 'rep' THEN t.name ELSE pt.name END, coalesce(b.value, 0), v.value "
         "FROM spm.kpi_values AS v LEFT JOIN before AS b ON b.entity_type = v.entity_type "
         "AND b.entity_id = v.entity_id" + ENTITY_NAMES + " "
-        f"WHERE v.metric = 'quota_attainment' AND v.period = ? AND v.entity_type IN ({types}) "
-        "AND v.value > coalesce(b.value, 0) ORDER BY v.value - coalesce(b.value, 0) DESC, 2 LIMIT ?",
+        f"WHERE v.metric = 'quota_attainment' AND v.dimension IS NULL AND v.period = ? "
+        f"AND v.entity_type IN ({types}) AND v.value > coalesce(b.value, 0) "
+        "ORDER BY v.value - coalesce(b.value, 0) DESC, 2 LIMIT ?",
         [now - MOVER_WINDOW, period, period, period, settings.digest_top],
     )
     return [Move(r[0], r[1], r[2], float(r[3]), float(r[4])) for r in rows]

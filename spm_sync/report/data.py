@@ -23,6 +23,7 @@ BOARD_METRICS = (
     "quota_attainment", "revenue_won", "quota", "win_rate", "pipeline_coverage", "open_pipeline", "deals_won",
     "calls", "calls_vs_target", "emails", "emails_vs_target", "meetings", "meetings_vs_target",
     "new_customer_revenue_share", "nps", "csat", "feedback_count",
+    "enps", "pipeline_stale_share", "pipeline_past_due_share", "activities_per_win",
 )
 FUNNEL_METRICS = tuple(f"stage_{kind}_{stage}" for stage in STAGES for kind in ("conversion", "days"))
 
@@ -104,6 +105,7 @@ def _entities(store: Store, period: str, kind: str, ids: list[str] | None, metri
     where = "" if ids is None else f" AND entity_id IN ({', '.join('?' for _ in ids)})"
     rows = store.fetchall(
         "SELECT entity_id, metric, value, numerator, denominator FROM spm.kpi_values WHERE period = ? "
+        "AND dimension IS NULL "
         f"AND entity_type = ? AND metric IN ({', '.join('?' for _ in metrics)}){where}",
         [period, kind, *metrics, *(ids or [])],
     )
@@ -124,7 +126,8 @@ def _months(store: Store, year_start: date, year_end: date, entities: list[Entit
     rows = store.fetchall(
         "SELECT v.entity_type, v.entity_id, v.period, v.metric, v.value FROM spm.kpi_values AS v "
         "JOIN spm.fiscal_periods AS p ON p.period = v.period WHERE p.grain = 'month' AND p.period_start >= ? "
-        "AND p.period_start < ? AND v.metric IN ('revenue_won', 'quota') ORDER BY p.period_start",
+        "AND p.period_start < ? AND v.metric IN ('revenue_won', 'quota') AND v.dimension IS NULL "
+        "ORDER BY p.period_start",
         [year_start, year_end],
     )
     cells: dict[tuple[str, str, str], dict[str, float]] = {}

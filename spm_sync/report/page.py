@@ -28,8 +28,14 @@ TILES = (
     ("quota_attainment", "Quota attainment"), ("revenue_won", "Revenue won"), ("quota", "Quota"),
     ("win_rate", "Win rate"), ("pipeline_coverage", "Pipeline coverage"), ("open_pipeline", "Open pipeline"),
     ("nps", "NPS"), ("csat", "CSAT"),
+    # practices: feedback from the team, pipeline hygiene at the period end, activity per win
+    ("enps", "eNPS"), ("pipeline_stale_share", "Stale pipeline"), ("pipeline_past_due_share", "Past-due pipeline"),
+    ("activities_per_win", "Activities per win"),
 )
-PERCENT = {"quota_attainment", "win_rate", "calls_vs_target", "meetings_vs_target", "emails_vs_target"}
+PERCENT = {
+    "quota_attainment", "win_rate", "calls_vs_target", "meetings_vs_target", "emails_vs_target",
+    "pipeline_stale_share", "pipeline_past_due_share",
+}
 MONEY = {"revenue_won", "quota", "open_pipeline"}
 
 

@@ -47,7 +47,7 @@ def _stored(store: Store, entity_type: str, name: str, metric: str) -> float | N
     table, key = ("spm.reps", "rep_id") if entity_type == "rep" else ("spm.teams", "team_id")
     row = store.fetchone(
         f"SELECT v.value FROM spm.kpi_values AS v JOIN {table} AS e ON e.{key} = v.entity_id "
-        "WHERE v.entity_type = ? AND e.name = ? AND v.period = 'FY2026-Q1' AND v.metric = ?",
+        "WHERE v.entity_type = ? AND e.name = ? AND v.period = 'FY2026-Q1' AND v.metric = ? AND v.dimension IS NULL",
         [entity_type, name, metric],
     )
     assert row is not None
@@ -100,6 +100,14 @@ def test_report_in_a_real_browser_shows_the_stored_kpis(cfg: Config, tmp_path: P
         assert page.inner_text("h1") == "Sales performance · FY2026-Q1"
         tiles = {m: page.inner_text(f'.tile[data-metric="{m}"] .value') for m in ("quota_attainment", "revenue_won")}
         assert tiles == {"quota_attainment": "60.0%", "revenue_won": "$9,000"}
+        practices = ("enps", "pipeline_stale_share", "pipeline_past_due_share", "activities_per_win")
+        with open_store(cfg) as store:
+            company = dict(store.fetchall(
+                "SELECT metric, value FROM spm.kpi_values WHERE entity_type = 'company' AND period = 'FY2026-Q1' "
+                f"AND dimension IS NULL AND metric IN {practices}"))
+        shown = {m: page.inner_text(f'.tile[data-metric="{m}"] .value') for m in practices}
+        assert set(company) == set(practices)
+        assert {m: same(text, company[m]) for m, text in shown.items()} == dict.fromkeys(practices, True)
 
         def board(title: str) -> dict[str, list[str]]:
             table = page.locator("table.gt_table", has=page.get_by_text(title))
