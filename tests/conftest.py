@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,9 @@ def duckdb_path(tmp_path: Path) -> Path:
     return tmp_path / "state" / "spm_sync.duckdb"
 
 
-@pytest.fixture
-def pg_dsn() -> Iterator[str]:
-    """A fresh PostgreSQL database; skipped when no server answers (a failure under CI=true)."""
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A new PostgreSQL database, dropped afterwards; skipped when no server answers (a failure under CI=true)."""
     psycopg = pytest.importorskip("psycopg")
     try:
         admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
@@ -37,3 +38,17 @@ def pg_dsn() -> Iterator[str]:
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture
+def pg_dsn() -> Iterator[str]:
+    """A fresh PostgreSQL database for the test."""
+    with fresh_pg_database() as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def second_pg_dsn() -> Iterator[str]:
+    """Another fresh database, for tests that compare two stores."""
+    with fresh_pg_database() as dsn:
+        yield dsn
