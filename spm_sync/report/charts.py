@@ -13,6 +13,7 @@ import altair as alt
 from spm_sync.report.data import STAGES, Entity, Month, ReportData
 
 AHEAD, BEHIND, MISSED, GREY = "#1a9850", "#4575b4", "#d73027", "#9e9e9e"
+BREAKDOWN_TEAMS = 12  # teams in the customer charts: the largest by revenue won
 FONT = "Inter, 'Segoe UI', Helvetica, Arial, sans-serif"
 CONFIG: dict[str, Any] = {
     "font": FONT,
@@ -24,9 +25,11 @@ CONFIG: dict[str, Any] = {
 }
 
 
-def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
-    spec: dict[str, Any] = chart.to_dict()
+def _spec(chart: alt.TopLevelMixin, **datasets: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Vega-Lite dict; rows go in as named datasets after altair is done (it would validate each row)."""
+    spec: dict[str, Any] = chart.to_dict(validate=False)
     spec["config"] = {**CONFIG, **spec.get("config", {})}
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
     return spec
 
 
@@ -39,7 +42,7 @@ def attainment_bars(entities: list[Entity], title: str, definition: str) -> dict
         for e in entities if e.value("quota_attainment") is not None
     ]
     rows.sort(key=lambda r: -r["attainment"])
-    base = alt.Chart(alt.Data(values=rows))
+    base = alt.Chart(alt.Data(name="rows"))
     order = [r["name"] for r in rows]  # explicit: layered charts drop a sort by field
     bars = base.mark_bar(cornerRadiusEnd=3, height={"band": 0.7}).encode(
         x=alt.X("attainment:Q", axis=alt.Axis(format="%", title="Quota attainment")),
@@ -54,7 +57,7 @@ def attainment_bars(entities: list[Entity], title: str, definition: str) -> dict
         x="attainment:Q", y=alt.Y("name:N", sort=order), text=alt.Text("attainment:Q", format=".0%"))
     goal = alt.Chart(alt.Data(values=[{"goal": 1.0}])).mark_rule(color="#1f2430", strokeDash=[4, 3]).encode(x="goal:Q")
     chart = alt.layer(bars, labels, goal).properties(title=title, width="container", height=max(60, 24 * len(rows)))
-    return _spec(chart)
+    return _spec(chart, rows=rows)
 
 
 def cumulative_rows(months: list[Month], entity_type: str, today_month: str) -> list[dict[str, Any]]:
@@ -84,7 +87,7 @@ def attainment_over_time(rows: list[dict[str, Any]], title: str, chooser: str, f
     names = sorted({r["name"] for r in rows})
     pick = alt.param(name=f"pick_{chooser}", value=first,
                      bind=alt.binding_select(options=names, name=f"{chooser.capitalize()}: "))
-    base = alt.Chart(alt.Data(values=rows)).transform_filter(alt.datum.name == pick)
+    base = alt.Chart(alt.Data(name="rows")).transform_filter(alt.datum.name == pick)
     x = alt.X("month:T", timeUnit="yearmonth", axis=alt.Axis(format="%b %Y", title=None, labelAngle=0))
     tooltip = [alt.Tooltip("name:N", title="Name"), alt.Tooltip("month:T", timeUnit="yearmonth", title="Month"),
                alt.Tooltip("attainment:Q", title="Won so far (of FY quota)", format=".1%"),
@@ -93,7 +96,7 @@ def attainment_over_time(rows: list[dict[str, Any]], title: str, chooser: str, f
     won = base.mark_line(point=True, color=BEHIND, strokeWidth=3).encode(
         x=x, y=alt.Y("attainment:Q", axis=alt.Axis(format="%", title="Share of fiscal-year quota")), tooltip=tooltip)
     chart = alt.layer(plan, won).add_params(pick).properties(title=title, width="container", height=260)
-    return _spec(chart)
+    return _spec(chart, rows=rows)
 
 
 def funnel(scope: Entity, definitions: dict[str, str]) -> dict[str, Any]:
@@ -104,7 +107,7 @@ def funnel(scope: Entity, definitions: dict[str, str]) -> dict[str, Any]:
          "definition": definitions.get(f"stage_conversion_{stage}", "")}
         for i, stage in enumerate(STAGES)
     ]
-    base = alt.Chart(alt.Data(values=rows)).encode(
+    base = alt.Chart(alt.Data(name="rows")).encode(
         y=alt.Y("stage:N", sort=alt.EncodingSortField(field="order"), axis=alt.Axis(title=None)))
     tooltip = [alt.Tooltip("stage:N", title="Stage"), alt.Tooltip("conversion:Q", title="Converted", format=".1%"),
                alt.Tooltip("days:Q", title="Mean days in stage", format=".1f"),
@@ -122,7 +125,7 @@ def funnel(scope: Entity, definitions: dict[str, str]) -> dict[str, Any]:
         alt.layer(conversion, pct).properties(title="Stage conversion", width=300, height=170),
         alt.layer(days, days_text).properties(title="Days per stage", width=220, height=170),
     )
-    return _spec(chart)
+    return _spec(chart, rows=rows)
 
 
 def new_vs_existing(entities: list[Entity], definition: str) -> dict[str, Any]:
@@ -134,7 +137,7 @@ def new_vs_existing(entities: list[Entity], definition: str) -> dict[str, Any]:
             continue
         rows += [{"name": e.name, "kind": kind, "revenue": revenue, "definition": definition}
                  for kind, revenue in (("New customers", new), ("Existing customers", with_account - new))]
-    chart = alt.Chart(alt.Data(values=rows)).mark_bar(cornerRadiusEnd=2).encode(
+    chart = alt.Chart(alt.Data(name="rows")).mark_bar(cornerRadiusEnd=2).encode(
         x=alt.X("sum(revenue):Q", stack="normalize", axis=alt.Axis(format="%", title="Share of revenue won")),
         y=alt.Y("name:N", axis=alt.Axis(title=None, labelLimit=220)),
         color=alt.Color("kind:N", scale=alt.Scale(domain=["New customers", "Existing customers"],
@@ -144,14 +147,14 @@ def new_vs_existing(entities: list[Entity], definition: str) -> dict[str, Any]:
                  alt.Tooltip("definition:N", title="New customer")],
     ).properties(title="New vs existing customer revenue", width="container",
                  height=max(60, 24 * len({r["name"] for r in rows})))
-    return _spec(chart)
+    return _spec(chart, rows=rows)
 
 
 def satisfaction(entities: list[Entity], definitions: dict[str, str]) -> dict[str, Any]:
     """NPS (-100..100) and CSAT (0..100) per entity, side by side."""
     rows = [{"name": e.name, "metric": label, "score": e.value(metric), "definition": definitions.get(metric, "")}
             for e in entities for metric, label in (("nps", "NPS"), ("csat", "CSAT")) if e.value(metric) is not None]
-    chart = alt.Chart(alt.Data(values=rows)).mark_bar(cornerRadiusEnd=2).encode(
+    chart = alt.Chart(alt.Data(name="rows")).mark_bar(cornerRadiusEnd=2).encode(
         x=alt.X("score:Q", scale=alt.Scale(domain=[-100, 100]), axis=alt.Axis(title=None)),
         y=alt.Y("name:N", axis=alt.Axis(title=None, labelLimit=200)),
         color=alt.condition(alt.datum.score >= 0, alt.value(AHEAD), alt.value(MISSED)),
@@ -159,21 +162,25 @@ def satisfaction(entities: list[Entity], definitions: dict[str, str]) -> dict[st
         tooltip=[alt.Tooltip("name:N", title="Name"), alt.Tooltip("metric:N", title="Score"),
                  alt.Tooltip("score:Q", format=".1f", title="Value"), alt.Tooltip("definition:N", title="Definition")],
     ).properties(width=170, height=max(60, 22 * len({r["name"] for r in rows})))
-    return _spec(chart)
+    return _spec(chart, rows=rows)
 
 
-def all_charts(data: ReportData, top_reps: int = 25) -> dict[str, dict[str, Any]]:
+def all_charts(data: ReportData, top: int = 25) -> dict[str, dict[str, Any]]:
     """Chart id -> spec, for the page's placeholders."""
     docs = data.definitions
     today_month = data.today.strftime("%Y-%m")
-    group = [data.scope, *data.teams]
+    biggest = sorted(data.teams, key=lambda t: -(t.value("revenue_won") or 0.0))[:BREAKDOWN_TEAMS]
+    group = [data.scope, *sorted(biggest, key=lambda t: t.name)]
     team_rows = cumulative_rows(data.months, "team", today_month)
     if data.scope.type == "company":
         team_rows = cumulative_rows(data.months, "company", today_month) + team_rows
     rep_rows = cumulative_rows(data.months, "rep", today_month)
+    some = len(data.teams) > top
     charts = {
-        "team_attainment": attainment_bars(data.teams or [data.scope], "Teams", docs.get("quota_attainment", "")),
-        "rep_attainment": attainment_bars(data.reps[:top_reps], f"Top {min(top_reps, len(data.reps))} reps",
+        "team_attainment": attainment_bars(data.teams[:top] or [data.scope],
+                                           f"Top {top} of {len(data.teams)} teams" if some else "Teams",
+                                           docs.get("quota_attainment", "")),
+        "rep_attainment": attainment_bars(data.reps[:top], f"Top {min(top, len(data.reps))} of {len(data.reps)} reps",
                                           docs.get("quota_attainment", "")),
         "funnel": funnel(data.scope, docs),
         "new_vs_existing": new_vs_existing(group, docs.get("new_customer_revenue_share", "")),
