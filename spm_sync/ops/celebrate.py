@@ -77,9 +77,9 @@ def top_movers(store: Store, settings: Notifications, period: str, now: datetime
     types = ", ".join(f"'{t}'" for t in settings.entities)
     rows = store.fetchall(
         "WITH base AS (SELECT coalesce(max(computed_at) FILTER (WHERE computed_at <= ?), min(computed_at)) AS at "
-        "FROM spm_state.kpi_history WHERE period = ? AND metric = 'quota_attainment'), "
+        "FROM spm_state.kpi_history WHERE period = ? AND metric = 'quota_attainment' AND dimension IS NULL), "
         "before AS (SELECT h.entity_type, h.entity_id, h.value FROM spm_state.kpi_history AS h, base "
-        "WHERE h.computed_at = base.at AND h.period = ? AND h.metric = 'quota_attainment') "
+        "WHERE h.computed_at = base.at AND h.period = ? AND h.metric = 'quota_attainment' AND h.dimension IS NULL) "
         "SELECT v.entity_type, coalesce(r.name, t.name, v.entity_id), "
         "CASE WHEN v.entity_type = 'rep' THEN t.name ELSE pt.name END, coalesce(b.value, 0), v.value "
         "FROM spm.kpi_values AS v LEFT JOIN before AS b ON b.entity_type = v.entity_type "

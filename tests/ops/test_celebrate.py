@@ -80,9 +80,9 @@ def test_weekly_digest_of_top_movers(cfg: Config, receiver: Receiver, tmp_path: 
     digest = settings(tmp_path, [receiver.url], digest_weekday="fri")
     with open_store(cfg) as store:  # a run 8 days ago had half of today's attainment
         store.execute(
-            "INSERT INTO spm_state.kpi_history (entity_type, entity_id, period, metric, value, numerator, "
-            "denominator, computed_at, run_id) SELECT entity_type, entity_id, period, metric, value / 2, numerator, "
-            "denominator, TIMESTAMP '2026-03-07 06:00:00', 'old' FROM spm.kpi_values WHERE metric = 'quota_attainment'")
+            "INSERT INTO spm_state.kpi_history (entity_type, entity_id, period, metric, value, computed_at, run_id) "
+            "SELECT entity_type, entity_id, period, metric, value / 2, TIMESTAMP '2026-03-07 06:00:00', 'old' "
+            "FROM spm.kpi_values WHERE metric = 'quota_attainment' AND dimension IS NULL")
         assert celebrate(digest, store, date(2026, 3, 15), NOW) == {"digest": "2026-W11"}
         assert celebrate(digest, store, date(2026, 3, 15), NOW) == {}  # once a week
     assert receiver.bodies[-1]["text"] == (
