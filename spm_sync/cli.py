@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 a run failed, 2 usage or configuration error. Errors print a
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -16,7 +17,7 @@ from rich.console import Console
 
 from spm_sync.config import Config, load_config, resolve_config_path
 from spm_sync.errors import ConfigError, RunFailed, SpmError
-from spm_sync.logs import configure_logging
+from spm_sync.logs import configure_logging, log_event
 
 console = Console()
 err_console = Console(stderr=True)
@@ -144,7 +145,13 @@ def sync(
         calls = result.api_calls.get("total", 0)
         console.print(f"[bold]{result.source}[/]: {total} records loaded, {calls} API calls")
         for warning in result.warnings:
-            console.print(f"  [yellow]warning[/]: {warning}")
+            if warning not in result.repeated:
+                console.print(f"  [yellow]warning[/]: {warning}", soft_wrap=True, highlight=False)
+        if result.repeated:
+            console.print(f"  {len(result.repeated)} warning(s) as on the previous sync, not repeated "
+                          "(listed with --log-level DEBUG)", soft_wrap=True)
+            for warning in result.repeated:
+                log_event(f"as on the previous sync: {warning}", level=logging.DEBUG, source=result.source)
         if result.stopped_by_budget:
             console.print(f"  [yellow]stopped early[/]: {result.stopped_by_budget} (the next run resumes)")
     if failed is not None:
@@ -196,7 +203,7 @@ def backfill(
             cfg, source, from_, end, objects=_split(objects), progress=progress, restart=restart
         )
     last_day = end - timedelta(microseconds=1)
-    console.print(f"backfill of {source} {from_:%Y-%m-%d} .. {last_day:%Y-%m-%d} (inclusive): {result}")
+    console.print(f"backfill of {source} {from_:%Y-%m-%d} .. {last_day:%Y-%m-%d} (inclusive): {result}", soft_wrap=True)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,7 @@ class SyncResult:
     api_calls: dict[str, Any] = field(default_factory=dict)
     stopped_by_budget: str | None = None
     warnings: list[str] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)  # warnings the previous run of the source gave too
 
 
 # Parquet is fastest into DuckDB; dlt's postgres destination loads parquet only through an ADBC
@@ -121,8 +123,21 @@ def sync_source(
         run.api_calls[family] = run.api_calls.get(family, 0) + n
     run.api_budget = {"daily_used": calls.daily_used, "daily_max": calls.daily_max}
     run.details.update({"warnings": result.warnings, "stopped_by_budget": result.stopped_by_budget})
+    result.repeated = sorted(set(result.warnings) & previous_warnings(store, run, source_name))
     return result
 
+
+
+def previous_warnings(store: Store, run: Run, source_name: str) -> set[str]:
+    """What the source's previous run of the same job warned about: an object the org does not have is
+    said once (and kept in every run's details), not on every sync."""
+    row = store.fetchone(
+        "SELECT details FROM spm_state.runs WHERE job = ? AND subject = ? AND run_id <> ? AND details IS NOT NULL "
+        "ORDER BY started_at DESC LIMIT 1",
+        [run.job, source_name, run.run_id],
+    )
+    details = (json.loads(row[0]) if isinstance(row[0], str) else row[0]) if row else None
+    return set((details or {}).get("warnings") or [])
 
 
 def finish_interrupted(pipeline: Any, source_name: str) -> None:

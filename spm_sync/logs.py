@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -47,14 +48,32 @@ class ForeignRecords(logging.Handler):
     so with `--log-format json` dlt's lines come out as JSON too, tagged with the current run.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[str, int, str]] = set()
+
     def setFormatter(self, fmt: logging.Formatter | None) -> None:  # noqa: N802 - logging's API
         """Ignored: our own handler formats every line."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno < LOGGER.getEffectiveLevel():  # --log-level applies to them too
+        message = record.getMessage()
+        if record.levelno > logging.DEBUG and any(p.search(message) for p in DEBUG_ONLY):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        key = (record.name, record.levelno, message)
+        if record.levelno < LOGGER.getEffectiveLevel() or key in self.seen:  # --log-level applies; once each
             return
+        self.seen.add(key)
         record.spm = {**(_run_context.get() or {}), "logger": record.name}
         LOGGER.handle(record)
+
+
+# dlt warnings that tell an operator nothing they can act on, shown with --log-level DEBUG only: a
+# low-resolution cursor shared by many rows (the deduplication state dlt keeps for it is small for our
+# objects), and naive vs aware timestamps (dlt reads naive values as UTC, which is what we mean).
+DEBUG_ONLY = (
+    re.compile(r"Large number of records .* sharing the same value of cursor field"),
+    re.compile(r"differ in timezone awareness"),
+)
 
 
 FOREIGN_LOGGERS = ("dlt", "urllib3", "simple_salesforce", "apscheduler", "py.warnings")

@@ -149,8 +149,8 @@ class ResourceFactory:
         window = self.context.window
         cursor = dlt.sources.incremental(
             column_name(plan.cursor),
-            initial_value=window[0] if window else None,
-            end_value=window[1] if window else None,
+            initial_value=to_utc(window[0]) if window else None,  # aware, like the rows: no tz warnings
+            end_value=to_utc(window[1]) if window else None,
             range_end="open",
         )
         return dlt.resource(self._incremental_pull(plan, cursor), **hints)
@@ -173,12 +173,14 @@ class ResourceFactory:
             state = dlt.current.resource_state().setdefault("backfill", {})
             key = f"{window[0].isoformat()}/{window[1].isoformat()}"
             done = state.get(key)
-            since = max(window[0], datetime.fromisoformat(done)) if done else window[0]
+            since = max(to_utc(window[0]), to_utc(datetime.fromisoformat(done))) if done else window[0]
             for table in self._guarded(plan, self.puller.tables(plan, since=since, until=window[1])):
                 yield table
                 reached = _max_cursor(table, column)
                 if reached is not None and (state.get(key) is None or reached.isoformat() > state[key]):
                     state[key] = reached.isoformat()
+            if not self.context.calls.exhausted:  # complete: a later `backfill --restart` pulls all of it again
+                state.pop(key, None)
 
         return pull
 
