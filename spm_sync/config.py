@@ -187,7 +187,7 @@ class FilesSource(Model):
 
 Source = Annotated[SalesforceSource | HubSpotSource | FilesSource, Field(discriminator="type")]
 
-PERIOD_PATTERN = r"^(current_month|current_quarter|current_year|\d{4}-\d{2}|FY\d{4}-Q[1-4]|FY\d{4})$"
+PERIOD_PATTERN = r"^(current_month|current_quarter|current_year|\d{4}-(0[1-9]|1[0-2])|FY\d{4}-Q[1-4]|FY\d{4})$"
 
 
 class WritebackTarget(Model):

@@ -98,8 +98,10 @@ def sources_with_objects(cfg: Config, names: list[str], objects: list[str] | Non
     a usage error, raised before any run is recorded; a source with none of the objects is not run
     (a sync that pulls nothing would still count as fresh)."""
     sources = [cfg.source(name) for name in names]
-    if not objects:
+    if objects is None:
         return names
+    if not objects:
+        raise ConfigError("--objects names no object (give e.g. --objects Opportunity,User)")
     from spm_sync.connectors.registry import object_names
 
     known = {source.name: object_names(source) for source in sources}

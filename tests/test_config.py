@@ -67,6 +67,12 @@ def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
             "config.yaml: sources[1].instance_url: not a URL",
         ),
         ({"stores": {}}, "config.yaml: stores: unknown key"),
+        (
+            {"sources": [{"name": "hs", "type": "hubspot", "access_token": "x"}],
+             "writeback": [{"name": "t", "source": "hs", "object": "users", "period": "2026-13",
+                            "fields": {"revenue_won": "r"}}]},
+            "config.yaml: writeback[0].period: String should match pattern",
+        ),
         ({"store": {"path": "state/spm.duckdb"}}, "config.yaml: store.path: file name 'spm.duckdb' is the name"),
         (
             {"reporting": {"fiscal_year_start_month": 13}},

@@ -64,6 +64,7 @@ SF_OBJECTS = (
         (["sync", "--objects", "Opportunity,Nope"],
          "error: --objects: unknown object(s) Nope (known: erp: quotas, activity_targets, teams, accounts, "
          f"opportunities; sf: {SF_OBJECTS})"),
+        (["sync", "--objects", ","], "error: --objects names no object (give e.g. --objects Opportunity,User)"),
         (["kpis", "--period", "2026-13"],
          "error: not a period: '2026-13' (use a month 2026-03, a fiscal quarter FY2026-Q1, a fiscal year FY2026, "
          "or current_month, current_quarter, current_year)"),
