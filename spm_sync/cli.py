@@ -133,6 +133,7 @@ def sync(
 
     cfg = _config()
     failed: RunFailed | None = None
+    source = list(dict.fromkeys(source)) if source else None  # --source sf --source sf syncs sf once
     with sync_progress(console) as progress:
         try:
             results = jobs.sync(
@@ -269,6 +270,12 @@ def kpis(
 
     cfg = _config()
     check_filter(KpiFilter(period=period, grain=grain, entity_type=entity_type))  # a typo: refused before computing
+    if metric:
+        from spm_sync.metrics import load_catalog
+
+        known = {m.name for m in load_catalog(cfg).metrics}
+        if unknown := [m for m in _split(metric) or [] if m not in known]:
+            raise ConfigError(f"unknown metric(s) {', '.join(unknown)} (see `spm-sync list metrics`)")
     if compute:
         jobs.kpis(cfg)
     ask = KpiAsk(

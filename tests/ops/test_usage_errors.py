@@ -68,6 +68,7 @@ SF_OBJECTS = (
         (["kpis", "--period", "2026-13"],
          "error: not a period: '2026-13' (use a month 2026-03, a fiscal quarter FY2026-Q1, a fiscal year FY2026, "
          "or current_month, current_quarter, current_year)"),
+        (["kpis", "--metric", "nope,quota"], "error: unknown metric(s) nope (see `spm-sync list metrics`)"),
         (["kpis", "--entity-type", "region"], "error: unknown entity type 'region' (use one of rep, team, company)"),
         (["backfill", "--source", "erp", "--from", "2026-03-01", "--to", "2026-01-01"],
          "error: empty backfill window: --from 2026-03-01 00:00 is after --to 2026-01-01 (inclusive)"),
