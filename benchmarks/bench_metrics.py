@@ -8,6 +8,7 @@ store's values so the comparison is like for like).
     .venv/bin/python benchmarks/bench_metrics.py                 # scale large, cached store
     .venv/bin/python benchmarks/bench_metrics.py --scale 200     # quicker (200 reps)
     .venv/bin/python benchmarks/bench_metrics.py --rebuild --skip-pandas
+    .venv/bin/python benchmarks/bench_metrics.py --skip-pandas --breakdowns both   # cost of the breakdowns
 
 The store is built from `spm_sync.sandbox.dataset.generate` straight into `spm.*` (what normalize
 would produce from the sandbox CRMs) and cached under benchmarks/.data/; the credits (normalize's
@@ -76,7 +77,7 @@ LOAD_SQL = {
         o.stage IN ('closed_won', 'closed_lost') AS is_closed, o.stage = 'closed_won' AS is_won, o.amount, o.currency,
         o.amount / c.conversion_rate AS amount_rc, o.recurring_amount / c.conversion_rate AS recurring_amount_rc,
         o.deal_type, timezone('UTC', o.created_at) AS created_at, o.close_date, o.is_deleted,
-        timezone('UTC', o.updated_at) AS updated_at
+        timezone('UTC', o.updated_at) AS updated_at, o.loss_reason, o.won_reason, o.lead_source
         FROM src AS o JOIN currencies AS c ON c.iso_code = o.currency""",
     "stage_events": """SELECT 'sb:o' || opportunity_id AS opportunity_id, stage, stage AS stage_category,
         timezone('UTC', entered_at) AS entered_at FROM src""",
@@ -122,7 +123,12 @@ def build_store(path: Path, scale: str) -> dict[str, int]:
         SELECT t.team_id, 'sandbox', m.period_start, m.period_end, 'revenue', 2.5e7
         FROM spm.teams AS t CROSS JOIN (SELECT DISTINCT period_start, period_end FROM spm.quotas) AS m
         WHERE t.parent_team_id IS NULL""")
-    counts = dict(dataset.counts())
+    # the team's pulse surveys, as a survey export brings them in (feedback of kind rep with a topic)
+    con.register("surveys", dataset.rep_surveys)
+    con.execute("""INSERT INTO spm.feedback (feedback_id, source, kind, score, comment, submitted_at, rep_id, topic)
+        SELECT 'sb:s' || survey_id, 'survey', 'rep', CAST(score AS DOUBLE), comment, timezone('UTC', submitted_at),
+        'sb:' || rep_id, topic FROM surveys""")
+    counts = dict(dataset.counts()) | {"rep_surveys": dataset.rep_surveys.num_rows}
     store.close()
     return counts
 
@@ -130,7 +136,7 @@ def build_store(path: Path, scale: str) -> dict[str, int]:
 # --- measured sides -------------------------------------------------------------------------------
 
 
-def run_sql(path: Path) -> dict[str, Any]:
+def run_sql(path: Path, breakdowns: bool = True) -> dict[str, Any]:
     from spm_sync.config import parse_config
     from spm_sync.crediting import credits
     from spm_sync.metrics import compute_kpis
@@ -143,7 +149,7 @@ def run_sql(path: Path) -> dict[str, Any]:
     credits.apply(cfg, store, AS_OF)  # normalize's last step; timed on its own
     crediting_s = time.perf_counter() - started
     started, cpu = time.perf_counter(), _cpu_s()
-    result = compute_kpis(cfg, store, Run(job="kpis"))
+    result = compute_kpis(cfg, store, Run(job="kpis"), breakdowns=breakdowns)
     seconds, cpu = time.perf_counter() - started, _cpu_s() - cpu
     store.close()
     return {
@@ -338,9 +344,10 @@ def run_pandas(path: Path) -> dict[str, Any]:
     }
 
 
-def _child(side: str, path: Path) -> dict[str, Any]:
+def _child(side: str, path: Path, *extra: str) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, __file__, "--side", side, "--store", str(path)], capture_output=True, text=True, check=False
+        [sys.executable, __file__, "--side", side, "--store", str(path), *extra],
+        capture_output=True, text=True, check=False,
     )
     if out.returncode != 0:
         raise SystemExit(f"{side} failed:\n{out.stderr[-3000:]}")
@@ -352,11 +359,16 @@ def main() -> None:
     parser.add_argument("--scale", default="large")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument(
+        "--breakdowns", choices=("on", "off", "both"), default="on",
+        help="KPI breakdowns (loss_reason, deal_type, ...): on, off, or both (prints both times and the ratio)",
+    )
     parser.add_argument("--side", choices=("sql", "pandas"), help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        print(json.dumps(run_sql(args.store) if args.side == "sql" else run_pandas(args.store), default=str))
+        measured = run_sql(args.store, args.breakdowns != "off") if args.side == "sql" else run_pandas(args.store)
+        print(json.dumps(measured, default=str))
         return
     path = DATA / f"metrics_{args.scale}.duckdb"
     if args.rebuild or not path.exists():
@@ -364,13 +376,20 @@ def main() -> None:
         counts = build_store(path, args.scale)
         print(f"built {path.name} in {time.perf_counter() - started:.1f} s: {counts}")
     print(f"cpus: {os.cpu_count()}, duckdb {duckdb.__version__}")
-    sql = _child("sql", path)
+    if args.breakdowns == "both":
+        off = _child("sql", path, "--breakdowns", "off")
+        print(f"compute_kpis without breakdowns: {off['seconds']:.2f} s wall, {off['cpu_s']:.2f} s CPU, "
+              f"peak RSS {off['peak_rss_mb']:.0f} MB (load average {off['load']:.1f})")
+    sql = _child("sql", path, "--breakdowns", "off" if args.breakdowns == "off" else "on")
     print(
         f"compute_kpis: {sql['seconds']:.2f} s wall, {sql['cpu_s']:.2f} s CPU, peak RSS {sql['peak_rss_mb']:.0f} MB "
         f"(load average {sql['load']:.1f}) -- {sql['summary']}"
     )
     print(f"  steps: {sql['timings']}")
     print(f"  crediting (spm.opportunity_credits, normalize's last step): {sql['crediting_s']:.2f} s wall")
+    if args.breakdowns == "both":
+        ratio, cpu_ratio = sql["seconds"] / off["seconds"], sql["cpu_s"] / off["cpu_s"]
+        print(f"breakdowns on / off: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU")
     if args.skip_pandas:
         return
     pdr = _child("pandas", path)

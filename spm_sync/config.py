@@ -178,9 +178,20 @@ class FilesSource(Model):
     teams: Path | None = None
     opportunities: Path | None = None
     accounts: Path | None = None
+    rep_feedback: Path | None = Field(
+        None, description="survey of the sales team (CSV, Parquet or xlsx): rep_email, submitted_at, score 0-10, "
+        "topic, comment"
+    )
+    columns: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="per export, our column -> the file's header (a form's question), e.g. "
+        "{rep_feedback: {score: 'How likely are you to recommend working here?'}}",
+    )
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     mapping: Path | None = Field(None, description="own mapping file instead of the shipped mappings/files.yaml")
-    allow_empty: list[Literal["quotas", "activity_targets", "teams", "opportunities", "accounts"]] = Field(
+    allow_empty: list[
+        Literal["quotas", "activity_targets", "teams", "opportunities", "accounts", "rep_feedback"]
+    ] = Field(
         default_factory=list, description="exports whose header-only file may delete the stored rows"
     )
 

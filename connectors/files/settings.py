@@ -84,6 +84,16 @@ EXPORTS: tuple[ExportKind, ...] = (
         currency_column="currency",
         key=("id",),
     ),
+    # A survey of the sales team (Google Forms / Typeform / Microsoft Forms export; `columns:` in the
+    # source maps the form's headers onto these): one answer per row, comments stored, never written back.
+    ExportKind(
+        "rep_feedback",
+        (
+            Column("rep_email", EMAIL, True), Column("submitted_at", TIMESTAMP, True),
+            Column("score", NUMBER, True, True), Column("topic"), Column("comment"),
+        ),
+        key=("rep_email", "submitted_at", "topic"),
+    ),
 )
 EXPORTS_BY_NAME = {kind.name: kind for kind in EXPORTS}
 

@@ -14,7 +14,8 @@ Columns are converted set-at-a-time with Arrow; values are looked at one by one 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -56,12 +57,30 @@ def column_key(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
+def _read_xlsx(path: Path) -> pa.Table:
+    """The first sheet of a workbook as strings (dates as ISO text), its first row the header."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = [column_key(str(h)) for h in (rows[0] if rows else ()) if h is not None]
+
+    def text(value: Any) -> str | None:
+        if value is None:
+            return None
+        return value.isoformat() if isinstance(value, date | datetime) else str(value)
+
+    return pa.table({name: pa.array([text(r[i]) for r in rows[1:]], pa.string()) for i, name in enumerate(header)})
+
+
 def _read_strings(path: Path) -> tuple[pa.Table, int]:
     """The file as a table of trimmed strings (empty -> null), and the line of its first data row."""
     if path.suffix.lower() in (".parquet", ".pq"):
         table = pq.read_table(path)
         table = pa.table({column_key(n): pc.cast(table[n], pa.string()) for n in table.column_names})
         first_line = 1  # Parquet has no lines: "line N" is the N-th row
+    elif path.suffix.lower() == ".xlsx":
+        table, first_line = _read_xlsx(path), 2  # the sheet's row numbers
     else:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle), [])
@@ -352,7 +371,7 @@ def screen_export(strings: pa.Table, kind: ExportKind, where: _Where, currency: 
 
 def _misshapen_row(path: Path) -> ConfigError | None:
     """The first CSV row whose number of values differs from the header's (Arrow's error has no line)."""
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if path.suffix.lower() in (".parquet", ".pq", ".xlsx"):
         return None
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -369,14 +388,19 @@ def _misshapen_row(path: Path) -> ConfigError | None:
     return None
 
 
-def read_export(path: Path, kind: ExportKind, currency: str = "USD") -> Screened:
-    """Read, check, type and screen one export file."""
+def read_export(
+    path: Path, kind: ExportKind, currency: str = "USD", renames: Mapping[str, str] | None = None
+) -> Screened:
+    """Read, check, type and screen one export file; `renames` maps our column names to the file's headers."""
     if not path.exists():
         raise ConfigError("no such file", file=str(path), key=kind.name)
     try:
         strings, first_line = _read_strings(path)
-    except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error) as exc:
+    except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error, ValueError, zipfile.BadZipFile) as exc:
         raise _misshapen_row(path) or ConfigError(f"cannot read ({str(exc).splitlines()[0]})", file=str(path)) from None
+    if renames:
+        ours = {column_key(theirs): column_key(name) for name, theirs in renames.items()}
+        strings = strings.rename_columns([ours.get(n, n) for n in strings.column_names])
     return screen_export(strings, kind, _Where(path, first_line), currency)
 
 
@@ -401,7 +425,7 @@ def files_source(config: FilesSource, context: ExtractContext) -> DltSource:
         path = getattr(config, kind.name)
         if path is None or not context.wants(kind.name):
             continue
-        export = read_export(path, kind, config.currency)
+        export = read_export(path, kind, config.currency, config.columns.get(kind.name))
         allowed = context.allow_empty or kind.name in config.allow_empty
         if export.rows.num_rows == 0 and not export.rejections and not allowed:
             raise ConfigError(

@@ -128,7 +128,7 @@ TARGETS: dict[str, Target] = {
             "input:VARCHAR origin:VARCHAR column_name:VARCHAR value:VARCHAR check_name:VARCHAR reason:VARCHAR "
             "owner_email:VARCHAR owner_team_crm_id:VARCHAR period_start:DATE period_end:DATE",
             "input check_name",
-            input=("quotas", "activity_targets", "teams", "team_members", "accounts", "opportunities"),
+            input=("quotas", "activity_targets", "teams", "team_members", "accounts", "opportunities", "feedback"),
         ),
         # One row per change of an opportunity's owner (new owner from changed_at on); the owner at a
         # date is the new owner of the last change at or before it, else the old owner of the first after.

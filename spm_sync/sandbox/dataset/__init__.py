@@ -32,6 +32,7 @@ from spm_sync.sandbox.dataset.model import (
 )
 from spm_sync.sandbox.dataset.people import build_org
 from spm_sync.sandbox.dataset.plan import currencies_table, quotas_table
+from spm_sync.sandbox.dataset.practices import build_rep_surveys, with_reasons
 
 __all__ = [
     "ACTIVITY_KINDS", "CORPORATE_CURRENCY", "DEAL_TYPES", "FEEDBACK_KINDS", "LEAD_STATUSES", "OPEN_STAGES",
@@ -125,11 +126,14 @@ def generate_timed(seed: int = 7, scale: str | int = "small",
     clock.lap("quotas")
     credit = build_crediting(_rng(seed, spec, as_of, "crediting"), org, org.reps, deals, window)
     clock.lap("crediting")
+    opportunities = with_reasons(_rng(seed, spec, as_of, "reasons"), credit.opportunities)
+    rep_surveys = build_rep_surveys(_rng(seed, spec, as_of, "rep_surveys"), org, window)
+    clock.lap("practices")
     dataset = Dataset(
         seed=seed, scale=spec.name, as_of=as_of, teams=org.teams, reps=credit.reps, accounts=accounts.table,
-        opportunities=credit.opportunities, stage_events=deals.stage_events, leads=leads, activities=activities,
+        opportunities=opportunities, stage_events=deals.stage_events, leads=leads, activities=activities,
         feedback=feedback, quotas=quotas, currencies=currencies_table(), owner_changes=credit.owner_changes,
-        opportunity_splits=credit.opportunity_splits, team_history=credit.team_history,
+        opportunity_splits=credit.opportunity_splits, team_history=credit.team_history, rep_surveys=rep_surveys,
     )
     return dataset, clock.seconds
 

@@ -6,7 +6,7 @@ vendor's shape; the split is defined here once so the two halves always partitio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -49,6 +49,8 @@ class Dataset:
     owner_changes: pa.Table
     opportunity_splits: pa.Table
     team_history: pa.Table
+    # rep pulse surveys (issue 14): not served by the emulators; a survey export's rows
+    rep_surveys: pa.Table = field(default_factory=lambda: pa.table({}))
 
     def tables(self) -> dict[str, pa.Table]:
         """Entity name -> table, in dependency order."""
