@@ -73,7 +73,8 @@ def test_columns_match_contract(small: Dataset) -> None:
         "reps": ["rep_id", "first_name", "last_name", "email", "team_id", "manager_rep_id", "is_active", "title"],
         "accounts": ["account_id", "name", "owner_rep_id", "created_at", "industry"],
         "opportunities": ["opportunity_id", "account_id", "owner_rep_id", "name", "stage", "amount", "currency",
-                          "recurring_amount", "deal_type", "created_at", "close_date", "updated_at", "is_deleted"],
+                          "recurring_amount", "deal_type", "created_at", "close_date", "updated_at", "is_deleted",
+                          "loss_reason", "won_reason", "lead_source"],
         "stage_events": ["opportunity_id", "stage", "entered_at"],
         "leads": ["lead_id", "owner_rep_id", "first_name", "last_name", "email", "company", "created_at",
                   "status", "is_converted", "converted_at"],
@@ -246,3 +247,20 @@ def test_timestamps_before_as_of(small: Dataset) -> None:
                           ("activities", "occurred_at"), ("feedback", "submitted_at")):
         latest = _sql(small, f"select max({column})::timestamp from {table}")[0][0]
         assert horizon - timedelta(days=60) < latest < horizon, table
+
+
+def test_reasons_follow_the_outcome_and_surveys_score_0_to_10(small: Dataset) -> None:
+    import pyarrow.compute as pc
+
+    opps = small.opportunities
+    lost, won = pc.equal(opps["stage"], "closed_lost"), pc.equal(opps["stage"], "closed_won")
+    assert pc.all(pc.or_(lost, pc.is_null(opps["loss_reason"]))).as_py()  # only lost deals have one
+    assert pc.all(pc.equal(pc.is_valid(opps["won_reason"]), won)).as_py()
+    given = pc.sum(pc.is_valid(pc.filter(opps["loss_reason"], lost))).as_py() / pc.sum(lost).as_py()
+    assert 0.8 < given < 1.0  # 1 in 10 lost deals gives no reason
+    assert opps["lead_source"].null_count == 0
+    surveys = small.rep_surveys
+    assert surveys.num_rows > 0
+    assert (pc.min(surveys["score"]).as_py(), pc.max(surveys["score"]).as_py()) >= (0, 0)
+    assert pc.max(surveys["score"]).as_py() <= 10
+    assert set(surveys["topic"].to_pylist()) <= {"Tools", "Leads", "Training", "Compensation", "Process"}
