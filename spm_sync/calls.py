@@ -53,6 +53,7 @@ class ApiCalls:
             if run_left is not None and run_left <= 0:
                 self.exhausted = f"per-run API budget of {self.per_run_budget} calls reached"
             elif daily_left is not None and daily_left <= 0:
+                assert self.daily_max is not None and self.daily_used is not None  # else daily_left is None
                 self.exhausted = (
                     f"daily API reserve reached ({self.daily_max - self.daily_used} of {self.daily_max} calls "
                     f"left, reserve {self.reserve_fraction:.0%})"

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from spm_sync.errors import ConfigError
 
@@ -69,6 +70,12 @@ class StoreConfig(Model):
         if self.backend == "postgres" and self.dsn is None:
             raise ValueError("backend postgres needs a dsn (postgresql://user@host:5432/db)")
         return self
+
+    def postgres_dsn(self) -> str:
+        """The DSN in clear text, for the driver (validation ensures a postgres store has one)."""
+        if self.dsn is None:
+            raise ConfigError("backend postgres needs a dsn (postgresql://user@host:5432/db)", key="store.dsn")
+        return self.dsn.get_secret_value()
 
 
 class ReportingConfig(Model):
@@ -197,6 +204,7 @@ class FilesSource(Model):
 
 
 Source = Annotated[SalesforceSource | HubSpotSource | FilesSource, Field(discriminator="type")]
+SourceT = TypeVar("SourceT", SalesforceSource, HubSpotSource, FilesSource)
 
 PERIOD_PATTERN = r"^(current_month|current_quarter|current_year|\d{4}-(0[1-9]|1[0-2])|FY\d{4}-Q[1-4]|FY\d{4})$"
 
@@ -412,6 +420,13 @@ class Config(Model):
         known = ", ".join(s.name for s in self.sources) or "none configured"
         raise ConfigError(f"unknown source {name!r} (known: {known})")
 
+    def source_of(self, name: str, kind: type[SourceT]) -> SourceT:
+        """The source `name`, which must be of type `kind` (e.g. a caller that needs a Salesforce org)."""
+        source = self.source(name)
+        if not isinstance(source, kind):
+            raise ConfigError(f"source {name!r} is a {source.type} source, not a {kind.__name__}")
+        return source
+
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -477,7 +492,7 @@ def _key_path(loc: tuple[int | str, ...], data: Any) -> str:
     return out
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "url_parsing" or kind == "url_type" or kind.startswith("url_"):
         return "not a URL"

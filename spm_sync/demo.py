@@ -24,7 +24,7 @@ from rich.table import Table
 
 from spm_sync import jobs
 from spm_sync.calls import ApiCalls
-from spm_sync.config import Config, parse_config
+from spm_sync.config import Config, HubSpotSource, SalesforceSource, parse_config
 from spm_sync.errors import ConfigError
 from spm_sync.runs import utcnow
 from spm_sync.store import open_store
@@ -189,13 +189,13 @@ def crm_field_values(cfg: Config, limit: int = 5) -> tuple[list[dict[str, Any]],
     from spm_sync.connectors.salesforce.client import SalesforceClient
 
     sf_fields = [*SF_FIELDS.values(), *SF_RECORD_FIELDS.values()]
-    sf = SalesforceClient(cfg.source("sf"), ApiCalls(source="sf"))
+    sf = SalesforceClient(cfg.source_of("sf", SalesforceSource), ApiCalls(source="sf"))
     soql = f"SELECT Name, {', '.join(sf_fields)} FROM User WHERE {sf_fields[0]} != null ORDER BY Name LIMIT {limit}"
     sf_rows = [{k: r[k] for k in ("Name", *sf_fields)} for r in sf.sf.query(soql)["records"]]
     history = ["Name", "Rep__c", "Period__c", *SF_FIELDS.values()]
     soql = f"SELECT {', '.join(history)} FROM Rep_KPI__c ORDER BY Name LIMIT {limit}"
     sf_rows_history = [{k: r[k] for k in history} for r in sf.sf.query(soql)["records"]]
-    hs = HubSpotClient(cfg.source("hs"), ApiCalls(source="hs"))
+    hs = HubSpotClient(cfg.source_of("hs", HubSpotSource), ApiCalls(source="hs"))
     body = {
         "filterGroups": [{"filters": [{"propertyName": HS_FIELDS["quota_attainment"], "operator": "HAS_PROPERTY"}]}],
         "properties": ["hs_email", *HS_FIELDS.values(), *HS_RECORD_FIELDS.values()],

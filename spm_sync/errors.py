@@ -6,6 +6,8 @@ readable line and ops can find the record without a traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SpmError(Exception):
     """Base class: a failure the CLI reports as one line, with a non-zero exit code."""
@@ -112,7 +114,7 @@ class RunFailed(SpmError):
     `results` what the parts that succeeded returned. The exit code is the gravest of the parts'.
     """
 
-    def __init__(self, failures: dict[str, BaseException], lines: list[str], results: object = None) -> None:
+    def __init__(self, failures: dict[str, BaseException], lines: list[str], results: Any = None) -> None:
         super().__init__("\n".join(lines))
         self.failures = failures
         self.results = results

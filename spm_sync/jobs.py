@@ -9,13 +9,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spm_sync.config import Config
 from spm_sync.errors import ConfigError, RunFailed, SpmError, find_cause, one_line
 from spm_sync.ops.locks import SPM_DATA, data_locks, locked_store, raw_data
 from spm_sync.runs import Run, prune_runs, recorded_run, utcnow
 from spm_sync.store import Store
+
+if TYPE_CHECKING:  # each stage module is imported only when its job runs
+    from spm_sync.extract import SyncResult
+    from spm_sync.metrics.compute import KpiResult
+    from spm_sync.normalize.run import NormalizeResult
+    from spm_sync.ops.backfill import BackfillResult
+    from spm_sync.writeback.result import WritebackResult
 
 
 @contextmanager
@@ -68,11 +75,11 @@ def sync(
     full: bool = False,
     progress: Any = None,
     allow_empty: bool = False,
-) -> list[Any]:
+) -> list[SyncResult]:
     from spm_sync.extract import sync_source
 
     names = sources_with_objects(cfg, sources or [s.name for s in cfg.sources], objects)
-    results = []
+    results: list[SyncResult] = []
     failures: dict[str, BaseException] = {}
     for name in names:
         describe = partial(source_failure_line, cfg, name)
@@ -122,7 +129,7 @@ def backfill(
     objects: list[str] | None = None,
     progress: Any = None,
     restart: bool = False,
-) -> Any:
+) -> BackfillResult:
     """Re-pull [start, end) of one source. A window that is empty or an unknown object is a usage
     error, refused before a run is recorded (no failed run, no alert)."""
     from spm_sync.ops.backfill import run_backfill
@@ -139,7 +146,7 @@ def backfill(
         )
 
 
-def normalize(cfg: Config) -> Any:
+def normalize(cfg: Config) -> NormalizeResult:
     from spm_sync.normalize import normalize as normalize_stage
 
     raw = [raw_data(source.name) for source in cfg.sources]
@@ -151,7 +158,7 @@ def normalize(cfg: Config) -> Any:
         return normalize_stage(cfg, store, run)
 
 
-def kpis(cfg: Config) -> Any:
+def kpis(cfg: Config) -> KpiResult:
     from spm_sync.metrics import compute_kpis
     from spm_sync.ops.celebrate import celebrate
 
@@ -162,7 +169,7 @@ def kpis(cfg: Config) -> Any:
         return result
 
 
-def writeback(cfg: Config, targets: list[str] | None = None, *, dry_run: bool = False) -> Any:
+def writeback(cfg: Config, targets: list[str] | None = None, *, dry_run: bool = False) -> WritebackResult:
     from spm_sync.writeback import write_back
     from spm_sync.writeback.targets import select
 

@@ -147,7 +147,7 @@ class HubSpotClient:
         self.config = config
         self.calls = calls
         self.source = config.name
-        self.pacer = pacer or Pacer(config.rate_limit, **({"sleep": sleep} if sleep else {}))
+        self.pacer = pacer or (Pacer(config.rate_limit, sleep=sleep) if sleep else Pacer(config.rate_limit))
         self._sleep = sleep or self.pacer._sleep
         self.base_url = str(config.base_url).rstrip("/")
         options: dict[str, Any] = {

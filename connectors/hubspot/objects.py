@@ -17,9 +17,10 @@ State only advances once a page's associations are read too, so a budget stop re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Generator, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import dlt
@@ -178,7 +179,7 @@ class ObjectSync:
             self.context.budget_stop(f"hubspot object {self.obj.name}", exc)
 
     # -- properties -----------------------------------------------------------------------------
-    def _properties(self, *, refresh: bool) -> Iterator[Any]:
+    def _properties(self, *, refresh: bool) -> Generator[Any, None, list[str]]:
         """Every property (or config's allow/deny), plus stage-entry stamps for every deal stage.
 
         Definitions come from the metadata cache unless `refresh`; pipeline stages are loaded when read.
@@ -213,7 +214,7 @@ class ObjectSync:
                                        associations=self.obj.associations if inline else ())
         for records, after in pages:
             yield from self._page(records, properties, known, buffer, inline=inline,
-                                  commit=lambda p=progress, a=committed: p.__setitem__("after", a))
+                                  commit=partial(progress.__setitem__, "after", committed))
             committed = after
         yield from self._flush(buffer)
         progress["after"] = committed
@@ -294,12 +295,12 @@ class ObjectSync:
                                          properties, after_id=window["after_id"])
         for records, last_id in pages:
             yield from self._page(records, properties, known, buffer,
-                                  commit=lambda w=window, a=committed: w.__setitem__("after_id", a))
+                                  commit=partial(window.__setitem__, "after_id", committed))
             committed = last_id
         yield from self._flush(buffer)
         window["after_id"] = committed
 
-    def _archived(self, properties: list[str], since_ms: int | None = None) -> Iterator[Any]:
+    def _archived(self, properties: list[str], since_ms: int | None = None) -> Generator[Any, None, np.ndarray]:
         """Archived records (land with archived=true), those archived since `since_ms` if given;
         returns every archived id for the sweep."""
         ids: list[np.ndarray] = []

@@ -43,8 +43,10 @@ def field_info(prop: dict[str, Any]) -> FieldInfo:
             scale = 2
     elif crm_type == "string":
         kind = "text"
-    elif crm_type in ("datetime", "date"):
-        kind = crm_type
+    elif crm_type == "datetime":
+        kind = "datetime"
+    elif crm_type == "date":
+        kind = "date"
     metadata = prop.get("modificationMetadata") or {}
     writable = not metadata.get("readOnlyValue", False) and not prop.get("calculated", False)
     return FieldInfo(

@@ -201,7 +201,7 @@ class SalesforceSession(requests.Session):
         self.source = source
         self.reauth = reauth
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if args:
             raise TypeError("SalesforceSession.request takes keyword options only")
         return self.call(ApiCall(str(method), str(url), validate=_json_if_declared, options=kwargs)).response

@@ -20,7 +20,7 @@ from spm_sync.connectors.salesforce.client import SalesforceApiError
 from spm_sync.connectors.salesforce.rest import query_pages
 from spm_sync.connectors.salesforce.soql import escape_string, select
 from spm_sync.connectors.salesforce.writer import SalesforceWriter
-from spm_sync.connectors.writing import Change, NewField, NewObject, chunks, field_conflict
+from spm_sync.connectors.writing import Change, NewField, NewObject, Status, chunks, field_conflict
 from spm_sync.errors import ConfigError, ConnectorError
 
 PRECISION = 18
@@ -128,7 +128,7 @@ class SalesforceInstaller:
         for object_name in custom_objects:
             for name, edit in ((read_set, False), (edit_set, True)):
                 known = sets.get(name)
-                status = "exists" if known and (known, object_name.lower()) in allowed else "create"
+                status: Status = "exists" if known and (known, object_name.lower()) in allowed else "create"
                 changes.append(Change("object permission", f"{name}: {object_name}",
                                       "read, create and edit" if edit else "read", status,
                                       Grant(name, object_name, object_name, edit)))
@@ -196,7 +196,7 @@ class SalesforceInstaller:
                 continue
             seen.add((set_name, user_id))
             known = sets.get(set_name)
-            status = "exists" if known and (known, user_id[:15]) in existing else "create"
+            status: Status = "exists" if known and (known, user_id[:15]) in existing else "create"
             changes.append(Change("assignment", f"{set_name} -> {who}", "permission set assignment", status,
                                   (set_name, user_id)))
         return changes

@@ -237,7 +237,7 @@ class Catalog:
 # --- SQL expressions ----------------------------------------------------------------------------
 
 
-def parse_expression(text: str) -> exp.Expression:
+def parse_expression(text: str) -> exp.Expr:
     """One SQL expression (DuckDB dialect); statements and subqueries are refused."""
     parsed = sqlglot.parse_one(text, read="duckdb")
     if isinstance(parsed, exp.Query) or parsed.find(exp.Query) is not None:
@@ -350,7 +350,7 @@ def _expand_funnel(funnel: StageFunnel) -> list[Primitive]:
         others = [s for s in funnel.stages + funnel.exits if s != stage]
         left = ", ".join(f"CASE WHEN first_{s} > {first} THEN first_{s} END" for s in others)
         days = f"(epoch(least({left})) - epoch({first})) / 86400.0"
-        common = {"type": "simple", "model": funnel.model, "time": first, "hidden": True}
+        common: dict[str, Any] = {"type": "simple", "model": funnel.model, "time": first, "hidden": True}
         out += [
             Simple.model_construct(name=entered, agg="count", **common),
             Simple.model_construct(name=moved, agg="count", filter=moved_on, **common),

@@ -123,7 +123,7 @@ class _Resolver:
         if note not in self.notes:
             self.notes.append(note)
 
-    def _missing(self, note: Note, problem: str, column: str | None = None) -> exp.Expression:
+    def _missing(self, note: Note, problem: str, column: str | None = None) -> exp.Expr:
         """A missing table alias / column: a problem when the schema is recorded and the part does not
         mark it optional, else a note; either way the expression reads NULL."""
         if self.ref is not None and not self.part.may_lack(column, self.stage):
@@ -134,7 +134,7 @@ class _Resolver:
             self._note(note)
         return exp.Null()
 
-    def __call__(self, node: exp.Expression) -> exp.Expression:
+    def __call__(self, node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
             return node
         alias = (node.table or SRC).lower()
@@ -162,7 +162,7 @@ class _Resolver:
         return column
 
 
-def _expression(text: str, table: str, stage: str | None, resolve: _Resolver) -> exp.Expression:
+def _expression(text: str, table: str, stage: str | None, resolve: _Resolver) -> exp.Expr:
     text = text.replace("{from}", table)
     if stage is not None:
         text = text.replace("{stage}", stage)
@@ -239,7 +239,7 @@ def compile_part(
     stages = list(mapping.stages) if part.each_stage else [None]
     selects: list[str] = []
     notes: list[Note] = []
-    problems: list[Problem] = []
+    problems = []
     for stage in stages:
         sql, resolved = _stage_select(part, target, source, stage, catalog, describe, where, ref)
         selects.append(sql)

@@ -51,7 +51,7 @@ UTC_NAIVE = {"duckdb": f"MAKE_TIMESTAMP(EPOCH_US({_ARG}))"}
 UTC_NAIVE_DEFAULT = f"TIMEZONE('UTC', {_ARG})"
 
 
-def utc_naive(column: exp.Expression, backend: str) -> exp.Expression:
+def utc_naive(column: exp.Expr, backend: str) -> exp.Expr:
     return _fill(UTC_NAIVE.get(backend, UTC_NAIVE_DEFAULT), column)
 
 
@@ -61,12 +61,12 @@ def sql_literal(text: str) -> str:
 
 
 @cache
-def _template(sql: str) -> exp.Expression:
+def _template(sql: str) -> exp.Expr:
     return sqlglot.parse_one(sql, read="duckdb")
 
 
-def _fill(template: str, arg: exp.Expression) -> exp.Expression:
-    def substitute(node: exp.Expression) -> exp.Expression:
+def _fill(template: str, arg: exp.Expr) -> exp.Expr:
+    def substitute(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column) and node.name == _ARG and not node.table:
             return arg.copy()
         return node
@@ -74,10 +74,10 @@ def _fill(template: str, arg: exp.Expression) -> exp.Expression:
     return _template(template).copy().transform(substitute)
 
 
-def expand_helpers(expression: exp.Expression) -> exp.Expression:
+def expand_helpers(expression: exp.Expr) -> exp.Expr:
     """Replace helper calls (`parse_ts(x)`) by their SQL, innermost first."""
 
-    def expand(node: exp.Expression) -> exp.Expression:
+    def expand(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Anonymous) and node.name.lower() in HELPERS and len(node.expressions) == 1:
             return _fill(HELPERS[node.name.lower()][0], node.expressions[0])
         return node
@@ -85,7 +85,7 @@ def expand_helpers(expression: exp.Expression) -> exp.Expression:
     return expression.transform(expand)
 
 
-def unknown_helper_arity(expression: exp.Expression) -> list[str]:
+def unknown_helper_arity(expression: exp.Expr) -> list[str]:
     """Helper calls with the wrong number of arguments (each helper takes exactly one)."""
     return [
         f"{node.name}() takes exactly one argument"
@@ -94,7 +94,7 @@ def unknown_helper_arity(expression: exp.Expression) -> list[str]:
     ]
 
 
-def coerce(expression: exp.Expression, actual: str, target: str) -> exp.Expression:
+def coerce(expression: exp.Expr, actual: str, target: str) -> exp.Expr:
     """Wrap `expression` (of store type `actual`) so it yields `target`; no-op when they match."""
     actual = actual.upper()
     if actual == target:

@@ -58,7 +58,7 @@ def _document_path(loc: tuple[Any, ...], document: Any) -> tuple[str | int, ...]
     return tuple(out)
 
 
-def _parse_sql(text: str) -> exp.Expression:
+def _parse_sql(text: str) -> exp.Expr:
     for placeholder in PLACEHOLDERS:
         text = text.replace(placeholder, "x")
     return sqlglot.parse_one(text, read="duckdb")
@@ -136,6 +136,7 @@ def _validate(document: dict[Any, Any]) -> tuple[Mapping | None, Located]:
         parsed[target_name] = []
         for index, raw_part in enumerate(value if isinstance(value, list) else [value]):
             base: tuple[str | int, ...] = ("tables", target_name, index)
+            part: Part | None
             try:
                 part = Part.model_validate(raw_part)
                 parsed[target_name].append(part)

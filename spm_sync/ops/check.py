@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ def run_checks(config_path: Path) -> list[CheckResult]:
     results += [CheckResult(r.name, r.ok, r.detail, usage=not r.ok) for r in mappings]
     results += _attempt("store", lambda: _store(cfg))
     for source in cfg.sources:
-        results += _attempt(f"source {source.name}", lambda s=source: REACH[s.type](s))
+        results += _attempt(f"source {source.name}", partial(REACH[source.type], source))
     if cfg.writeback:
         results += _attempt("write-back fields", lambda: _writeback_problems(cfg))
     return results

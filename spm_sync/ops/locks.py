@@ -62,7 +62,7 @@ def _advisory_key(stage: str) -> int:
 def _advisory_lock(store: Store, stage: str, timeout_s: float) -> Iterator[None]:
     key = _advisory_key(stage)
     deadline = time.monotonic() + timeout_s
-    while not store.fetchone("SELECT pg_try_advisory_lock(?)", [key])[0]:
+    while not store.scalar("SELECT pg_try_advisory_lock(?)", [key]):
         if time.monotonic() >= deadline:
             raise LockBusy(f"stage {stage!r} is already running in another process; try again later")
         time.sleep(POLL_S)

@@ -69,7 +69,7 @@ def raw_counts(store: Store, source: str) -> dict[str, int]:
         "ESCAPE '\\' ORDER BY table_name",
         [schema],
     )
-    return {t: store.fetchone(f'SELECT count(*) FROM {schema}."{t}"')[0] for (t,) in tables}
+    return {t: store.scalar(f'SELECT count(*) FROM {schema}."{t}"') for (t,) in tables}
 
 
 def _last_run(store: Store, job: str, subject: str | None, status: str | None = None) -> dict[str, Any] | None:
@@ -149,7 +149,7 @@ def quality_counts(store: Store) -> dict[str, int]:
     row = store.fetchone("SELECT max(found_at) FROM spm_state.quality")
     if not row or row[0] is None:
         return {}
-    latest = store.fetchone("SELECT run_id FROM spm_state.quality WHERE found_at = ? LIMIT 1", [row[0]])[0]
+    latest = store.scalar("SELECT run_id FROM spm_state.quality WHERE found_at = ? LIMIT 1", [row[0]])
     return dict(
         store.fetchall(
             "SELECT check_name, count(*) FROM spm_state.quality WHERE run_id = ? GROUP BY 1 ORDER BY 1", [latest]

@@ -90,6 +90,13 @@ class Store:
         rows = self.fetchall(statement, params)
         return rows[0] if rows else None
 
+    def scalar(self, statement: str, params: Sequence[Any] | None = None) -> Any:
+        """The first column of the first row, for queries that always return one (count, lock calls)."""
+        row = self.fetchone(statement, params)
+        if row is None:
+            raise StoreError(f"query returned no row: {statement}")
+        return row[0]
+
     def fetch_dicts(self, statement: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         names, rows = self._query(statement, params)
         return [dict(zip(names, row, strict=True)) for row in rows]
@@ -214,7 +221,7 @@ class Store:
             return dlt.destinations.duckdb(credentials=self.connection)
         from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
-        credentials = PostgresCredentials(self.config.dsn.get_secret_value())
+        credentials = PostgresCredentials(self.config.postgres_dsn())
         if credentials.password is None:  # dlt requires one; a DSN for trust/peer/.pgpass auth has none
             credentials.password = ""
         return dlt.destinations.postgres(credentials=credentials)
@@ -304,7 +311,7 @@ def open_store(config: Config | StoreConfig, *, migrate: bool = True, wait_s: fl
     if store_config.backend == "duckdb":
         connection = _connect_duckdb(store_config.path, wait_s, store_config.memory_limit)
     else:
-        connection = _connect_postgres(store_config.dsn.get_secret_value())
+        connection = _connect_postgres(store_config.postgres_dsn())
     store = Store(store_config, connection)
     if migrate:
         store.migrate()

@@ -187,4 +187,4 @@ def setup(cfg: Config, targets: list[str] | None = None, *, dry_run: bool = Fals
 
 
 def _installer(cfg: Config, source: str, writer: Writer) -> Installer:
-    return installer_class(cfg.source(source).type)(writer, cfg.source(source))  # type: ignore[no-any-return]
+    return installer_class(cfg.source(source).type)(writer, cfg.source(source))

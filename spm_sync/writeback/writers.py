@@ -61,4 +61,4 @@ def open_writer(cfg: Config, source_name: str) -> Writer:
         per_run_budget=source.api_budget.per_run,
         reserve_fraction=source.api_budget.reserve_fraction,
     )
-    return writer_class(source.type)(source, calls)  # type: ignore[no-any-return]
+    return writer_class(source.type)(source, calls)

@@ -65,8 +65,7 @@ def build_activities(rng: np.random.Generator, accounts: Accounts, deals: Deals,
     occurred = uniform_ms(rng, lo, hi, n)
     orphan = ~on_deal & (rng.random(n) < 0.002)
     order = np.argsort(occurred, kind="stable")
-    occurred, owner, account, on_deal, deal, orphan = (
-        a[order] for a in (occurred, owner, account, on_deal, deal, orphan))
+    occurred, owner, account, on_deal, deal, orphan = _in_order(order, occurred, owner, account, on_deal, deal, orphan)
     kind = rng.choice(len(ACTIVITY_KINDS), size=n, p=[0.30, 0.40, 0.15, 0.15])
     per_kind = len(text.SUBJECTS["call"])
     subjects = [s for k in ACTIVITY_KINDS for s in text.SUBJECTS[k]]
@@ -117,7 +116,7 @@ def build_feedback(rng: np.random.Generator, org: Org, accounts: Accounts, deals
     named = rng.random(n) < 0.4
     rep = np.where(rng.random(n) < 0.85, accounts.owner[acct], org.same_team(rng, accounts.owner[acct]))
     order = np.argsort(submitted, kind="stable")
-    submitted, kind, score, acct, rep, named = (a[order] for a in (submitted, kind, score, acct, rep, named))
+    submitted, kind, score, acct, rep, named = _in_order(order, submitted, kind, score, acct, rep, named)
     return pa.table({
         "feedback_id": pa.array(np.arange(1, n + 1), pa.int64()),
         "kind": text.take(FEEDBACK_KINDS, kind),
@@ -127,3 +126,8 @@ def build_feedback(rng: np.random.Generator, org: Org, accounts: Accounts, deals
         "account_id": pa.array(acct + 1, pa.int64()),
         "rep_id": pa.array(rep + 1, pa.int64(), mask=~named),
     })
+
+
+def _in_order(order: np.ndarray, *columns: np.ndarray) -> list[np.ndarray]:
+    """Every column of one table reordered by the same `order`."""
+    return [column[order] for column in columns]

@@ -66,7 +66,8 @@ def team_sizes(rng: np.random.Generator, n_reps: int) -> list[int]:
 def _team_rows(sizes: list[int]) -> tuple[list[int], list[str], list[int | None], list[int]]:
     """Team ids, names, parents, and the leaf team ids in order."""
     n_regions = math.ceil(len(sizes) / TEAMS_PER_REGION) if len(sizes) > 4 else 0
-    ids, names, parents = [ORG_TEAM_ID], ["Sales"], [None]
+    ids, names = [ORG_TEAM_ID], ["Sales"]
+    parents: list[int | None] = [None]
     region_ids = []
     for r in range(n_regions):
         label = REGIONS[r % len(REGIONS)] + ("" if r < len(REGIONS) else f" {r // len(REGIONS) + 1}")

@@ -95,7 +95,7 @@ class HubSpotSandbox(ServedEmulator):
             Route("POST", rf"{OBJECTS}/batch/upsert", o.batch_upsert, "batch_upsert"),
             Route("POST", rf"{OBJECTS}/batch/create", o.batch_create, "batch_create"),
             Route("POST", rf"{OBJECTS}/batch/archive", o.batch_archive, "batch_archive"),
-            Route("GET", OBJECTS, o.list, "objects_list"),
+            Route("GET", OBJECTS, o.list_page, "objects_list"),
             Route("POST", OBJECTS, o.create, "object_create"),
             Route("GET", RECORD, o.get, "object_get"),
             Route("PATCH", RECORD, o.update, "object_update"),

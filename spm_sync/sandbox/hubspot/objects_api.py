@@ -92,7 +92,7 @@ class ObjectsApi:
         self.cache = SearchCache()
 
     # -- reads --------------------------------------------------------------------------------
-    def list(self, request: Request) -> Response:
+    def list_page(self, request: Request) -> Response:
         """One page in id order from `after`; without `after`, the legacy `offset` (records to skip) is
         honoured as portals do for clients still paging that way (Airbyte's goals stream)."""
         object_type = object_type_of(self.portal, request.params["object_type"])
@@ -127,8 +127,10 @@ class ObjectsApi:
             if prop is None or column is None:
                 return None
             code = column.code_of(key) if hasattr(column, "code_of") else -2
-            rows = np.flatnonzero(column.codes[: table.n] == code) if code >= 0 else []  # type: ignore[union-attr]
-            rows = [int(r) for r in rows if not table.gone[r] and bool(table.archived[r]) == archived]
+            if code < 0:
+                return None
+            hits = np.flatnonzero(column.codes[: table.n] == code)  # type: ignore[union-attr]
+            rows = [int(r) for r in hits if not table.gone[r] and bool(table.archived[r]) == archived]
             return rows[0] if rows else None
         try:
             row = table.row_of(int(key))
@@ -323,7 +325,7 @@ class ObjectsApi:
         id_property = body.get("idProperty") or (inputs[0].get("idProperty") if inputs else None)
         prop = self.portal.property(object_type, id_property or "")
         unique = prop is not None and (prop.unique or (object_type == "contacts" and prop.name == "email"))
-        if not unique:
+        if not unique or id_property is None:
             raise errors.validation(
                 f"Unable to perform update/upsert by non-unique {OBJECT_TYPES[object_type].type_id} property "
                 f"{id_property} in portal ID {self.portal.portal_id}")

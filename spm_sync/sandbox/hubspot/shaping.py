@@ -223,7 +223,7 @@ def deals(ds: Dataset) -> tuple[Seed, SeedHistory, SeedHistory]:
     rate = np.array([rates.get(c, 1.0) for c in currency.categories] or [1.0])[np.maximum(currency.codes, 0)]
     amount = floats(opps["amount"])
     stage = mapped(opps["stage"], CANONICAL_STAGE)
-    stage_ids = np.array(stage.categories, dtype=object)[stage.codes] if len(stage.codes) else np.empty(0)
+    stage_ids = np.array(stage.categories, dtype=object)[stage.codes] if len(stage.codes) else np.empty(0, dtype=object)
     probability = {s: float(p) for s, _label, p, _closed in DEAL_STAGES}
     closed = np.isin(stage_ids, ["closedwon", "closedlost"])
     is_new = pc.equal(opps["deal_type"], "new").to_numpy(zero_copy_only=False)
@@ -241,7 +241,7 @@ def deals(ds: Dataset) -> tuple[Seed, SeedHistory, SeedHistory]:
         "hubspot_owner_assigneddate": assigned,
         "hs_is_closed": flag(closed),
         "hs_is_closed_won": flag(stage_ids == "closedwon"),
-        "hs_deal_stage_probability": NumberColumn(np.array([probability.get(s, 0.0) for s in stage_ids])),
+        "hs_deal_stage_probability": NumberColumn(np.array([probability.get(s, 0.0) for s in stage_ids.tolist()])),
         "hs_arr": NumberColumn(floats(opps["recurring_amount"])),
         "arr": NumberColumn(floats(opps["recurring_amount"])),
         "dealtype": coded((~is_new).astype(np.int32), ["newbusiness", "existingbusiness"]),
@@ -401,15 +401,15 @@ def seed_portal(portal: Portal, ds: Dataset, mirror: MirrorLinks | None = None) 
                                      floats(ds.currencies["conversion_rate"]).tolist(), strict=True))
     portal.owners = owners(ds, stamp)
     _load(portal, "users", users(ds, stamp))
-    _load(portal, "companies", _linked(companies(ds), "salesforceaccountid", mirror and mirror.accounts))
+    _load(portal, "companies", _linked(companies(ds), "salesforceaccountid", mirror.accounts if mirror else None))
     deal_seed, stage_history, owner_history = deals(ds)
-    _load(portal, "deals", _linked(deal_seed, "hs_salesforceopportunityid", mirror and mirror.opportunities))
+    _load(portal, "deals", _linked(deal_seed, "hs_salesforceopportunityid", mirror.opportunities if mirror else None))
     portal.table("deals").seed_history["dealstage"] = stage_history
     portal.table("deals").seed_history["hubspot_owner_id"] = owner_history
     opps = ds.opportunities
     _associate(portal, "deals", DEAL_BASE + ints(opps["opportunity_id"]), "companies",
                COMPANY_BASE + ints(opps["account_id"]), valid(opps["account_id"]), primary=True)
-    _load(portal, "contacts", _linked(contacts(ds), "salesforceleadid", mirror and mirror.leads))
+    _load(portal, "contacts", _linked(contacts(ds), "salesforceleadid", mirror.leads if mirror else None))
     if mirror is not None:
         return portal
     portal.deal_splits = deal_splits(ds, stamp)

@@ -8,7 +8,7 @@ succeeds or fails on its own, results in request order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from spm_sync.sandbox.server import Request, Response
@@ -25,6 +25,7 @@ ROLLED_BACK = SaveError(
 )
 
 Apply = Callable[[], tuple[str | None, bool | None]]  # -> (id, created)
+Plan = tuple[str | None, Callable[[], None], Apply]  # (id for error results, check, apply)
 
 
 def _result(record_id: str | None, created: bool | None = None) -> dict[str, Any]:
@@ -62,7 +63,7 @@ class CollectionsApi:
                 raise fail(400, "INVALID_TYPE", "Must send a concrete entity type.")
         return records, bool(body.get("allOrNone", False))
 
-    def _run(self, plans: list[tuple[str | None, Callable[[], None], Apply]], all_or_none: bool) -> Response:
+    def _run(self, plans: Sequence[Plan], all_or_none: bool) -> Response:
         """plans: (id for error results, check, apply) per record, in request order."""
         if self.org.take_lock_failure():
             results = [
@@ -102,7 +103,7 @@ class CollectionsApi:
     def create(self, request: Request) -> Response:
         check_version(request)
         records, all_or_none = self._body(request)
-        plans = []
+        plans: list[Plan] = []
         for record in records:
             obj = record["attributes"]["type"]
             values = {k: v for k, v in record.items() if k != "attributes"}
@@ -116,7 +117,7 @@ class CollectionsApi:
     def update(self, request: Request) -> Response:
         check_version(request)
         records, all_or_none = self._body(request)
-        plans = []
+        plans: list[Plan] = []
         for record in records:
             obj = record["attributes"]["type"]
             values = {k: v for k, v in record.items() if k not in ("attributes",) and k.lower() != "id"}
@@ -138,7 +139,7 @@ class CollectionsApi:
         if spec is None or not spec.external_id:
             raise fail(400, "INVALID_FIELD", f"Field name provided, {ext_field} is not an External ID or "
                        f"indexed field for {table.spec.name}")
-        plans = []
+        plans: list[Plan] = []
         for record in records:
             values = {k: v for k, v in record.items() if k != "attributes"}
             key = next((v for k, v in values.items() if k.lower() == spec.name.lower()), None)

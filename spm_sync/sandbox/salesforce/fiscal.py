@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +49,7 @@ def fiscal_objects(as_of: date, start_month: int) -> dict[str, Shaped]:
     while start <= date(as_of.year, 12, 31):
         starts.append(start)
         start = _month(start, 12)
-    periods: dict[str, list[object]] = {
+    periods: dict[str, list[Any]] = {
         key: [] for key in ("settings", "type", "start", "end", "forecast", "label", "number", "full")
     }
 

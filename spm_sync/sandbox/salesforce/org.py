@@ -622,7 +622,7 @@ class Org:
         }, 1)
 
 
-def wire_value(table: Table, spec: FieldSpec, rows: np.ndarray) -> list[object]:
+def wire_value(table: Table, spec: FieldSpec, rows: np.ndarray) -> list[Any]:
     """REST wire values of one field for some rows (ids, compound addresses included)."""
     if spec.storage == "id":
         return table.ids(rows)
@@ -653,7 +653,7 @@ def _is_null(value: object) -> bool:
         return bool(np.isnan(value))
     if isinstance(value, np.datetime64):
         return bool(np.isnat(value))
-    return isinstance(value, int | np.integer) and value < 0
+    return isinstance(value, int | np.integer) and bool(value < 0)
 
 
 def _same(old: object, new: object) -> bool:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 import numpy as np
 
@@ -169,10 +170,11 @@ class _Compiler:
                              f"value of filter criterion for field '{spec.name}' must be of type {type_word} "
                              "and should not be enclosed in quotes")
         if lit.kind == "range":
-            word, n = lit.value  # type: ignore[misc]
+            word, n = cast("tuple[str, int]", lit.value)  # the parser's (LAST_N_DAYS, 30) form
             start, end = today_range(word, n, self.today)
-            unit = "D" if kind == "date" else "ms"
-            return (np.datetime64(start, unit), np.datetime64(end, unit))
+            if kind == "date":
+                return (np.datetime64(start, "D"), np.datetime64(end, "D"))
+            return (np.datetime64(start, "ms"), np.datetime64(end, "ms"))
         if kind == "date":
             return np.datetime64(str(lit.value), "D")
         if kind == "datetime":
@@ -212,7 +214,7 @@ class _Compiler:
     def null_mask(self, spec: FieldSpec, values: np.ndarray) -> np.ndarray:
         kind = spec.storage
         if kind == "str":
-            return np.equal(values, None)
+            return np.equal(values, np.array(None))
         if kind in ("float", "int"):
             return np.isnan(values)
         if kind in ("date", "datetime"):
@@ -304,6 +306,7 @@ def _ranks(compiler: _Compiler, spec: FieldSpec, rows: np.ndarray) -> tuple[np.n
         size = int(rows.max()) + 1 if len(rows) else 0
         return rows.copy(), np.zeros(len(rows), dtype=bool), size
     values, codes = compiler.domain(spec)
+    picked: slice | np.ndarray
     if codes is None:
         values, picked = values[rows], slice(None)
     else:  # text: rank only the pool values these rows use, then spread by code

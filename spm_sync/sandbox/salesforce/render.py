@@ -8,7 +8,7 @@ text go through them, and the tests compare both paths byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -36,7 +36,7 @@ def records(table: Table, fields: list[FieldSpec], rows: np.ndarray, url_base: s
     name = table.spec.name
     ids = table.ids(rows)
     prefix = f"{url_base}/sobjects/{name}/"
-    columns: list[list[object]] = [[{"type": name, "url": prefix + i} for i in ids]]
+    columns: list[Sequence[object]] = [[{"type": name, "url": prefix + i} for i in ids]]
     for spec in fields:
         columns.append(ids if spec.storage == "id" else wire_value(table, spec, rows))
     build = _row_builder(("attributes", *(spec.name for spec in fields)))
@@ -48,7 +48,7 @@ def aggregate(count: int) -> dict[str, object]:
     return {"attributes": {"type": "AggregateResult"}, "expr0": count}
 
 
-def _quote(values: list[object]) -> list[str]:
+def _quote(values: Sequence[object]) -> list[str]:
     return ["" if v is None else '"' + str(v).replace('"', '""') + '"' for v in values]
 
 

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pyarrow as pa
@@ -40,14 +40,14 @@ ROW_MASK = (1 << REF_SHIFT) - 1
 NULL_REF = -1
 NO_MATCH_REF = -2  # a well-formed Id of no record: compares equal to nothing
 
-DTYPES: dict[str, object] = {
-    "str": np.int32,
-    "float": np.float64,
-    "int": np.float64,
-    "bool": np.bool_,
-    "date": "datetime64[D]",
-    "datetime": "datetime64[ms]",
-    "ref": np.int64,
+DTYPES: dict[str, np.dtype[Any]] = {
+    "str": np.dtype(np.int32),
+    "float": np.dtype(np.float64),
+    "int": np.dtype(np.float64),
+    "bool": np.dtype(np.bool_),
+    "date": np.dtype("datetime64[D]"),
+    "datetime": np.dtype("datetime64[ms]"),
+    "ref": np.dtype(np.int64),
 }
 OBJECT_CODES: dict[str, int] = {}  # filled by register_codes()
 CODE_PREFIX: dict[int, str] = {}
@@ -84,6 +84,10 @@ def empty_column(kind: str, size: int) -> np.ndarray:
     return np.full(size, NULL_REF, dtype=np.int64)
 
 
+@overload
+def ref_code(object_name: str, rows: int) -> int: ...
+@overload
+def ref_code(object_name: str, rows: np.ndarray) -> np.ndarray: ...
 def ref_code(object_name: str, rows: np.ndarray | int) -> np.ndarray | int:
     """Pack (object, row) into ref codes."""
     return (OBJECT_CODES[object_name] << REF_SHIFT) | rows
@@ -134,7 +138,7 @@ def floats_to_wire(values: np.ndarray, as_int: bool) -> list[float | int | None]
     return [None if v != v else v for v in out]
 
 
-def column_to_wire(kind: str, values: np.ndarray) -> list[object]:
+def column_to_wire(kind: str, values: np.ndarray) -> list[Any]:
     """Storage slice -> JSON-ready Python values, as the REST API sends them."""
     if kind == "datetime":
         return format_datetimes(values, "+0000")
@@ -180,7 +184,7 @@ def parse_datetime(text: str) -> np.datetime64:
     return np.datetime64(stamp, "ms")
 
 
-def wire_to_storage(spec: FieldSpec, value: object) -> object:
+def wire_to_storage(spec: FieldSpec, value: Any) -> object:
     """JSON value from a client -> storage scalar; raises BadValue on a bad value."""
     kind = spec.storage
     if value is None:
@@ -414,7 +418,7 @@ class Table:
         holders: dict[int, str] = {}
         for name, kind in self.kinds.items():
             values = self._storable(name, columns[name]) if name in columns else None
-            dtype = np.dtype(np.int32) if kind == "str" else np.dtype(DTYPES[kind])  # type: ignore[call-overload]
+            dtype = DTYPES[kind]
             if (isinstance(values, np.ndarray) and values.dtype == dtype and values.shape == (count,)
                     and values.base is None and values.flags.writeable and id(values) not in claimed):
                 if id(values) in holders:
@@ -452,7 +456,8 @@ class Table:
         self._data[name][row] = value if pool is None else pool.code(value)  # type: ignore[arg-type]
         self.version += 1
 
-    def get(self, row: int, name: str) -> object:
+    def get(self, row: int, name: str) -> Any:
+        """One stored scalar (its pooled value for a string field): numpy or Python, per the field's kind."""
         value = self._data[name][row]
         pool = self.pools.get(name)
         return value if pool is None else pool.values[value]
