@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -122,10 +123,13 @@ class RateLimiter:
     limits as "N requests per rolling window", and tests assert exactly that boundary.
     """
 
-    def __init__(self, limit: int, window_s: float, name: str = "rate_limit") -> None:
+    def __init__(
+        self, limit: int, window_s: float, name: str = "rate_limit", clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
         self.name = name
+        self.clock = clock  # seconds; tests pass a clock they step instead of sleeping past a window
         self._stamps: deque[float] = deque()
         self._lock = threading.Lock()
 
@@ -136,7 +140,7 @@ class RateLimiter:
 
     def acquire(self) -> int | None:
         """Take a slot: None if allowed, else whole seconds until one frees (for Retry-After)."""
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             self._expire(now)
             if len(self._stamps) < self.limit:
@@ -148,7 +152,7 @@ class RateLimiter:
     def remaining(self) -> int:
         """Slots left in the current window (for X-RateLimit-Remaining style headers)."""
         with self._lock:
-            self._expire(time.monotonic())
+            self._expire(self.clock())
             return max(0, self.limit - len(self._stamps))
 
     def reset(self) -> None:

@@ -13,6 +13,7 @@ from spm_sync.connectors.hubspot.pacing import Pacer
 from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError
 from spm_sync.sandbox.faults import FaultConfig, FaultKind
 from spm_sync.sandbox.server import Request, Response, Route, SandboxServer
+from tests.clock import ManualClock
 
 TOKEN = "pat-na1-secret-token-123"
 
@@ -53,21 +54,8 @@ def test_family_of(method: str, path: str, family: str) -> None:
     assert family_of(method, path) == family
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 3))
-        self.now += seconds
-
-
 def test_pacer_keeps_rolling_windows() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     pacer = Pacer(HubSpotRateLimit(requests_per_10s=3, search_per_second=2), clock=clock, sleep=clock.sleep)
     for _ in range(3):
         pacer.wait()
@@ -77,7 +65,7 @@ def test_pacer_keeps_rolling_windows() -> None:
 
 
 def test_pacer_counts_a_request_from_its_answer() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     pacer = Pacer(HubSpotRateLimit(requests_per_10s=2, search_per_second=5), clock=clock, sleep=clock.sleep)
     first = pacer.wait()
     clock.now += 3.0  # a slow answer: the portal may have stamped it as late as now
@@ -88,7 +76,7 @@ def test_pacer_counts_a_request_from_its_answer() -> None:
 
 
 def test_pacer_search_window_and_pause() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     pacer = Pacer(HubSpotRateLimit(requests_per_10s=100, search_per_second=2), clock=clock, sleep=clock.sleep)
     pacer.wait(search=True)
     pacer.wait(search=True)
@@ -148,8 +136,8 @@ def fake() -> Iterator[FakeHubSpot]:
 
 
 def make_client(fake: FakeHubSpot, *, budget: int | None = None, version: str = "v3",
-                clock: FakeClock | None = None) -> tuple[HubSpotClient, ApiCalls, FakeClock]:
-    clock = clock or FakeClock()
+                clock: ManualClock | None = None) -> tuple[HubSpotClient, ApiCalls, ManualClock]:
+    clock = clock or ManualClock()
     config = HubSpotSource(name="hs", type="hubspot", base_url=fake.server.url, access_token=TOKEN,
                            api_version=version, max_retries=3)
     calls = ApiCalls(source="hs", per_run_budget=budget)

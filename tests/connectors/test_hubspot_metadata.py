@@ -5,18 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from spm_sync.connectors.hubspot.metadata import MetadataCache
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import ManualClock
 
 
 def test_fresh_expired_and_refreshed(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = ManualClock(1_000.0)
     answers = iter([["a"], ["a", "b"], ["a", "b", "c"]])
     reads: list[list[str]] = []
 
@@ -37,7 +30,7 @@ def test_fresh_expired_and_refreshed(tmp_path: Path) -> None:
 
 
 def test_unreadable_cache_file_is_read_again(tmp_path: Path) -> None:
-    cache = MetadataCache(tmp_path, clock=Clock(), max_age_s=60)
+    cache = MetadataCache(tmp_path, clock=ManualClock(1_000.0), max_age_s=60)
     (tmp_path / "hubspot_metadata").mkdir()
     (tmp_path / "hubspot_metadata" / "deals.pipelines.json").write_text("{not json")
     assert cache.get("deals.pipelines", lambda: [{"id": "default"}]) == ([{"id": "default"}], True)

@@ -98,8 +98,10 @@ def slow(config, context):
 spm_sync.extract.source_factory = lambda kind: slow
 from spm_sync.calls import ApiCalls
 _rec = ApiCalls.record
-def record(self, family, count=1):
-    time.sleep(0.03)
+def record(self, family, count=1):  # the first call waits until the test has sent SIGTERM
+    Path({calling!r}).touch()
+    while not Path({go!r}).exists():
+        time.sleep(0.01)
     _rec(self, family, count)
 ApiCalls.record = record
 from spm_sync.scheduler import run_scheduler
@@ -109,17 +111,18 @@ run_scheduler(cfg)
 
 
 def test_sigterm_mid_stage_finishes_it_and_leaves_the_store_consistent(tmp_path: Path) -> None:
-    marker = tmp_path / "started"
+    marker, calling, go = tmp_path / "started", tmp_path / "calling", tmp_path / "go"
     script = DAEMON.format(
-        root=str(ROOT), db=str(tmp_path / "spm_sync.duckdb"), state=str(tmp_path / "state"), marker=str(marker)
+        root=str(ROOT), db=str(tmp_path / "spm_sync.duckdb"), state=str(tmp_path / "state"), marker=str(marker),
+        calling=str(calling), go=str(go),
     )
     daemon = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not marker.exists() and time.monotonic() < deadline:
+    while not calling.exists() and time.monotonic() < deadline and daemon.poll() is None:
         time.sleep(0.05)
-    assert marker.exists(), daemon.stderr.read() if daemon.poll() is not None else "daemon did not start the job"
-    time.sleep(0.5)
-    os.kill(daemon.pid, signal.SIGTERM)
+    assert marker.exists() and calling.exists(), daemon.stderr.read() if daemon.poll() is not None else "no job"
+    os.kill(daemon.pid, signal.SIGTERM)  # the stage is inside its first API call
+    go.touch()
     out, err = daemon.communicate(timeout=60)
     assert daemon.returncode == 0, err
     assert "scheduler stopped" in out

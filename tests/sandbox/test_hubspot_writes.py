@@ -3,7 +3,6 @@ hooks, auth, scopes, rate limits and injected faults — each test on a fresh po
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from spm_sync.sandbox.dataset.model import Dataset
 from spm_sync.sandbox.faults import FaultConfig
 from spm_sync.sandbox.hubspot import HubSpotSandbox
 from spm_sync.sandbox.hubspot.shaping import USER_RECORD_BASE
+from tests.clock import ManualClock
 
 AS_OF = date(2025, 6, 15)
 
@@ -187,7 +187,8 @@ def test_revoked_scope_is_403_missing_scopes(sandbox: HubSpotSandbox) -> None:
 
 
 def test_ten_second_window_429_then_success(dataset: Dataset) -> None:
-    with HubSpotSandbox(dataset, rate_limit=3, rate_window_s=1.0) as sb:
+    clock = ManualClock()
+    with HubSpotSandbox(dataset, rate_limit=3, rate_window_s=1.0, rate_clock=clock) as sb:
         statuses = [call(sb, "GET", "/crm/v3/objects/deals", limit=1) for _ in range(4)]
         assert [r.status_code for r in statuses] == [200, 200, 200, 429]
         assert [r.headers["X-HubSpot-RateLimit-Remaining"] for r in statuses[:3]] == ["2", "1", "0"]
@@ -197,7 +198,9 @@ def test_ten_second_window_429_then_success(dataset: Dataset) -> None:
         assert (body["errorType"], body["policyName"]) == ("RATE_LIMIT", "TEN_SECONDLY_ROLLING")
         assert body["message"] == "You have reached your ten_secondly_rolling limit."
         assert statuses[3].headers["Retry-After"] == "1"
-        time.sleep(1.05)
+        clock.advance(0.5)
+        assert call(sb, "GET", "/crm/v3/objects/deals", limit=1).status_code == 429
+        clock.advance(0.5)  # one window after the first three
         assert call(sb, "GET", "/crm/v3/objects/deals", limit=1).status_code == 200
 
 

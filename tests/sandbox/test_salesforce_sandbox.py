@@ -27,6 +27,7 @@ from simple_salesforce.exceptions import (
 from spm_sync.sandbox.dataset import generate
 from spm_sync.sandbox.faults import FaultKind
 from spm_sync.sandbox.salesforce import SalesforceSandbox
+from tests.clock import ManualClock
 
 AS_OF = date(2025, 6, 15)
 DATASET = generate(7, "small", as_of=AS_OF)
@@ -321,12 +322,15 @@ def test_bulk_query_to_completion_with_locator_paging(sandbox: SalesforceSandbox
 
 def test_bulk_job_states_and_headers(sandbox: SalesforceSandbox, sf: Salesforce) -> None:
     base = "/services/data/v59.0/jobs/query"
+    clock = sandbox.org.timer = ManualClock()  # bulk_delay_s=0.05: InProgress from 0.025 s, done at 0.05 s
     created = raw(sf, "POST", base, json={"operation": "queryAll", "query": "SELECT Id, IsDeleted FROM Opportunity"})
     job = created.json()
     assert (job["state"], job["operation"], job["object"], job["apiVersion"]) == (
         "UploadComplete", "queryAll", "Opportunity", 59.0)
     assert raw(sf, "GET", f"{base}/{job['id']}/results").status_code == 400
-    time.sleep(0.06)
+    clock.advance(0.03125)
+    assert raw(sf, "GET", f"{base}/{job['id']}").json()["state"] == "InProgress"
+    clock.advance(0.03125)
     status = raw(sf, "GET", f"{base}/{job['id']}").json()
     assert (status["state"], status["numberRecordsProcessed"]) == ("JobComplete", N_OPPS)
     first = raw(sf, "GET", f"{base}/{job['id']}/results", params={"maxRecords": 300})

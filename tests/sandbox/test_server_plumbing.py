@@ -13,6 +13,7 @@ import requests
 
 from spm_sync.sandbox.faults import DEFAULT_KINDS, FaultConfig, FaultKind, RateLimiter
 from spm_sync.sandbox.server import HttpError, Request, Response, Route, SandboxServer, ServedEmulator
+from tests.clock import ManualClock
 
 
 def _echo(request: Request) -> Response:
@@ -215,12 +216,16 @@ def test_auth_hook_rejects_and_accepts(server: SandboxServer) -> None:
 
 
 def test_route_rate_limiter_rolls_over_window() -> None:
-    limiter = RateLimiter(3, 0.3, name="w")
+    clock = ManualClock()
+    limiter = RateLimiter(3, 0.5, name="w", clock=clock)
     assert [limiter.acquire() for _ in range(4)] == [None, None, None, 1]
+    clock.advance(0.25)
+    assert limiter.acquire() == 1  # the first three still fill the window
     assert limiter.remaining() == 0
-    time.sleep(0.32)
+    clock.advance(0.25)  # exactly one window after the first three: they leave it
     assert limiter.remaining() == 3
     assert limiter.acquire() is None
+    assert limiter.remaining() == 2
 
 
 def test_route_limiter_answers_through_throttle_hook(server: SandboxServer) -> None:

@@ -7,6 +7,9 @@ and its dated (`2026-03`) path, as HubSpot does.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from spm_sync.sandbox.dataset.model import Dataset
 from spm_sync.sandbox.faults import FaultConfig, RateLimiter
 from spm_sync.sandbox.hubspot import errors
@@ -42,15 +45,16 @@ class HubSpotSandbox(ServedEmulator):
     def __init__(self, dataset_part: Dataset | None, *, faults: FaultConfig | None = None, rate_limit: int = 100,
                  rate_window_s: float = 10.0, search_rate_limit: int = SEARCH_RATE_PER_S,
                  daily_limit: int = 250_000, host: str = "127.0.0.1", port: int = 0, kpi_fields: bool = True,
-                 mirror: MirrorLinks | None = None) -> None:
+                 mirror: MirrorLinks | None = None, rate_clock: Callable[[], float] = time.monotonic) -> None:
         self.portal = Portal(kpi_fields=kpi_fields)
         if dataset_part is not None:
             seed_portal(self.portal, dataset_part, mirror)
         self.rate_window_s = rate_window_s
-        self.burst = RateLimiter(rate_limit, rate_window_s, name="ten_secondly_rolling")
-        self.secondly = RateLimiter(max(1, round(rate_limit / max(rate_window_s, 1.0))), 1.0, name="secondly")
-        self.search_limit = RateLimiter(search_rate_limit, 1.0, name="search_secondly")
-        self.daily = RateLimiter(daily_limit, DAY_S, name="daily")
+        self.burst = RateLimiter(rate_limit, rate_window_s, name="ten_secondly_rolling", clock=rate_clock)
+        per_second = max(1, round(rate_limit / max(rate_window_s, 1.0)))
+        self.secondly = RateLimiter(per_second, 1.0, name="secondly", clock=rate_clock)
+        self.search_limit = RateLimiter(search_rate_limit, 1.0, name="search_secondly", clock=rate_clock)
+        self.daily = RateLimiter(daily_limit, DAY_S, name="daily", clock=rate_clock)
         self.objects = ObjectsApi(self.portal, self._base_url)
         self.splits = SplitsApi(self.portal)
         self.meta = MetaApi(self.portal, self._base_url, daily_limit, self._daily_used)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +116,7 @@ class BulkApi:
             job_id = ids.make_id("750", self._seq)
             self.org.bulk_jobs_created += 1
         job = Job(job_id, operation, spec.name, result.fields, result.rows, version, delimiter, line_ending,
-                  time.monotonic(), stamp())
+                  self.org.timer(), stamp())
         self.jobs[job_id] = job
         return Response.json(self.info(job, full=False))
 

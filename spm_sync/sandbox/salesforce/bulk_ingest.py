@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -204,7 +203,7 @@ class IngestApi:
                 if current != "Open":
                     raise fail(400, "INVALIDJOBSTATE", f"Job {job.id} is not in the Open state")
                 self._process(job)
-                job.state, job.closed = "UploadComplete", time.monotonic()
+                job.state, job.closed = "UploadComplete", self.org.timer()
             else:
                 raise fail(400, "INVALIDJOB", f"InvalidJob : Invalid state: {wanted}")
         return Response.json(self.info(job, full=False))

@@ -6,7 +6,6 @@ their create requests are validated alike (INVALIDJOB for a bad operation, delim
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,7 +58,7 @@ def job_options(request: Request, operations: tuple[str, ...]) -> JobOptions:
 def progress(org: Org, since: float) -> str | None:
     """A working job's state `since` its work began: UploadComplete, then InProgress from half of
     `org.bulk_delay_s`; None once the delay has passed (the caller knows how the job ended)."""
-    elapsed = time.monotonic() - since
+    elapsed = org.timer() - since
     if elapsed >= org.bulk_delay_s:
         return None
     return "InProgress" if elapsed >= org.bulk_delay_s / 2 else "UploadComplete"

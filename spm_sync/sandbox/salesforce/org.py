@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -114,6 +115,7 @@ class Org:
         clock: Callable[[], datetime] | None = None,
         max_cursors: int = 10,
         bulk_delay_s: float = 0.2,
+        timer: Callable[[], float] = time.monotonic,
         kpi_fields: bool = True,
     ) -> None:
         self.lock = threading.RLock()
@@ -128,6 +130,7 @@ class Org:
         self.api_used = 0
         self.max_cursors = max_cursors
         self.bulk_delay_s = bulk_delay_s
+        self.timer = timer  # seconds for Bulk job progress; tests step it instead of sleeping
         self.hooks = Hooks()
         self.org_id = ids.make_id("00D", 0)
         self.password = "sandbox-password"

@@ -6,6 +6,8 @@ what fault injection targets (`faults.endpoints`), so tests can count e.g. `quer
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +41,7 @@ class SalesforceSandbox(ServedEmulator):
         daily_api_limit: DailyApiRequests Max; once spent every call gets 403 REQUEST_LIMIT_EXCEEDED.
         clock: optional `() -> aware datetime` for deterministic SystemModstamps.
         bulk_delay_s: how long a Bulk query job takes to reach JobComplete.
+        timer: `() -> seconds` the Bulk jobs' progress is measured on (default time.monotonic).
         fiscal_start_month: first month of the org's standard fiscal year (FiscalYearSettings and
             Period rows for the data set's years, see fiscal.py); None leaves both objects empty.
         kpi_fields: False starts the org without the write-back KPI fields and the Rep_KPI__c object,
@@ -55,10 +58,13 @@ class SalesforceSandbox(ServedEmulator):
         port: int = 0,
         clock: Any = None,
         bulk_delay_s: float = 0.2,
+        timer: Callable[[], float] = time.monotonic,
         fiscal_start_month: int | None = 1,
         kpi_fields: bool = True,
     ) -> None:
-        self.org = Org(daily_api_limit=daily_api_limit, clock=clock, bulk_delay_s=bulk_delay_s, kpi_fields=kpi_fields)
+        self.org = Org(
+            daily_api_limit=daily_api_limit, clock=clock, bulk_delay_s=bulk_delay_s, timer=timer, kpi_fields=kpi_fields
+        )
         if dataset_part is not None:
             self.org.load(shape(dataset_part))
             if fiscal_start_month is not None:
