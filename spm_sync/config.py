@@ -312,7 +312,7 @@ class Notifications(Model):
 
     urls: list[str] = Field(default_factory=list, description="apprise URLs (or Slack-compatible http(s) webhooks)")
     thresholds: list[float] = Field(default_factory=lambda: [1.0], description="quota attainment, 1.0 = 100 %")
-    entities: list[Literal["rep", "team"]] = Field(default_factory=lambda: ["rep", "team"])
+    entities: list[Literal["rep", "team"]] = ["rep", "team"]  # pydantic copies a mutable default per instance
     period: Literal["current_month", "current_quarter", "current_year"] = "current_quarter"
     digest_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = Field(
         "mon", description="the first kpis run on or after this weekday sends the week's top movers; null: none")

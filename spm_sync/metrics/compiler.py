@@ -330,6 +330,7 @@ def owner_trailing_steps(catalog: Catalog) -> list[Step]:
             keyed = _keyed(model, catalog.models[model], time, parts)
             leave = f"SELECT {CREDIT_KEYS}, {_boundary(f'day + {window}')}, {negated} FROM rows_"
         else:
+            assert window is not None  # trailing metrics have a window or an `until` column (_groups)
             until = f"CAST({q(window)} AS DATE)"
             keyed = f"SELECT * FROM ({_keyed(model, catalog.models[model], time, parts, (window,))}) AS k " + (
                 f"WHERE {until} IS NULL OR {until} > day"
@@ -703,8 +704,8 @@ def breakdown_step(catalog: Catalog, dimension: str) -> Step:
     simple = [m for m in metrics if isinstance(m, Simple)]
     columns = [c for m in simple for c in fact_columns(m)]
     groups: dict[tuple[str, str], list[Simple]] = defaultdict(list)
-    for metric in simple:
-        groups[(metric.model, metric.time)].append(metric)
+    for additive in simple:
+        groups[(additive.model, additive.time)].append(additive)
     branches = []
     for (model, time), group in groups.items():
         parts = [c for m in group for c in contributions(m)]

@@ -86,7 +86,7 @@ def query_kpis(store: Store, filters: KpiFilter) -> list[dict[str, Any]]:
     check_filter(filters)
     where: list[str] = ["v.dimension IS NULL"]
     params: list[Any] = []
-    keys = ROW_KEYS
+    keys: tuple[str, ...] = ROW_KEYS
     if filters.by is not None:
         _check_dimension(store, filters.by)
         where = ["v.dimension = ?"]

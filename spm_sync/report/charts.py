@@ -35,15 +35,16 @@ def _spec(chart: alt.TopLevelMixin, **datasets: list[dict[str, Any]]) -> dict[st
 
 def attainment_bars(entities: list[Entity], title: str, definition: str) -> dict[str, Any]:
     """Horizontal attainment bars, best first, against a 100 % rule; hover shows revenue, quota, definition."""
+    ranked = sorted((e for e in entities if e.value("quota_attainment") is not None),
+                    key=lambda e: -(e.value("quota_attainment") or 0.0))
     rows = [
         {"name": e.name, "attainment": e.value("quota_attainment"), "revenue": e.value("revenue_won") or 0.0,
          "quota": e.value("quota") or 0.0, "definition": definition,
          "status": "at or above quota" if (e.value("quota_attainment") or 0) >= 1 else "below quota"}
-        for e in entities if e.value("quota_attainment") is not None
+        for e in ranked
     ]
-    rows.sort(key=lambda r: -r["attainment"])
     base = alt.Chart(alt.Data(name="rows"))
-    order = [r["name"] for r in rows]  # explicit: layered charts drop a sort by field
+    order = [e.name for e in ranked]  # explicit: layered charts drop a sort by field
     bars = base.mark_bar(cornerRadiusEnd=3, height={"band": 0.7}).encode(
         x=alt.X("attainment:Q", axis=alt.Axis(format="%", title="Quota attainment")),
         y=alt.Y("name:N", sort=order, axis=alt.Axis(title=None, labelLimit=220)),
