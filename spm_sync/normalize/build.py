@@ -28,7 +28,7 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "leads": ("lead_id", "source", "owner_rep_id", "created_at", "status", "is_converted", "converted_at", "mirror_of"),
     "activities": (
         "activity_id", "source", "owner_rep_id", "kind", "occurred_at", "is_completed", "account_id",
-        "opportunity_id",
+        "opportunity_id", "lead_id",
     ),
     "feedback": (
         "feedback_id", "source", "kind", "score", "comment", "submitted_at", "account_id", "rep_id", "topic",
@@ -269,7 +269,7 @@ WHERE NOT COALESCE(l.is_deleted, FALSE)"""
 ACTIVITIES = f"""CREATE TEMP VIEW _out_activities AS
 SELECT a.source || ':' || a.crm_id AS activity_id, a.source, i.rep_id AS owner_rep_id, a.kind, a.occurred_at,
   a.is_completed, {_id("a", "account_crm_id")} AS account_id, {_id("a", "opportunity_crm_id")} AS opportunity_id,
-  a.owner_crm_id
+  {_id("a", "lead_crm_id")} AS lead_id, a.owner_crm_id
 FROM _in_activities AS a
 LEFT JOIN _identities AS i ON i.source = a.source AND i.crm_id = a.owner_crm_id
 WHERE NOT COALESCE(a.is_deleted, FALSE)"""

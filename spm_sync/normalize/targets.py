@@ -92,7 +92,8 @@ TARGETS: dict[str, Target] = {
         _t(
             "activities",
             "crm_id:VARCHAR owner_crm_id:VARCHAR kind:VARCHAR occurred_at:TIMESTAMP is_completed:BOOLEAN "
-            "account_crm_id:VARCHAR opportunity_crm_id:VARCHAR is_deleted:BOOLEAN updated_at:TIMESTAMP",
+            "account_crm_id:VARCHAR opportunity_crm_id:VARCHAR is_deleted:BOOLEAN updated_at:TIMESTAMP "
+            "lead_crm_id:VARCHAR",
             "crm_id kind occurred_at",
             "crm_id",
             kind=ACTIVITY_KINDS,

@@ -174,6 +174,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE spm.feedback ADD COLUMN topic TEXT",
         ),
     ),
+    Migration(
+        111,
+        "practices: the lead an activity was about (days to the first activity of a new lead)",
+        ("ALTER TABLE spm.activities ADD COLUMN lead_id TEXT",),
+    ),
 )
 
 MIGRATIONS += (

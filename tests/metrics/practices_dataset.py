@@ -46,9 +46,15 @@ def _stages(oid: str, *entries: tuple[str, str]) -> list[dict[str, Any]]:
     ]
 
 
-def _activity(aid: str, owner: str, kind: str, at: str, opportunity: str | None = None) -> dict[str, Any]:
+def _activity(
+    aid: str, owner: str, kind: str, at: str, opportunity: str | None = None, lead: str | None = None
+) -> dict[str, Any]:
     return {"activity_id": aid, "source": "sf", "owner_rep_id": owner, "kind": kind, "occurred_at": at,
-            "opportunity_id": opportunity}
+            "opportunity_id": opportunity, "lead_id": lead}
+
+
+def _lead(lid: str, owner: str, created: str) -> dict[str, Any]:
+    return {"lead_id": lid, "source": "sf", "owner_rep_id": owner, "created_at": created, "is_converted": False}
 
 
 def _survey(fid: str, rep: str, score: float, topic: str | None, day: str, kind: str = "rep") -> dict[str, Any]:
@@ -98,6 +104,15 @@ TABLES: dict[str, list[dict[str, Any]]] = {
         _activity("a3", "p1", "meeting", "2026-01-18 10:00:00", "w1"),
         _activity("a4", "p3", "call", "2026-01-25 10:00:00"),
         _activity("a5", "p2", "call", "2026-03-10 10:00:00", "open2"),
+        # about leads: LD1 first touched 2.5 days after creation (a7 later), LD2 after 1 day, LD3 never
+        _activity("a6", "p1", "call", "2026-01-07 20:00:00", lead="LD1"),
+        _activity("a7", "p1", "email", "2026-01-20 10:00:00", lead="LD1"),
+        _activity("a8", "p2", "call", "2026-01-11 00:00:00", lead="LD2"),
+    ],
+    "leads": [
+        _lead("LD1", "p1", "2026-01-05 08:00:00"),
+        _lead("LD2", "p2", "2026-01-10 00:00:00"),
+        _lead("LD3", "p3", "2026-02-01 00:00:00"),
     ],
     "feedback": [
         _survey("R1", "p1", 10, "Tools", "2026-01-10"),

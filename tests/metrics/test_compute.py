@@ -19,7 +19,7 @@ def test_each_run_replaces_values_and_appends_history(make_store) -> None:
     first, second = Run(job="kpis"), Run(job="kpis")
     result = compute_kpis(cfg, store, first)
     compute_kpis(cfg, store, second)
-    per_run = 9 * 34 * 47 + 5 * 34
+    per_run = 9 * 34 * 48 + 5 * 34
     assert result.values == per_run
     totals = "WHERE dimension IS NULL"
     assert _count(store, "spm.kpi_values", totals) == per_run
@@ -30,7 +30,7 @@ def test_each_run_replaces_values_and_appends_history(make_store) -> None:
     assert first.records["kpi_values"] == per_run
     assert first.details["kpis"]["fiscal_years"] == [2025, 2026]
     assert result.summary().startswith(
-        f"kpis: {per_run:,} values = 48 metrics x (5 reps, 3 teams, 1 company) x "
+        f"kpis: {per_run:,} values = 49 metrics x (5 reps, 3 teams, 1 company) x "
         "(24 months, 8 quarters, 2 years; FY2025..FY2026) in "
     )
 
@@ -57,7 +57,7 @@ def test_empty_store_gives_rows_for_the_company_in_the_current_fiscal_year(make_
     cfg, store = make_store({})
     result = compute_kpis(cfg, store, Run(job="kpis"))
     assert result.fiscal_years == (2026, 2026)
-    assert result.values == 17 * 47
+    assert result.values == 17 * 48
     assert store.fetchone("SELECT value FROM spm.kpi_values WHERE period = '2026-03' AND metric = 'calls'") == (0.0,)
 
 

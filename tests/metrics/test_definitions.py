@@ -56,6 +56,7 @@ PRACTICES = [
     "pipeline_missing_amount_share",
     "pipeline_stale_share",
     "activities_per_win",
+    "avg_days_to_first_activity",
     "stage_skip_share",
     "enps",
     "rep_feedback_count",
@@ -103,7 +104,7 @@ def test_custom_kpis_from_config(make_store) -> None:
     assert values[("team", "east", "FY2026-Q1", "accounts_won")] == (3.0, 3.0, None)  # A1, A3, A5
     assert values[("rep", "r1", "2026-01", "calls_per_deal")] == (3.0, 3.0, 1.0)
     assert values[("rep", "r1", "2026-01", "task_target_hit")] == (0.15, 3.0, 20.0)
-    assert len({k[3] for k in values}) == 48 + len(metrics)
+    assert len({k[3] for k in values}) == 49 + len(metrics)
 
 
 def _problems(metrics: list[dict[str, Any]]) -> list[str]:
@@ -144,7 +145,7 @@ def _problems(metrics: list[dict[str, Any]]) -> list[str]:
                 "filter": "status = 1",
             },
             "config: metrics[0].filter: unknown column(s) of model leads: status (known: converted_at, created_at, "
-            "is_converted, lead_id)",
+            "first_activity_at, is_converted, lead_id)",
         ),
         (
             {"name": "x", "type": "simple", "model": "leads", "time": "created_at", "agg": "sum", "expr": "sum(1)"},

@@ -150,9 +150,9 @@ def test_every_entity_gets_every_metric_for_every_period(values: Values) -> None
         ("team", t) for t in ("east", "east_smb", "west")
     } | {("company", "company")}
     assert len(periods) == 2 * (12 + 4 + 1)  # FY2025 and FY2026
-    assert len(metrics) == 48
+    assert len(metrics) == 49
     ranked = sum(1 for k in values if k[3] == "attainment_rank_in_team")
-    assert len(values) == 9 * 34 * 47 + 5 * 34  # the rank is a rep metric only
+    assert len(values) == 9 * 34 * 48 + 5 * 34  # the rank is a rep metric only
     assert ranked == 5 * 34
 
 
@@ -164,7 +164,7 @@ def test_idle_rep_has_zero_rows_not_missing_rows(values: Values) -> None:
     assert idle["win_rate"] == (None, 0.0, 0.0)
     assert idle["nps"] == (None, 0.0, 0.0)
     assert idle["attainment_rank_in_team"] == (None, None, 0.0)
-    assert len(idle) == 48
+    assert len(idle) == 49
 
 
 def test_deleted_records_never_count(values: Values) -> None:

@@ -117,11 +117,14 @@ CASES: list[tuple[Key, tuple[float | None, float | None, float | None]]] = [
     (_total("company", "FY2026-Q1", "pipeline_stale_share"), (pytest.approx(2 / 3), 2.0, 3.0)),
     (_total("p2", "FY2026-Q1", "pipeline_missing_amount_share"), (1.0, 1.0, 1.0)),
     # --- process efficiency ---------------------------------------------------------------------------
-    (_total("p1", "2026-01", "activities_per_win"), (3.0, 3.0, 1.0)),  # a1, a2, a3 per w1
-    (_total("p2", "2026-01", "activities_per_win"), (N, 0.0, 0.0)),
-    (_total("company", "2026-01", "activities_per_win"), (2.0, 4.0, 2.0)),
+    (_total("p1", "2026-01", "activities_per_win"), (5.0, 5.0, 1.0)),  # a1, a2, a3, a6, a7 per w1
+    (_total("p2", "2026-01", "activities_per_win"), (N, 1.0, 0.0)),  # a8, no win
+    (_total("company", "2026-01", "activities_per_win"), (3.5, 7.0, 2.0)),
     (_total("p1", "2026-02", "activities_per_win"), (0.0, 0.0, 1.0)),
-    (_total("company", "FY2026-Q1", "activities_per_win"), (pytest.approx(5 / 3), 5.0, 3.0)),
+    (_total("company", "FY2026-Q1", "activities_per_win"), (pytest.approx(8 / 3), 8.0, 3.0)),
+    (_total("p1", "2026-01", "avg_days_to_first_activity"), (2.5, 2.5, 1.0)),  # LD1: 01-05 08:00 -> 01-07 20:00
+    (_total("company", "2026-01", "avg_days_to_first_activity"), (1.75, 3.5, 2.0)),  # + LD2: 1 day
+    (_total("p3", "2026-02", "avg_days_to_first_activity"), (N, 0.0, 0.0)),  # LD3 has no activity yet
     (_total("company", "2026-01", "stage_skip_share"), (1.0, 2.0, 2.0)),  # w1 and w3 skipped a stage
     (_total("p1", "2026-02", "stage_skip_share"), (0.0, 0.0, 1.0)),  # w2 passed through every stage
     (_total("company", "FY2026-Q1", "stage_skip_share"), (pytest.approx(2 / 3), 2.0, 3.0)),

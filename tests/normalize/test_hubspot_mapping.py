@@ -69,9 +69,9 @@ def test_contacts_with_a_lead_date_are_leads(normalized):
 def test_engagements_with_associations_and_offsets(normalized):
     store, result = normalized
     assert rows(store, "activities") == [
-        ("hs:601", "hs", "hs:41", "call", datetime(2026, 1, 15, 9, 30), True, "hs:501", "hs:901"),
-        ("hs:602", "hs", None, "call", datetime(2026, 1, 17, 9, 30), False, None, None),
-        ("hs:701", "hs", "hs:42", "meeting", datetime(2026, 1, 21, 13), False, None, None),
+        ("hs:601", "hs", "hs:41", "call", datetime(2026, 1, 15, 9, 30), True, "hs:501", "hs:901", None),
+        ("hs:602", "hs", None, "call", datetime(2026, 1, 17, 9, 30), False, None, None, None),
+        ("hs:701", "hs", "hs:42", "meeting", datetime(2026, 1, 21, 13), False, None, None, None),
     ]
     assert Note("table_not_loaded", "hs activities[1]", "emails", dataset="raw_hs") in result.notes
     # no owner history and no owner assignment date in this raw data: the won deal is a fallback

@@ -89,10 +89,10 @@ def test_accounts_leads_activities_feedback_quotas(normalized):
         ("sf:00Q2", "sf", None, datetime(2026, 1, 11, 8), "Open - Not Contacted", False, None, None),
     ]
     assert rows(store, "activities") == [
-        ("sf:00T1", "sf", "sf:0051", "call", datetime(2026, 1, 15), True, "sf:0011", "sf:0061"),
-        ("sf:00T2", "sf", "sf:0052", "email", datetime(2026, 1, 16, 9, 30), True, None, None),
-        ("sf:00T3", "sf", None, "task", datetime(2026, 1, 17), False, None, None),
-        ("sf:00U1", "sf", "sf:0051", "meeting", datetime(2026, 1, 21, 14), True, "sf:0011", "sf:0061"),
+        ("sf:00T1", "sf", "sf:0051", "call", datetime(2026, 1, 15), True, "sf:0011", "sf:0061", None),
+        ("sf:00T2", "sf", "sf:0052", "email", datetime(2026, 1, 16, 9, 30), True, None, None, None),
+        ("sf:00T3", "sf", None, "task", datetime(2026, 1, 17), False, None, None, None),
+        ("sf:00U1", "sf", "sf:0051", "meeting", datetime(2026, 1, 21, 14), True, "sf:0011", "sf:0061", None),
     ]
     assert rows(store, "feedback") == [
         ("sf:a0X1", "sf", "nps", 9.0, "great", datetime(2026, 1, 30, 10), "sf:0011", "sf:0051", None),

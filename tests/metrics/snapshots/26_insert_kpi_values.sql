@@ -74,6 +74,8 @@ FROM (
   UNION ALL
   SELECT entity_type, entity_id, period, 'activities_per_win' AS metric, "activities_per_win" AS value, "activities_per_win__n" AS numerator, "activities_per_win__d" AS denominator, CAST(NULL AS TEXT) AS dimension, CAST(NULL AS TEXT) AS dimension_value FROM kpi_wide
   UNION ALL
+  SELECT entity_type, entity_id, period, 'avg_days_to_first_activity' AS metric, "avg_days_to_first_activity" AS value, "avg_days_to_first_activity__n" AS numerator, "avg_days_to_first_activity__d" AS denominator, CAST(NULL AS TEXT) AS dimension, CAST(NULL AS TEXT) AS dimension_value FROM kpi_wide
+  UNION ALL
   SELECT entity_type, entity_id, period, 'stage_skip_share' AS metric, "stage_skip_share" AS value, "stage_skip_share__n" AS numerator, "stage_skip_share__d" AS denominator, CAST(NULL AS TEXT) AS dimension, CAST(NULL AS TEXT) AS dimension_value FROM kpi_wide
   UNION ALL
   SELECT entity_type, entity_id, period, 'stage_conversion_prospecting' AS metric, "stage_conversion_prospecting" AS value, "stage_conversion_prospecting__n" AS numerator, "stage_conversion_prospecting__d" AS denominator, CAST(NULL AS TEXT) AS dimension, CAST(NULL AS TEXT) AS dimension_value FROM kpi_wide
