@@ -1,7 +1,8 @@
 """Benchmark: many sources on one PostgreSQL store, serial vs N concurrent worker processes.
 
-24 small sources (12 sandboxes, each a Salesforce org and a HubSpot portal, seeded differently, the
-sandbox's per-source rate limits on) are synced twice into fresh databases: once by one process
+24 small sources (12 sandboxes, each a Salesforce org and a HubSpot portal, seeded differently, each
+sandbox in a process of its own like a remote CRM, its per-source rate limits on) are synced twice into fresh
+databases: once by one process
 (`spm-sync sync`, one source after the other), once by N workers (`spm-sync sync --source S`, N at a
 time, as cron jobs / Kubernetes CronJobs or Dagster's multiprocess executor run them). While the
 workers run, a `spm-sync normalize` starts half-way: it waits for the running syncs of the sources it
@@ -15,6 +16,7 @@ RSS of a worker, and the store's size per million opportunities.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -31,23 +33,25 @@ from typing import Any
 import psycopg
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from spm_sync.sandbox import Sandbox  # noqa: E402
-
 ADMIN_DSN = os.environ.get("SPM_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 CLI = [sys.executable, "-m", "spm_sync.cli"]
 AS_OF = date(2026, 3, 15)
 
 
-def source_entries(sb: Sandbox, seed: int) -> list[dict[str, Any]]:
-    """One Salesforce org and one HubSpot portal, paced by the connector's own defaults."""
+def serve_sandbox(stack: ExitStack, seed: int, scale: int) -> list[dict[str, Any]]:
+    """`spm-sync sandbox serve` in its own process; its org and portal as sources (connector's pacing)."""
+    server = stack.enter_context(subprocess.Popen(
+        [*CLI, "sandbox", "serve", "--seed", str(seed), "--scale", str(scale), "--no-kpi-fields"],
+        stdout=subprocess.PIPE, text=True,
+    ))
+    stack.callback(server.terminate)
+    assert server.stdout is not None
+    urls = json.loads(server.stdout.readline())
+    sf, hs = urls["salesforce"], urls["hubspot"]
     return [
-        {"name": f"sf{seed}", "type": "salesforce", "instance_url": sb.salesforce.instance_url,
-         "session_id": sb.salesforce.session_id, "ca_bundle": sb.salesforce.ca_bundle},
-        {"name": f"hs{seed}", "type": "hubspot", "base_url": sb.hubspot.base_url,
-         "access_token": sb.hubspot.access_token},
+        {"name": f"sf{seed}", "type": "salesforce", "instance_url": sf["instance_url"],
+         "session_id": sf["session_id"], "ca_bundle": sf["ca_bundle"]},
+        {"name": f"hs{seed}", "type": "hubspot", "base_url": hs["base_url"], "access_token": hs["access_token"]},
     ]
 
 
@@ -67,7 +71,10 @@ def spm_sync(config: Path, *args: str) -> None:
 def store_figures(dsn: str) -> dict[str, Any]:
     with psycopg.connect(dsn, autocommit=True) as con:
         size = con.execute("SELECT pg_database_size(current_database())").fetchone()[0]
-        opportunities = con.execute("SELECT count(*) FROM spm.opportunities").fetchone()[0]
+        tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema "
+                             "LIKE 'raw\\_%' AND table_name IN ('opportunity', 'deals')").fetchall()
+        opportunities = sum(con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+                            for schema, table in tables)
         runs = con.execute("SELECT job, subject, status, records, details FROM spm_state.runs").fetchall()
     records = sum(sum(r[3].values()) for r in runs if r[0] == "sync" and r[3])
     failed = [f"{job}:{subject}" for job, subject, status, _, _ in runs if status != "succeeded"]
@@ -86,8 +93,7 @@ def run(sources: int, workers: int, scale: int) -> None:
         with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
             entries: list[dict[str, Any]] = []
             for seed in range(100, 100 + (sources + 1) // 2):
-                sb = stack.enter_context(Sandbox(seed=seed, scale=scale, as_of=AS_OF, kpi_fields=False))
-                entries += source_entries(sb, seed)
+                entries += serve_sandbox(stack, seed, scale)
             entries = entries[:sources]
             serial_cfg = config_file(Path(tmp) / "serial", dsns["serial"], entries)
             parallel_cfg = config_file(Path(tmp) / "parallel", dsns["parallel"], entries)
@@ -109,7 +115,6 @@ def run(sources: int, workers: int, scale: int) -> None:
                 for future in syncs:
                     future.result()
             parallel_s = time.monotonic() - started
-            spm_sync(serial_cfg, "normalize")
         figures = {kind: store_figures(dsn) for kind, dsn in dsns.items()}
     finally:
         for name in names.values():
@@ -127,8 +132,9 @@ def run(sources: int, workers: int, scale: int) -> None:
     print(f"speed-up {serial_s / parallel_s:.2f}x with {workers} workers")
     print(f"normalize started half-way: {normalize_s:.1f} s, of which waiting for running syncs "
           f"{parallel['waits'].get('normalize', 0.0):.1f} s; syncs waiting for it: total {sum(sync_waits):.1f} s")
-    print(f"peak RSS of a worker process: {peak_mb:.0f} MB")
-    print(f"store: {parallel['bytes'] / 1e6:.0f} MB for {parallel['opportunities']:,} opportunities "
+    print(f"peak RSS of one spm-sync process (the largest of all, the serial one included): {peak_mb:.0f} MB")
+    print(f"store (after the workers' run and one normalize): {parallel['bytes'] / 1e6:.0f} MB for "
+          f"{parallel['opportunities']:,} opportunities "
           f"(~{per_million:.1f} GB per million opportunities, raw + spm + dlt state)")
 
 
