@@ -4,8 +4,10 @@ warnings. Against the Salesforce sandbox over HTTPS."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,18 @@ def test_missing_object_warned_once_and_backfill_restart(
     code, out, err = run_cli(capsys, *backfill, "--restart")
     assert code == 0, err[-2000:]
     assert "2 chunks pulled, 0 already done" in out
+
+
+def test_status_shows_hubspot_cursors(tmp_path: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"sources": [sandbox_sources(sandbox)["hs"]]}))
+    assert run_cli(capsys, "--config", str(config), "sync", "--objects", "deals")[0] == 0
+    code, out, _ = run_cli(capsys, "--config", str(config), "status", "--format", "json")
+    assert code == 0
+    cursors = json.loads(out)["sources"][0]["cursors"]
+    assert list(cursors) == ["deals"]
+    assert cursors["deals"]["cursor"] == "last_modified"
+    assert datetime.fromisoformat(cursors["deals"]["last_value"]).tzinfo is not None
+    code, table, _ = run_cli(capsys, "--config", str(config), "status")
+    [row] = [line for line in table.splitlines() if line.startswith("│ hs ") and "deals" in line]
+    assert "last_modified" in row and " UTC " in row
