@@ -8,7 +8,9 @@ from __future__ import annotations
 import html
 import json
 import warnings
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -71,32 +73,29 @@ def leaderboard(entities: list[Entity], title: str, first_column: str, data: Rep
         entities = entities[:half] + entities[-half:]
     rows = [
         {first_column: e.name, **({"Team": e.team or "–"} if with_team else {}),
-         **{metric: format_value(metric, e.value(metric), currency) for metric, _ in COLUMNS},
-         "_attainment": e.value("quota_attainment")}
+         **{metric: format_value(metric, e.value(metric), currency) for metric, _ in COLUMNS}}
         for e in entities
     ]
-    names = [first_column, *(["Team"] if with_team else []), *(m for m, _ in COLUMNS), "_attainment"]
+    names = [first_column, *(["Team"] if with_team else []), *(m for m, _ in COLUMNS)]
     # Arrow, not pandas: great-tables escapes cell by cell, and a pandas cell write costs ~1 ms
-    frame = pa.table({name: pa.array([row[name] for row in rows], type=pa.float64() if name == "_attainment"
-                                     else pa.string()) for name in names})
+    frame = pa.table({name: pa.array([row[name] for row in rows], type=pa.string()) for name in names})
     ahead = [i for i, e in enumerate(entities) if (e.value("quota_attainment") or 0) >= 1]
     behind = [i for i, e in enumerate(entities) if e.value("quota_attainment") is not None
               and (e.value("quota_attainment") or 0) < 0.5]
-    table = (
-        GT(frame)
-        .tab_header(title=title)
-        .cols_hide("_attainment")
-        .cols_label(**{metric: _header(label, data.definitions.get(metric, "")) for metric, label in COLUMNS})
-        .cols_align("right", columns=[m for m, _ in COLUMNS])
-        .tab_style(style.fill("#e6f4ea"), loc.body(columns="quota_attainment", rows=ahead))
-        .tab_style(style.text(weight="bold", color="#1a7f37"), loc.body(columns="quota_attainment", rows=ahead))
-        .tab_style(style.text(color="#b42318"), loc.body(columns="quota_attainment", rows=behind))
-        .tab_options(table_width="100%", table_font_size="13px", heading_align="left",
-                     column_labels_font_weight="bold", data_row_padding="5px")
-    )
-    with warnings.catch_warnings():  # Arrow input is labelled experimental; the test reads the page back
+    with warnings.catch_warnings():  # Arrow input is labelled experimental; the browser test reads the page back
         warnings.filterwarnings("ignore", message="PyArrow Table support is currently experimental")
-        return table.as_raw_html()
+        table = (
+            GT(frame)
+            .tab_header(title=title)
+            .cols_label(**{metric: _header(label, data.definitions.get(metric, "")) for metric, label in COLUMNS})
+            .cols_align("right", columns=[m for m, _ in COLUMNS])
+            .tab_style(style.fill("#e6f4ea"), loc.body(columns="quota_attainment", rows=ahead))
+            .tab_style(style.text(weight="bold", color="#1a7f37"), loc.body(columns="quota_attainment", rows=ahead))
+            .tab_style(style.text(color="#b42318"), loc.body(columns="quota_attainment", rows=behind))
+            .tab_options(table_width="100%", table_font_size="13px", heading_align="left",
+                         column_labels_font_weight="bold", data_row_padding="5px")
+        )
+        return str(table.as_raw_html())
 
 
 def _tiles(data: ReportData, currency: str) -> str:
@@ -176,10 +175,12 @@ def vega_bundle(cache_dir: Path) -> str:
     """
     import vl_convert
 
-    cached = cache_dir / f"vega-embed-{vl_convert.__version__}.js"
+    cached = cache_dir / f"vega-embed-{version('vl-convert-python')}.js"
     if cached.exists():
         return cached.read_text(encoding="utf-8")
-    bundle = str(vl_convert.javascript_bundle()).replace("</script", "<\\/script")
+    # the stub marks `snippet` required; without one the bundle defines the global vegaEmbed (as altair uses it)
+    build_bundle: Callable[..., str] = vl_convert.javascript_bundle
+    bundle = build_bundle().replace("</script", "<\\/script")
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = cached.with_suffix(".partial")
     partial.write_text(bundle, encoding="utf-8")
