@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -388,6 +389,11 @@ class Config(Model):
     runs: Runs = Field(default_factory=Runs)
     crediting: CreditingConfig = Field(default_factory=CreditingConfig)
     as_of: date | None = Field(None, description="pin 'today' (tests, reproducible reports)")
+    _file: str | None = PrivateAttr(None)  # the file it was read from: problems found later name its lines
+
+    @property
+    def file(self) -> str | None:
+        return self._file
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:
@@ -575,4 +581,5 @@ def load_config(path: Path) -> Config:
     if data is None:
         raise ConfigError("the file is empty; see config.example.yaml for every option", file=str(path))
     cfg: Config = anchor_paths(parse_config(data, file=str(path)), path.resolve().parent)
+    cfg._file = str(path)
     return cfg

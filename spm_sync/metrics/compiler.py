@@ -22,6 +22,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from sqlglot import exp
+
+from spm_sync.expressions import render
 from spm_sync.metrics.definitions import (
     Catalog,
     Derived,
@@ -101,8 +104,24 @@ def fact_columns(metric: Primitive) -> list[str]:
     return []
 
 
-def _when(metric: Simple | Target, value: str) -> str:
-    return f"CASE WHEN {metric.filter} THEN {value} END" if metric.filter else value
+def user_tree(text: str) -> exp.Expr:
+    """A user's expression (KPI `expr`/`filter`) as a fresh tree, parsed and checked at load."""
+    return parse_expression(text).copy()
+
+
+def user_sql(text: str) -> str:
+    """A user's expression as the SQL statements embed: rendered from its parsed tree, never the text."""
+    return render(parse_expression(text))
+
+
+def _when(metric: Simple | Target, value: exp.Expr) -> exp.Expr:
+    if not metric.filter:
+        return value
+    return exp.Case(ifs=[exp.If(this=user_tree(metric.filter), true=value)])
+
+
+def not_null(value: exp.Expr) -> exp.Expr:
+    return exp.Not(this=exp.Is(this=exp.paren(value), expression=exp.Null()))
 
 
 def model_columns(metrics: list[Primitive], model: ModelDef, extra: tuple[str, ...] = ()) -> list[str]:
@@ -119,9 +138,10 @@ def model_columns(metrics: list[Primitive], model: ModelDef, extra: tuple[str, .
 CREDIT_KEYS = "owner_id, team_id, in_totals"
 
 
-def model_cte(name: str, model: ModelDef, columns: list[str]) -> str:
+def model_cte(name: str, model: ModelDef, columns: list[str], *, materialized: bool = False) -> str:
     """`m_<model>`: the model's rows with owner_id, team_id, credit_share, in_totals and only the columns
-    some metric uses (team_id NULL when the model has none: it is looked up by date, see `_keyed`)."""
+    some metric uses (team_id NULL when the model has none: it is looked up by date, see `_keyed`);
+    `materialized` when several branches read it."""
     keys = [
         f"{model.owner} AS owner_id",
         f"{model.team or 'CAST(NULL AS TEXT)'} AS team_id",
@@ -130,15 +150,18 @@ def model_cte(name: str, model: ModelDef, columns: list[str]) -> str:
     ]
     items = ", ".join(keys + [f"{model.column_sql(c)} AS {q(c)}" for c in columns])
     where = f" WHERE {model.where}" if model.where else ""
-    return f"m_{name} AS (\n  SELECT {items}\n  FROM {model.from_}{where}\n)"
+    return f"m_{name} AS {'MATERIALIZED ' if materialized else ''}(\n  SELECT {items}\n  FROM {model.from_}{where}\n)"
 
 
-def _models_ctes(catalog: Catalog, metrics: list[Primitive], extra: tuple[str, ...] = ()) -> list[str]:
+def _models_ctes(
+    catalog: Catalog, metrics: list[Primitive], extra: tuple[str, ...] = (), *, materialized: bool = False
+) -> list[str]:
     by_model: dict[str, list[Primitive]] = defaultdict(list)
     for metric in metrics:
         by_model[metric.model].append(metric)  # type: ignore[union-attr]
     return [
-        model_cte(name, catalog.models[name], model_columns(group, catalog.models[name], extra))
+        model_cte(name, catalog.models[name], model_columns(group, catalog.models[name], extra),
+                  materialized=materialized)
         for name, group in by_model.items()
     ]
 
@@ -219,21 +242,28 @@ def _group_columns(catalog: Catalog, trailing: bool) -> list[str]:
     return [c for g in _groups(catalog, trailing).values() for m in g for c in fact_columns(m)]
 
 
-def contributions(metric: Simple) -> list[tuple[str, str]]:
+def contributions(metric: Simple) -> list[tuple[str, exp.Expr]]:
     """(column, per-row value) of an additive metric: what a row adds to its sums, weighted by its
     credit share (1 for rows of models without shares)."""
-    expr = f"({metric.expr})" if metric.expr else "1"
+    share = exp.column("credit_share")
+    value = exp.paren(user_tree(metric.expr)) if metric.expr else exp.Literal.number(1)
+    weighted = _when(metric, exp.Mul(this=share.copy(), expression=value))
     if metric.agg == "sum":
-        return [(metric.name, _when(metric, f"credit_share * {expr}"))]
-    conditions = [c for c in (metric.filter, f"{expr} IS NOT NULL" if metric.expr else None) if c]
-    counted = f"CASE WHEN {' AND '.join(conditions)} THEN credit_share ELSE 0 END" if conditions else "credit_share"
+        return [(metric.name, weighted)]
+    conditions = [
+        *([user_tree(metric.filter)] if metric.filter else []),
+        *([not_null(user_tree(metric.expr))] if metric.expr else []),
+    ]
+    counted: exp.Expr = share
+    if conditions:
+        counted = exp.Case(ifs=[exp.If(this=exp.and_(*conditions), true=share)], default=exp.Literal.number(0))
     if metric.agg == "count":
         return [(metric.name, counted)]
-    return [(metric.name + "__n", _when(metric, f"credit_share * {expr}")), (metric.name + "__d", counted)]
+    return [(metric.name + "__n", weighted), (metric.name + "__d", counted)]
 
 
 def _keyed(
-    model_name: str, model: ModelDef, time: str, parts: list[tuple[str, str]], extra: tuple[str, ...] = ()
+    model_name: str, model: ModelDef, time: str, parts: list[tuple[str, exp.Expr]], extra: tuple[str, ...] = ()
 ) -> str:
     """Rows of m_<model> summed per (owner_id, team_id, in_totals, `extra` columns, day of `time`).
 
@@ -242,7 +272,7 @@ def _keyed(
     """
     day = f"CAST({q(time)} AS DATE)"
     keys = ", ".join([CREDIT_KEYS, *map(q, extra)])
-    sums = ", ".join(f"sum({value}) AS {q(name)}" for name, value in parts)
+    sums = ", ".join(f"sum({render(value)}) AS {q(name)}" for name, value in parts)
     daily = (
         f"SELECT {keys}, {day} AS day, {sums}\n  FROM m_{model_name} WHERE {q(time)} IS NOT NULL\n"
         f"  GROUP BY {keys}, {day}"
@@ -281,9 +311,7 @@ def owner_month_steps(catalog: Catalog) -> list[Step]:
     for model, times in by_model.items():
         metrics = [m for _, group in times for m in group]
         own = [c for m in metrics for c in fact_columns(m)]
-        cte = _models_ctes(catalog, list(metrics))[0]
-        if len(times) > 1:
-            cte = cte.replace(" AS (\n", " AS MATERIALIZED (\n", 1)
+        cte = _models_ctes(catalog, list(metrics), materialized=len(times) > 1)[0]
         branches = []
         for time, group in times:
             parts = [c for m in group for c in contributions(m)]
@@ -363,7 +391,9 @@ def distinct_rows_steps(catalog: Catalog) -> list[Step]:
         )
     ]
     for metric in _distinct(catalog):
-        keep = f" AND ({metric.filter})" if metric.filter else ""
+        keep = f" AND ({user_sql(metric.filter)})" if metric.filter else ""
+        assert metric.expr is not None  # required for count_distinct (checked at load)
+        key = user_sql(metric.expr)
         model = catalog.models[metric.model]
         team, lookup = ("r.team_id", "") if model.team else ("m.team_id", team_on("r"))
         branches = entity_rows("teamed", "f.k, f.day", "f.k, f.day")
@@ -372,9 +402,9 @@ def distinct_rows_steps(catalog: Catalog) -> list[Step]:
                 f"kpi_distinct_rows:{metric.name}",
                 "INSERT INTO kpi_distinct_rows (metric, entity_type, entity_id, k, day)\n"
                 f"WITH {_models_ctes(catalog, [metric])[0]},\n"
-                f"rows_ AS (\n  SELECT DISTINCT {CREDIT_KEYS}, CAST(({metric.expr}) AS TEXT) AS k, "
+                f"rows_ AS (\n  SELECT DISTINCT {CREDIT_KEYS}, CAST(({key}) AS TEXT) AS k, "
                 f"CAST({q(metric.time)} AS DATE) AS day\n"
-                f"  FROM m_{metric.model} WHERE {q(metric.time)} IS NOT NULL AND ({metric.expr}) IS NOT NULL{keep}\n"
+                f"  FROM m_{metric.model} WHERE {q(metric.time)} IS NOT NULL AND ({key}) IS NOT NULL{keep}\n"
                 "),\n"
                 f"teamed AS (\n  SELECT r.owner_id, {team} AS team_id, r.in_totals, r.k, r.day\n"
                 f"  FROM rows_ AS r{lookup}\n)\n"
@@ -448,12 +478,17 @@ def target_ctes(targets: list[Target], keys: dict[str, str] | None = None, unit:
     def k(alias: str) -> str:
         return "".join(f", {alias}.{c}" for c in extra)
 
-    amount = "CASE WHEN ({}) IS NOT NULL THEN 1.0 END" if unit else "{}"
+    def amount(target: Target) -> str:
+        value = user_tree(target.expr)
+        if unit:
+            value = exp.Case(ifs=[exp.If(this=not_null(value), true=exp.Literal.number("1.0"))])
+        return render(value)
+
     rows = _union(
         [
-            f"SELECT '{t.name}' AS target, owner_id, period_start, period_end, {amount.format(t.expr)} AS amount"
+            f"SELECT '{t.name}' AS target, owner_id, period_start, period_end, {amount(t)} AS amount"
             + "".join(f", {sql} AS {alias}" for alias, sql in (keys or {}).items())
-            + f" FROM m_{t.model}" + (f" WHERE {t.filter}" if t.filter else "")
+            + f" FROM m_{t.model}" + (f" WHERE {user_sql(t.filter)}" if t.filter else "")
             for t in targets
         ]
     )

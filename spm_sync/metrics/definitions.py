@@ -8,16 +8,17 @@ few primitive types the compiler knows, so the compiler stays small.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import sqlglot
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlglot import exp
-from sqlglot.errors import ParseError
 
 from spm_sync.config import Config
 from spm_sync.errors import MappingError
+from spm_sync.expressions import ExpressionRefused, parse_user_expression
 from spm_sync.normalize.yamlmarks import key_path, line_of, load_marked
 
 BUILTIN_FILE = "kpis.yaml"
@@ -237,12 +238,10 @@ class Catalog:
 # --- SQL expressions ----------------------------------------------------------------------------
 
 
+@cache
 def parse_expression(text: str) -> exp.Expr:
-    """One SQL expression (DuckDB dialect); statements and subqueries are refused."""
-    parsed = sqlglot.parse_one(text, read="duckdb")
-    if isinstance(parsed, exp.Query) or parsed.find(exp.Query) is not None:
-        raise ValueError("a query is not allowed here, only an expression over columns")
-    return parsed
+    """One scalar SQL expression (spm_sync/expressions.py); the tree is shared: copy before changing it."""
+    return parse_user_expression(text)
 
 
 def referenced_names(text: str) -> set[str]:
@@ -253,14 +252,11 @@ def _expression_problem(text: str, known: set[str], what: str) -> str | None:
     """Why an expression is unusable (bad SQL, unknown names, aggregates), or None."""
     try:
         parsed = parse_expression(text)
-    except (ParseError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        return f"not a SQL expression ({first})"
+    except ExpressionRefused as exc:
+        return str(exc)
     unknown = sorted({c.name for c in parsed.find_all(exp.Column)} - known)
     if unknown:
         return f"unknown {what} {', '.join(unknown)} (known: {', '.join(sorted(known))})"
-    if parsed.find(exp.AggFunc, exp.Window) is not None:
-        return "aggregate and window functions are not allowed here (the metric type aggregates)"
     return None
 
 
@@ -405,7 +401,9 @@ def load_catalog(cfg: Config | None = None, *, builtin_text: str | None = None) 
     )
     if cfg is not None and cfg.metrics:
         custom = [m.model_dump(exclude_none=True) for m in cfg.metrics]
-        metrics += _parse_metrics(custom, Source("config", None, ("metrics",)), problems, origin)
+        document = load_marked(Path(cfg.file).read_text()) if cfg.file else None
+        config = Source(cfg.file or "config", document, ("metrics",))
+        metrics += _parse_metrics(custom, config, problems, origin)
     catalog = Catalog(models, metrics, origin)
     problems += check_catalog(catalog)
     if problems:

@@ -30,6 +30,7 @@ from spm_sync.metrics.compiler import (
     q,
     target_ctes,
     team_on,
+    user_sql,
 )
 from spm_sync.metrics.definitions import Catalog, ModelDef, Primitive, Simple, Target, dependencies, load_catalog
 from spm_sync.store import Store
@@ -246,9 +247,9 @@ class Records:
 
     @staticmethod
     def _keep(metric: Simple) -> str:
-        keep = [f"({metric.filter})"] if metric.filter else []
+        keep = [f"({user_sql(metric.filter)})"] if metric.filter else []
         if metric.expr and metric.agg != "sum":
-            keep.append(f"({metric.expr}) IS NOT NULL")
+            keep.append(f"({user_sql(metric.expr)}) IS NOT NULL")
         return "".join(f" AND {k}" for k in keep)
 
     def simple(self, metric: Simple, totals: bool = True) -> list[dict[str, Any]]:
@@ -283,7 +284,7 @@ class Records:
         model = _record_model(self.catalog.models[metric.model])
         columns = model_columns([metric], model, ("period_start", "period_end")) + list(RECORD)
         keys = {"record_source": "record_source", "record_id": "record_id", "record_name": "record_name",
-                "row_start": "period_start", "row_amount": f"({metric.expr})"}
+                "row_start": "period_start", "row_amount": f"({user_sql(metric.expr)})"}
         months = (
             "kpi_periods AS (SELECT period, grain, period_start, period_end FROM spm.fiscal_periods\n"
             "  WHERE grain = 'month' AND CAST(? AS DATE) <= period_start AND period_end <= CAST(? AS DATE))"

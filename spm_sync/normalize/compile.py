@@ -27,11 +27,10 @@ from collections.abc import Mapping as AnyMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-import sqlglot
 from sqlglot import exp
 
 from spm_sync.normalize.helpers import coerce, expand_helpers, sql_literal, utc_naive
-from spm_sync.normalize.mapping import Problem
+from spm_sync.normalize.mapping import Problem, fill, parse_sql
 from spm_sync.normalize.model import Mapping, Part, ValueMap
 from spm_sync.normalize.notes import Note
 from spm_sync.normalize.targets import TARGETS, Target
@@ -86,16 +85,18 @@ def _suggest(name: str, known: Iterable[str]) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
-def _field_text(value: str | ValueMap) -> str:
+def _field_tree(value: str | ValueMap) -> exp.Expr:
     """A value map becomes a CASE over the expression's text form (booleans read 'true'/'false')."""
     if not isinstance(value, ValueMap):
-        return value
-    whens = " ".join(
-        f"WHEN {sql_literal(crm)} THEN {sql_literal(ours) if ours is not None else 'NULL'}"
-        for crm, ours in value.map.items()
+        return parse_sql(value)
+    def literal(text: str | None) -> exp.Expr:
+        return exp.Literal.string(text) if text is not None else exp.Null()
+
+    return exp.Case(
+        this=exp.Cast(this=exp.paren(parse_sql(value.expr).copy()), to=exp.DataType.build("VARCHAR")),
+        ifs=[exp.If(this=exp.Literal.string(crm), true=literal(ours)) for crm, ours in value.map.items()],
+        default=literal(value.default),
     )
-    default = sql_literal(value.default) if value.default is not None else "NULL"
-    return f"CASE CAST(({value.expr}) AS VARCHAR) {whens} ELSE {default} END"
 
 
 class _Resolver:
@@ -162,11 +163,9 @@ class _Resolver:
         return column
 
 
-def _expression(text: str, table: str, stage: str | None, resolve: _Resolver) -> exp.Expr:
-    text = text.replace("{from}", table)
-    if stage is not None:
-        text = text.replace("{stage}", stage)
-    return expand_helpers(sqlglot.parse_one(text, read="duckdb")).transform(resolve)
+def _expression(template: exp.Expr, table: str, stage: str | None, resolve: _Resolver) -> exp.Expr:
+    values = {"{from}": table} | ({"{stage}": stage} if stage is not None else {})
+    return expand_helpers(fill(template, values)).transform(resolve)
 
 
 def _from_clause(part: Part, source: SourceRef, table: str, stage: str | None, resolve: _Resolver) -> str:
@@ -175,11 +174,11 @@ def _from_clause(part: Part, source: SourceRef, table: str, stage: str | None, r
         if resolve.aliases.get(join.alias) is None:
             continue  # the joined table is not loaded: its columns already read NULL
         resolve.key = ("joins", index, "on")
-        on = _expression(join.on, table, stage, resolve).sql(dialect="duckdb")
+        on = _expression(parse_sql(join.on), table, stage, resolve).sql(dialect="duckdb")
         sql += f"\nLEFT JOIN {source.dataset}.{join.table} AS {join.alias} ON {on}"
     if part.where:
         resolve.key = ("where",)
-        sql += "\nWHERE " + _expression(part.where, table, stage, resolve).sql(dialect="duckdb")
+        sql += "\nWHERE " + _expression(parse_sql(part.where), table, stage, resolve).sql(dialect="duckdb")
     return sql
 
 
@@ -193,7 +192,7 @@ def _stage_select(
     given = {}
     for column, value in part.fields.items():
         resolve.key = ("fields", column)
-        given[column] = _expression(_field_text(value), table, stage, resolve)
+        given[column] = _expression(_field_tree(value), table, stage, resolve)
     tail = _from_clause(part, source, table, stage, resolve)
     probe = ", ".join(f"{e.sql(dialect='duckdb')} AS {c}" for c, e in given.items())
     types = dict(describe(f"SELECT {probe}\n{tail}")) if given else {}

@@ -6,23 +6,23 @@ Why all at once: users edit these files; fixing one error per run is a slow way 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import sqlglot
 import yaml
 from pydantic import ValidationError
 from sqlglot import exp
-from sqlglot.errors import ParseError
 
 from spm_sync.errors import MappingError
+from spm_sync.expressions import ExpressionRefused, parse_user_expression
 from spm_sync.normalize.helpers import unknown_helper_arity
 from spm_sync.normalize.model import Mapping, Part, ValueMap
 from spm_sync.normalize.targets import STAGE_CATEGORIES, TARGETS
 from spm_sync.normalize.yamlmarks import key_path, line_of, load_marked
 
-PLACEHOLDERS = ("{from}", "{stage}")
+PLACEHOLDERS = {"{from}": "__spm_from__", "{stage}": "__spm_stage__"}  # template -> marker in the tree
 
 
 @dataclass(frozen=True)
@@ -58,28 +58,45 @@ def _document_path(loc: tuple[Any, ...], document: Any) -> tuple[str | int, ...]
     return tuple(out)
 
 
-def _parse_sql(text: str) -> exp.Expr:
-    for placeholder in PLACEHOLDERS:
-        text = text.replace(placeholder, "x")
-    return sqlglot.parse_one(text, read="duckdb")
+@cache
+def parse_sql(text: str) -> exp.Expr:
+    """A mapping expression's tree, placeholders kept as markers for `fill` (shared: copy to change it)."""
+    for placeholder, marker in PLACEHOLDERS.items():
+        text = text.replace(placeholder, marker)
+    return parse_user_expression(text, windows=True)
+
+
+def fill(expression: exp.Expr, values: dict[str, str]) -> exp.Expr:
+    """A copy of `expression` with each placeholder (`{from}`, `{stage}`) replaced inside identifiers
+    and string literals by its value: the value never becomes SQL text of its own."""
+    markers = {PLACEHOLDERS[name]: value for name, value in values.items()}
+
+    def substitute(node: exp.Expr) -> exp.Expr:
+        textual = isinstance(node, exp.Identifier) or (isinstance(node, exp.Literal) and node.is_string)
+        if textual and "__spm_" in node.this:
+            text = node.this
+            for marker, value in markers.items():
+                text = text.replace(marker, value)
+            node = node.copy()
+            node.set("this", text)
+        return node
+
+    return expression.copy().transform(substitute)
 
 
 def _check_sql(text: str) -> str | None:
     try:
-        parsed = _parse_sql(text)
-    except (ParseError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        return f"not a SQL expression ({first})"
-    if isinstance(parsed, exp.Query | exp.Command):
-        return "must be an expression, not a statement"
+        parsed = parse_sql(text)
+    except ExpressionRefused as exc:
+        return str(exc)
     problems = unknown_helper_arity(parsed)
     return problems[0] if problems else None
 
 
 def _literal_text(sql: str) -> str | None:
     try:
-        parsed = _parse_sql(sql)
-    except (ParseError, ValueError):
+        parsed = parse_sql(sql)
+    except ExpressionRefused:
         return None
     return parsed.this if isinstance(parsed, exp.Literal) and parsed.is_string else None
 

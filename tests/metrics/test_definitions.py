@@ -149,7 +149,7 @@ def _problems(metrics: list[dict[str, Any]]) -> list[str]:
         ),
         (
             {"name": "x", "type": "simple", "model": "leads", "time": "created_at", "agg": "sum", "expr": "sum(1)"},
-            "config: metrics[0].expr: aggregate and window functions are not allowed here (the metric type aggregates)",
+            "config: metrics[0].expr: aggregate and window functions are not allowed here (one value per row)",
         ),
         (
             {"name": "x", "type": "ratio", "numerator": "revenue_won", "denominator": "quotaa"},
@@ -161,8 +161,7 @@ def _problems(metrics: list[dict[str, Any]]) -> list[str]:
         ),
         (
             {"name": "x", "type": "derived", "expr": "(SELECT 1)"},
-            "config: metrics[0].expr: not a SQL expression "
-            "(a query is not allowed here, only an expression over columns)",
+            "config: metrics[0].expr: a statement or query is not allowed here, only an expression over columns",
         ),
         (
             {"name": "x", "type": "gauge"},

@@ -90,3 +90,20 @@ def test_every_default_stage_is_mapped():
         "closedwon", "closedlost",
     }
     assert load_mapping("salesforce").stages["Proposal/Price Quote"] == "proposal"
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("amount; DROP TABLE spm.reps", "`;` is not allowed: one expression only, no statements"),
+        ("DROP TABLE spm.reps", "a statement or query is not allowed here, only an expression over columns"),
+        ("(SELECT max(amount) FROM opportunity)",
+         "a statement or query is not allowed here, only an expression over columns"),
+        ("read_parquet('x.parquet')", "function(s) not allowed in an expression: read_parquet"),
+    ],
+)
+def test_a_mapping_expression_is_one_scalar_expression(amount: str, message: str) -> None:
+    text = f'tables:\n  leads:\n    from: lead\n    fields:\n      crm_id: id\n      created_at: "{amount}"\n'
+    with pytest.raises(MappingError) as caught:
+        parse_mapping(text, file="m.yaml")
+    assert str(caught.value) == f"m.yaml: line 6: tables.leads.fields.created_at: {message}"

@@ -6,7 +6,7 @@ WITH m_feedback AS (
 rows_ AS (
   SELECT k.owner_id, k.team_id, k.in_totals, CAST(k."topic" AS TEXT) AS dimension_value, k.day, k."enps__n", k."enps__d", k."rep_feedback_count"
   FROM (SELECT d.owner_id, m.team_id, d.in_totals, d.day, d."topic", d."enps__n", d."enps__d", d."rep_feedback_count"
-  FROM (SELECT owner_id, team_id, in_totals, "topic", CAST("submitted_at" AS DATE) AS day, sum(CASE WHEN kind = 'rep' THEN credit_share * (CASE WHEN score BETWEEN 9 AND 10 THEN 100 WHEN score BETWEEN 0 AND 6 THEN -100 WHEN score IS NOT NULL THEN 0 END) END) AS "enps__n", sum(CASE WHEN kind = 'rep' AND (CASE WHEN score BETWEEN 9 AND 10 THEN 100 WHEN score BETWEEN 0 AND 6 THEN -100 WHEN score IS NOT NULL THEN 0 END) IS NOT NULL THEN credit_share ELSE 0 END) AS "enps__d", sum(CASE WHEN kind = 'rep' THEN credit_share ELSE 0 END) AS "rep_feedback_count"
+  FROM (SELECT owner_id, team_id, in_totals, "topic", CAST("submitted_at" AS DATE) AS day, sum(CASE WHEN kind = 'rep' THEN credit_share * (CASE WHEN score BETWEEN 9 AND 10 THEN 100 WHEN score BETWEEN 0 AND 6 THEN -100 WHEN NOT score IS NULL THEN 0 END) END) AS "enps__n", sum(CASE WHEN kind = 'rep' AND NOT (CASE WHEN score BETWEEN 9 AND 10 THEN 100 WHEN score BETWEEN 0 AND 6 THEN -100 WHEN NOT score IS NULL THEN 0 END) IS NULL THEN credit_share ELSE 0 END) AS "enps__d", sum(CASE WHEN kind = 'rep' THEN credit_share ELSE 0 END) AS "rep_feedback_count"
   FROM m_feedback WHERE "submitted_at" IS NOT NULL
   GROUP BY owner_id, team_id, in_totals, "topic", CAST("submitted_at" AS DATE)) AS d
   LEFT JOIN spm.credit_membership AS m ON m.rep_id = d.owner_id
