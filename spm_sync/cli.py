@@ -278,13 +278,13 @@ def kpis(
             raise ConfigError(f"unknown metric(s) {', '.join(unknown)} (see `spm-sync list metrics`)")
     if compute:
         jobs.kpis(cfg)
-    ask = KpiAsk(
-        period=period, grain=grain, entity_type=entity_type, entity=entity, team=team, metrics=_split(metric), by=by
-    )
+    overview_table = format is OutputFormat.table and period is None and grain is None and metric is None and by is None
+    metrics = list(HEADLINE_METRICS) if overview_table else _split(metric)  # the overview reads only its columns
+    ask = KpiAsk(period=period, grain=grain, entity_type=entity_type, entity=entity, team=team, metrics=metrics, by=by)
     with open_store(cfg) as store:
         rows = kpi_rows(cfg, store, ask)
     shown_units = units(cfg) if format is OutputFormat.table else None
-    if shown_units is not None and period is None and grain is None and metric is None and by is None:
+    if shown_units is not None and overview_table:
         rows = overview(rows, HEADLINE_METRICS)
         shown_units.update({header: shown_units.get(m, "number") for m, header in HEADLINE_METRICS.items()})
     write_rows(rows, format.value, output, console, shown_units)
