@@ -63,7 +63,7 @@ SF_OBJECTS = (
     [
         (["sync", "--objects", "Opportunity,Nope"],
          "error: --objects: unknown object(s) Nope (known: erp: quotas, activity_targets, teams, accounts, "
-         f"opportunities; sf: {SF_OBJECTS})"),
+         f"opportunities, rep_feedback; sf: {SF_OBJECTS})"),
         (["sync", "--objects", ","], "error: --objects names no object (give e.g. --objects Opportunity,User)"),
         (["kpis", "--period", "2026-13"],
          "error: not a period: '2026-13' (use a month 2026-03, a fiscal quarter FY2026-Q1, a fiscal year FY2026, "
@@ -74,7 +74,7 @@ SF_OBJECTS = (
          "error: empty backfill window: --from 2026-03-01 00:00 is after --to 2026-01-01 (inclusive)"),
         (["backfill", "--source", "erp", "--from", "2026-01-01", "--objects", "Opportunity"],
          "error: --objects: unknown object(s) Opportunity (known: erp: quotas, activity_targets, teams, accounts, "
-         "opportunities)"),
+         "opportunities, rep_feedback)"),
         (["writeback", "--target", "nosuch"], "error: unknown writeback target(s) nosuch (known: sf_reps)"),
         (["--log-level", "LOUD", "status"],
          "Invalid value for '--log-level': Value error, 'LOUD' is not one of 'debug', 'info', 'warning', 'error'."),
