@@ -114,10 +114,11 @@ class SandboxChild:
         self.proc.wait(timeout=60)
 
 
-def measured(cmd: list[str], env: dict[str, str] | None = None, on_line: Any = None) -> tuple[float, float, int]:
+def measured(cmd: list[str], env: dict[str, str] | None = None, on_line: Any = None,
+             cwd: Path | None = None) -> tuple[float, float, int]:
     """Run `cmd`: (wall s, peak RSS MB of it and its children, exit code); stdout lines go to `on_line`."""
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE if on_line else subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE if on_line else subprocess.DEVNULL)
     if on_line is not None:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -247,7 +248,8 @@ def run_airbyte(box: SandboxChild, crm: str, work: Path) -> Outcome:
             errors.append(line.decode(errors="replace")[:300])
 
     wall, peak, code = measured([str(venv / "bin" / f"source-{crm}"), "read", "--config", str(folder / "config.json"),
-                                 "--catalog", str(folder / "catalog.json")], env=env, on_line=on_line)
+                                 "--catalog", str(folder / "catalog.json")], env=env, on_line=on_line,
+                                cwd=folder)  # Airbyte's Salesforce source downloads Bulk results into its cwd
     after = box.stats(crm)
     note = f"exit {code}; " if code else ""
     return Outcome(calls=after["total"] - before["total"], throttled=after["throttled"] - before["throttled"],
