@@ -122,7 +122,9 @@ SELECT
     CASE WHEN o.amount_home IS NOT NULL AND o.amount <> 0 THEN o.amount_home * hx.to_rc / o.amount END, fx.to_rc
   ) AS recurring_amount_rc,
   o.deal_type, o.created_at, o.close_date, COALESCE(o.is_deleted, FALSE) AS is_deleted, o.updated_at,
-  ml.mirror_of, o.owner_assigned_at, COALESCE(o.owner_crm_id, o.owner_email) AS owner_given
+  ml.mirror_of, o.owner_assigned_at, NULLIF(TRIM(o.loss_reason), '') AS loss_reason,
+  NULLIF(TRIM(o.won_reason), '') AS won_reason, NULLIF(TRIM(o.lead_source), '') AS lead_source,
+  COALESCE(o.owner_crm_id, o.owner_email) AS owner_given
 FROM _in_opportunities AS o
 JOIN _sources AS s ON s.source = o.source
 LEFT JOIN _mirror_opportunities AS ml ON ml.source = o.source AND ml.crm_id = o.crm_id
@@ -156,16 +158,18 @@ WHERE NOT COALESCE(l.is_deleted, FALSE);
 CREATE TEMP VIEW _out_activities AS
 SELECT a.source || ':' || a.crm_id AS activity_id, a.source, i.rep_id AS owner_rep_id, a.kind, a.occurred_at,
   a.is_completed, CASE WHEN a.account_crm_id IS NOT NULL THEN a.source || ':' || a.account_crm_id END AS account_id, CASE WHEN a.opportunity_crm_id IS NOT NULL THEN a.source || ':' || a.opportunity_crm_id END AS opportunity_id,
-  a.owner_crm_id
+  CASE WHEN a.lead_crm_id IS NOT NULL THEN a.source || ':' || a.lead_crm_id END AS lead_id, a.owner_crm_id
 FROM _in_activities AS a
 LEFT JOIN _identities AS i ON i.source = a.source AND i.crm_id = a.owner_crm_id
 WHERE NOT COALESCE(a.is_deleted, FALSE);
 
 CREATE TEMP VIEW _out_feedback AS
 SELECT f.source || ':' || f.crm_id AS feedback_id, f.source, f.kind, f.score, f.comment, f.submitted_at,
-  CASE WHEN f.account_crm_id IS NOT NULL THEN f.source || ':' || f.account_crm_id END AS account_id, i.rep_id
+  CASE WHEN f.account_crm_id IS NOT NULL THEN f.source || ':' || f.account_crm_id END AS account_id, COALESCE(i.rep_id, ie.rep_id) AS rep_id,
+  NULLIF(TRIM(f.topic), '') AS topic
 FROM _in_feedback AS f
 LEFT JOIN _identities AS i ON i.source = f.source AND i.crm_id = f.rep_crm_id
+LEFT JOIN _email_reps AS ie ON ie.email_key = LOWER(TRIM(f.rep_email))
 WHERE NOT COALESCE(f.is_deleted, FALSE);
 
 CREATE TEMP VIEW _out_quotas AS

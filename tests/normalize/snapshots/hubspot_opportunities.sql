@@ -1,8 +1,8 @@
-SELECT source, src_order, crm_id, account_crm_id, owner_crm_id, owner_email, name, stage, is_closed, is_won, amount, currency, amount_home, recurring_amount, deal_type, created_at, close_date, is_deleted, updated_at, mirror_of_crm_id, owner_assigned_at
+SELECT source, src_order, crm_id, account_crm_id, owner_crm_id, owner_email, name, stage, is_closed, is_won, amount, currency, amount_home, recurring_amount, deal_type, created_at, close_date, is_deleted, updated_at, mirror_of_crm_id, owner_assigned_at, loss_reason, won_reason, lead_source
 FROM (
 SELECT *, ROW_NUMBER() OVER (PARTITION BY crm_id ORDER BY updated_at DESC NULLS LAST) AS rn
 FROM (
-SELECT source, src_order, crm_id, account_crm_id, owner_crm_id, owner_email, name, stage, is_closed, is_won, amount, currency, amount_home, recurring_amount, deal_type, created_at, close_date, is_deleted, updated_at, mirror_of_crm_id, owner_assigned_at
+SELECT source, src_order, crm_id, account_crm_id, owner_crm_id, owner_email, name, stage, is_closed, is_won, amount, currency, amount_home, recurring_amount, deal_type, created_at, close_date, is_deleted, updated_at, mirror_of_crm_id, owner_assigned_at, loss_reason, won_reason, lead_source
 FROM (
 SELECT
   'hs' AS source,
@@ -25,7 +25,10 @@ SELECT
   COALESCE("src"."archived", FALSE) OR COALESCE(NULL, FALSE) AS is_deleted,
   CASE WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST(COALESCE("src"."hs_lastmodifieddate", "src"."updated_at") AS TEXT)), ''), '^-{0,1}[0-9]+$') THEN EPOCH_MS(CAST(NULLIF(TRIM(CAST(COALESCE("src"."hs_lastmodifieddate", "src"."updated_at") AS TEXT)), '') AS BIGINT)) WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST(COALESCE("src"."hs_lastmodifieddate", "src"."updated_at") AS TEXT)), ''), '^[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN TIMEZONE('UTC', TRY_CAST(NULLIF(TRIM(CAST(COALESCE("src"."hs_lastmodifieddate", "src"."updated_at") AS TEXT)), '') AS TIMESTAMPTZ)) END AS updated_at,
   CAST(NULLIF(NULL, '') AS TEXT) AS mirror_of_crm_id,
-  CASE WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST(NULL AS TEXT)), ''), '^-{0,1}[0-9]+$') THEN EPOCH_MS(CAST(NULLIF(TRIM(CAST(NULL AS TEXT)), '') AS BIGINT)) WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST(NULL AS TEXT)), ''), '^[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN TIMEZONE('UTC', TRY_CAST(NULLIF(TRIM(CAST(NULL AS TEXT)), '') AS TIMESTAMPTZ)) END AS owner_assigned_at
+  CASE WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST(NULL AS TEXT)), ''), '^-{0,1}[0-9]+$') THEN EPOCH_MS(CAST(NULLIF(TRIM(CAST(NULL AS TEXT)), '') AS BIGINT)) WHEN REGEXP_MATCHES(NULLIF(TRIM(CAST(NULL AS TEXT)), ''), '^[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN TIMEZONE('UTC', TRY_CAST(NULLIF(TRIM(CAST(NULL AS TEXT)), '') AS TIMESTAMPTZ)) END AS owner_assigned_at,
+  CAST(NULL AS TEXT) AS loss_reason,
+  CAST(NULL AS TEXT) AS won_reason,
+  CAST(NULL AS TEXT) AS lead_source
 FROM raw_hs.deals AS src
 LEFT JOIN raw_hs.associations AS company ON "company"."from_object" = 'deals' AND "company"."from_id" = "src"."id" AND "company"."to_object" = 'companies' AND "company"."association_type_id" = 5
 ) AS p

@@ -1,4 +1,4 @@
-SELECT source, src_order, crm_id, owner_crm_id, kind, occurred_at, is_completed, account_crm_id, opportunity_crm_id, is_deleted, updated_at
+SELECT source, src_order, crm_id, owner_crm_id, kind, occurred_at, is_completed, account_crm_id, opportunity_crm_id, is_deleted, updated_at, lead_crm_id
 FROM (
 SELECT
   'sf' AS source,
@@ -11,7 +11,8 @@ SELECT
   "src"."account_id" AS account_crm_id,
   CASE WHEN "src"."what_id" LIKE '006%' THEN "src"."what_id" END AS opportunity_crm_id,
   "src"."is_deleted" AS is_deleted,
-  MAKE_TIMESTAMP(EPOCH_US("src"."system_modstamp")) AS updated_at
+  MAKE_TIMESTAMP(EPOCH_US("src"."system_modstamp")) AS updated_at,
+  CAST(CASE WHEN NULL LIKE '00Q%' THEN NULL END AS TEXT) AS lead_crm_id
 FROM raw_sf.task AS src
 ) AS p
 WHERE crm_id IS NOT NULL AND kind IS NOT NULL AND occurred_at IS NOT NULL

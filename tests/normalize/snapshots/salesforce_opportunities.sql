@@ -1,4 +1,4 @@
-SELECT source, src_order, crm_id, account_crm_id, owner_crm_id, owner_email, name, stage, is_closed, is_won, amount, currency, amount_home, recurring_amount, deal_type, created_at, close_date, is_deleted, updated_at, mirror_of_crm_id, owner_assigned_at
+SELECT source, src_order, crm_id, account_crm_id, owner_crm_id, owner_email, name, stage, is_closed, is_won, amount, currency, amount_home, recurring_amount, deal_type, created_at, close_date, is_deleted, updated_at, mirror_of_crm_id, owner_assigned_at, loss_reason, won_reason, lead_source
 FROM (
 SELECT
   'sf' AS source,
@@ -21,7 +21,10 @@ SELECT
   "src"."is_deleted" AS is_deleted,
   MAKE_TIMESTAMP(EPOCH_US("src"."system_modstamp")) AS updated_at,
   CAST(NULL AS TEXT) AS mirror_of_crm_id,
-  CAST(NULL AS TIMESTAMP) AS owner_assigned_at
+  CAST(NULL AS TIMESTAMP) AS owner_assigned_at,
+  CAST(NULL AS TEXT) AS loss_reason,
+  CAST(NULL AS TEXT) AS won_reason,
+  CAST(NULL AS TEXT) AS lead_source
 FROM raw_sf.opportunity AS src
 ) AS p
 WHERE crm_id IS NOT NULL
