@@ -576,12 +576,19 @@ def sandbox_serve(
         bool, typer.Option(help="Start with the write-back KPI fields; --no-kpi-fields: as a new org/portal, "
                            "for trying `spm-sync writeback setup`.")
     ] = True,
+    port_sf: Annotated[int, typer.Option(min=0, max=65535, help="Salesforce emulator port (0: a free one).")] = 0,
+    port_hs: Annotated[int, typer.Option(min=0, max=65535, help="HubSpot emulator port (0: a free one).")] = 0,
+    state: Annotated[Path | None, typer.Option(
+        help="Keep the TLS CA, ports and Salesforce session in this folder and reuse them next time, so a "
+             "config written for an earlier run (demo --keep DIR: DIR/sandbox) works again.")] = None,
 ) -> None:
     """Serve the Salesforce (HTTPS) and HubSpot (HTTP) emulators until interrupted.
 
-    The first stdout line is a JSON object with their URLs, tokens and CA bundle.
+    The first stdout line is a JSON object with their URLs, tokens and CA bundle. The data set is
+    built anew each start (records, and fields created by writeback setup, live in memory).
     Example: spm-sync sandbox serve --seed 3 --scale medium --faults 0.05
     Example: spm-sync sandbox serve --mirror   (HubSpot mirrors Salesforce, as with the native integration)
+    Example: spm-sync sandbox serve --port-sf 8443 --port-hs 8080 --state ./sandbox-state
     """
     scale_value: str | int = int(scale) if scale.isdigit() else scale
     if scale_value not in ("small", "medium", "large") and not isinstance(scale_value, int):
@@ -601,6 +608,9 @@ def sandbox_serve(
         fiscal_start_month=fiscal_start_month or None,
         mirror=mirror,
         kpi_fields=kpi_fields,
+        salesforce_port=port_sf,
+        hubspot_port=port_hs,
+        state_dir=state,
     )
 
 

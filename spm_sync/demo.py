@@ -107,6 +107,17 @@ def demo_config_document(sandbox: Any, folder: Path, store_dsn: str | None = Non
     }
 
 
+def inactive_reps(cfg: Config, period: str) -> tuple[int, list[str]]:
+    """(reps with KPIs in the period, names of the inactive ones): the leaderboard leaves those out."""
+    with open_store(cfg) as store:
+        rows = store.fetchall(
+            "SELECT r.name, r.is_active FROM spm.reps r WHERE r.rep_id IN "
+            "(SELECT entity_id FROM spm.kpi_values WHERE entity_type = 'rep' AND period = ?) ORDER BY r.name",
+            [period],
+        )
+    return len(rows), [name for name, active in rows if not active]
+
+
 def leaderboard(cfg: Config, period: str) -> list[dict[str, Any]]:
     pivot = ", ".join(f"max(k.value) FILTER (WHERE k.metric = '{m}') AS {m}" for m in LEADERBOARD_METRICS)
     rank = "max(k.value) FILTER (WHERE k.metric = 'attainment_rank_in_team') AS team_rank"
@@ -155,8 +166,12 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-def render_leaderboard(rows: list[dict[str, Any]], period: str, console: Console) -> None:
-    table = Table(title=f"Leaderboard {period}")
+def render_leaderboard(rows: list[dict[str, Any]], period: str, console: Console,
+                       inactive: tuple[int, list[str]] = (0, [])) -> None:
+    total, left_out = inactive
+    caption = (f"{len(rows)} of {total} reps; left out as inactive: {', '.join(left_out)}"
+               if left_out else None)
+    table = Table(title=f"Leaderboard {period}", caption=caption)
     for column, justify in (
         ("#", "right"),
         ("rep", "left"),
@@ -183,18 +198,22 @@ def render_leaderboard(rows: list[dict[str, Any]], period: str, console: Console
     console.print(table)
 
 
-def crm_field_values(cfg: Config, limit: int = 5) -> tuple[list[dict[str, Any]], ...]:
-    """What the CRMs now hold, read back through their APIs as a sales-ops user would see it."""
+def crm_field_values(cfg: Config, limit: int = 5) -> tuple[tuple[list[dict[str, Any]], int], ...]:
+    """What the CRMs now hold, read back through their APIs as a sales-ops user would see it: the first
+    `limit` records of each and how many hold a value in all."""
     from spm_sync.connectors.hubspot.client import HubSpotClient
     from spm_sync.connectors.salesforce.client import SalesforceClient
 
     sf_fields = [*SF_FIELDS.values(), *SF_RECORD_FIELDS.values()]
     sf = SalesforceClient(cfg.source_of("sf", SalesforceSource), ApiCalls(source="sf"))
-    soql = f"SELECT Name, {', '.join(sf_fields)} FROM User WHERE {sf_fields[0]} != null ORDER BY Name LIMIT {limit}"
+    written = f"FROM User WHERE {sf_fields[0]} != null"
+    soql = f"SELECT Name, {', '.join(sf_fields)} {written} ORDER BY Name LIMIT {limit}"
     sf_rows = [{k: r[k] for k in ("Name", *sf_fields)} for r in sf.sf.query(soql)["records"]]
+    sf_total = int(sf.sf.query(f"SELECT count() {written}")["totalSize"])
     history = ["Name", "Rep__c", "Period__c", *SF_FIELDS.values()]
     soql = f"SELECT {', '.join(history)} FROM Rep_KPI__c ORDER BY Name LIMIT {limit}"
     sf_rows_history = [{k: r[k] for k in history} for r in sf.sf.query(soql)["records"]]
+    history_total = int(sf.sf.query("SELECT count() FROM Rep_KPI__c")["totalSize"])
     hs = HubSpotClient(cfg.source_of("hs", HubSpotSource), ApiCalls(source="hs"))
     body = {
         "filterGroups": [{"filters": [{"propertyName": HS_FIELDS["quota_attainment"], "operator": "HAS_PROPERTY"}]}],
@@ -205,15 +224,16 @@ def crm_field_values(cfg: Config, limit: int = 5) -> tuple[list[dict[str, Any]],
     found = hs.request("POST", hs.path("objects", "users", "search"), json=body, search=True, require="results")
     shown = ("hs_email", *HS_FIELDS.values(), *HS_RECORD_FIELDS.values())
     hs_rows = [{k: r["properties"].get(k) for k in shown} for r in found["results"]]
-    return sf_rows, sf_rows_history, hs_rows
+    hs_total = int(found.get("total") or len(hs_rows))
+    return (sf_rows, sf_total), (sf_rows_history, history_total), (hs_rows, hs_total)
 
 
 def render_crm_values(cfg: Config, console: Console) -> None:
-    sf_rows, sf_rows_history, hs_rows = crm_field_values(cfg)
-    tables = (("Salesforce User fields", sf_rows), ("Salesforce Rep_KPI__c records (upsert)", sf_rows_history),
-              ("HubSpot users properties", hs_rows))
-    for title, rows in tables:
-        table = Table(title=title)
+    users, history, hubspot = crm_field_values(cfg)
+    tables = (("Salesforce User fields", users), ("Salesforce Rep_KPI__c records (upsert)", history),
+              ("HubSpot users properties", hubspot))
+    for title, (rows, total) in tables:
+        table = Table(title=f"{title} ({len(rows)} of {total})")
         for column in rows[0] if rows else ["(nothing written)"]:
             table.add_column(column)
         for row in rows:
@@ -253,6 +273,7 @@ def write_demo_report(cfg: Config, period: str, keep: Path | None, console: Cons
 
 def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store_dsn: str | None = None) -> None:
     from spm_sync.sandbox import Sandbox
+    from spm_sync.sandbox.facade import STATE_FILE
 
     started = time.monotonic()
     if not console.is_terminal:  # piped (make demo in a log): room for the leaderboard's columns
@@ -260,7 +281,10 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store
     with tempfile.TemporaryDirectory(prefix="spm-sync-demo-") as tmp:
         folder = keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        with Sandbox(seed=seed, scale="small", mirror=True, kpi_fields=False) as sandbox:
+        sandbox_state = folder / "sandbox" if keep else None
+        if sandbox_state is not None:  # fresh ports and session; the kept CA stays valid
+            (sandbox_state / STATE_FILE).unlink(missing_ok=True)
+        with Sandbox(seed=seed, scale="small", mirror=True, kpi_fields=False, state_dir=sandbox_state) as sandbox:
             console.print(
                 f"sandbox Salesforce at {sandbox.salesforce.instance_url}, HubSpot (mirroring Salesforce) at "
                 f"{sandbox.hubspot.base_url}"
@@ -282,7 +306,7 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store
             console.print(results["normalize"].summary())
             console.print(results["kpis"].summary())
             render_crediting(cfg, console)
-            render_leaderboard(leaderboard(cfg, period), period, console)
+            render_leaderboard(leaderboard(cfg, period), period, console, inactive_reps(cfg, period))
             write_demo_report(cfg, period, folder if keep else None, console)
             results["writeback"].render(console)
             render_crm_values(cfg, console)
@@ -290,3 +314,11 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store
             f"demo finished in {time.monotonic() - started:.1f}s; files in {folder if keep else '(temp dir, removed)'}"
             + ("; store: PostgreSQL (--store-dsn)" if store_dsn else "")
         )
+        if sandbox_state is not None:
+            config = folder / "config.yaml"
+            console.print(
+                f"to run the kept config again, start the sandbox on the same ports and CA:\n"
+                f"  spm-sync sandbox serve --mirror --no-kpi-fields --seed {seed} --state {sandbox_state}\n"
+                f"  spm-sync --config {config} writeback setup   # its fields live in memory, like its records\n"
+                f"  spm-sync --config {config} run"
+            )

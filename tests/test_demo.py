@@ -7,6 +7,7 @@ deal counted once, the team on the close date)."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -84,6 +85,38 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     assert exercised["reassigned_after_close"] >= 1 and exercised["split"] >= 1, exercised
     for quarter in range(1, 5):  # every quarter of the leaderboard's year, too
         check_leaderboard(cfg, f"{period}-Q{quarter}", dataset)
+    # What is left out is said: the inactive rep, and how many records the read-back does not show.
+    inactive = [f"{r['first_name']} {r['last_name']}" for r in dataset.reps.to_pylist() if not r["is_active"]]
+    assert f"9 of 10 reps; left out as inactive: {inactive[0]}" in out and len(inactive) == 1
+    assert "Salesforce User fields (5 of 9)" in out and "Salesforce Rep_KPI__c records (upsert) (5 of 10)" in out
+    assert "HubSpot users properties (5 of 9)" in out
+    assert not list(keep.glob("*.lock"))
+    check_kept_config_runs_again(keep, out, tmp_path)
+
+
+def check_kept_config_runs_again(keep: Path, out: str, home: Path) -> None:
+    """The commands the demo prints bring the sandbox back on the kept ports and CA; the config runs."""
+    serve = re.search(r"spm-sync (sandbox serve .*--state \S+)", out)
+    assert serve, out
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(home)}
+    cli = [sys.executable, "-m", "spm_sync.cli"]
+    server = subprocess.Popen([*cli, *serve.group(1).split()], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert server.stdout is not None
+        line = json.loads(server.stdout.readline())
+        cfg = load_config(keep / "config.yaml")
+        sf, hs = cfg.source("sf"), cfg.source("hs")
+        assert (line["salesforce"]["instance_url"], line["hubspot"]["base_url"]) == (
+            str(sf.instance_url).rstrip("/"), str(hs.base_url).rstrip("/"))
+        assert line["salesforce"]["ca_bundle"] == str(sf.ca_bundle)
+        config = ["--config", str(keep / "config.yaml")]
+        for command in (["writeback", "setup"], ["run"]):
+            again = subprocess.run([*cli, *config, *command], capture_output=True, text=True, timeout=300, env=env)
+            assert again.returncode == 0, (command, again.stdout[-2000:], again.stderr[-2000:])
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert not list(keep.glob("*.lock"))
 
 
 def period_bounds(period: str) -> tuple[date, date]:

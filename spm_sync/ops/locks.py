@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from spm_sync.config import StoreConfig
 from spm_sync.errors import LockBusy
@@ -29,28 +30,46 @@ def lock_path(config: StoreConfig, stage: str) -> Path:
     return config.path.parent / f"{config.path.name}.{stage}.lock"
 
 
+def _same_file(handle: IO[str], path: Path) -> bool:
+    """Whether `path` still names the file `handle` has open (a releasing holder may have removed it)."""
+    try:
+        return os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+    except FileNotFoundError:
+        return False
+
+
 @contextmanager
 def _file_lock(path: Path, stage: str, timeout_s: float) -> Iterator[None]:
+    """An flock on `path`, removed again on release so no lock file outlives its run.
+
+    The holder deletes the file while still holding it; a waiter that then gets the lock on the deleted
+    file sees that `path` names another file (or none) and opens it again.
+    """
     ensure_folder(path.parent, "store.path")
-    handle = open(path, "a+")  # noqa: SIM115 - held for the lock's lifetime
     deadline = time.monotonic() + timeout_s
+    while True:
+        handle = open(path, "a+")  # noqa: SIM115 - held for the lock's lifetime
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            if time.monotonic() >= deadline:
+                raise LockBusy(f"stage {stage!r} is already running ({holder}); try again later") from None
+            time.sleep(POLL_S)
+            continue
+        if _same_file(handle, path):
+            break
+        handle.close()
     try:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    raise LockBusy(f"stage {stage!r} is already running ({holder}); try again later") from None
-                time.sleep(POLL_S)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
         handle.flush()
         yield
     finally:
+        path.unlink(missing_ok=True)
         handle.close()
 
 

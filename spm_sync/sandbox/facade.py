@@ -8,6 +8,10 @@ loopback with known credentials — so it is built in one place:
         sb.salesforce.faults.rate = 0.2      # each server has its own FaultConfig
         print(json.dumps(sb.description()))  # DESIGN.md's JSON line
 
+    Sandbox(state_dir=DIR): the TLS CA, both ports and the Salesforce session are kept in DIR
+    (`sandbox.json`, `ca.pem`) and reused by the next Sandbox with that DIR, so a config written for
+    one run (`demo --keep`) reaches the next one (`sandbox serve --state DIR`).
+
     Sandbox(mirror=True): Salesforce holds the whole data set (the system of record) and HubSpot the
     copies its native Salesforce integration makes (companies, deals, contacts with the link properties
     salesforceaccountid / hs_salesforceopportunityid / salesforceleadid), so every deal is in both CRMs.
@@ -15,8 +19,10 @@ loopback with known credentials — so it is built in one place:
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spm_sync.sandbox.dataset import Dataset, generate
@@ -25,6 +31,19 @@ from spm_sync.sandbox.faults import FaultConfig
 if TYPE_CHECKING:
     from spm_sync.sandbox.hubspot import HubSpotSandbox
     from spm_sync.sandbox.salesforce import SalesforceSandbox
+
+STATE_FILE = "sandbox.json"
+
+
+def kept_state(state_dir: Path | None) -> dict[str, Any]:
+    """What an earlier sandbox left in `state_dir` (ports, session); {} when nothing or unreadable."""
+    if state_dir is None:
+        return {}
+    try:
+        state = json.loads((state_dir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
 def fault_configs(faults: float | FaultConfig, seed: int) -> tuple[FaultConfig, FaultConfig]:
@@ -59,6 +78,7 @@ class Sandbox:
         salesforce_fiscal_start_month: int | None = 1,
         kpi_fields: bool = True,
         mirror: bool = False,
+        state_dir: Path | None = None,
     ) -> None:
         # Imported here so the plumbing and generator import without the emulators.
         from spm_sync.sandbox.hubspot import HubSpotSandbox
@@ -70,9 +90,13 @@ class Sandbox:
         self.dataset = dataset if dataset is not None else generate(seed=seed, scale=scale, as_of=as_of)
         salesforce_part, hubspot_part = self.dataset.for_crm(split)
         salesforce_faults, hubspot_faults = fault_configs(faults, seed)
+        self.state_dir = state_dir
+        kept = kept_state(state_dir)
         self.salesforce: SalesforceSandbox = SalesforceSandbox(
             salesforce_part, faults=salesforce_faults, daily_api_limit=daily_api_limit, host=host,
-            port=salesforce_port, fiscal_start_month=salesforce_fiscal_start_month, kpi_fields=kpi_fields,
+            port=salesforce_port or int(kept.get("salesforce_port", 0)),
+            fiscal_start_month=salesforce_fiscal_start_month, kpi_fields=kpi_fields,
+            tls_folder=state_dir, session_id=kept.get("session_id"),
         )
         links = None
         if mirror:
@@ -80,7 +104,7 @@ class Sandbox:
                                 self.salesforce.record_ids("Lead"))
         self.hubspot: HubSpotSandbox = HubSpotSandbox(
             hubspot_part, faults=hubspot_faults, rate_limit=rate_limit, search_rate_limit=search_rate_limit,
-            host=host, port=hubspot_port, kpi_fields=kpi_fields, mirror=links,
+            host=host, port=hubspot_port or int(kept.get("hubspot_port", 0)), kpi_fields=kpi_fields, mirror=links,
         )
 
     def start(self) -> Sandbox:
@@ -91,6 +115,11 @@ class Sandbox:
         except BaseException:
             self.salesforce.stop()
             raise
+        if self.state_dir is not None:
+            state = {"salesforce_port": self.salesforce.server.port, "hubspot_port": self.hubspot.server.port,
+                     "session_id": self.salesforce.session_id}
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            (self.state_dir / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
         return self
 
     def stop(self) -> None:

@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
@@ -43,12 +44,14 @@ def _signals_set(stop: threading.Event) -> Iterator[None]:
 
 def serve(seed: int = 7, scale: str | int = "small", faults: float = 0.0, split: bool = False,
           rate_limit: int = 100, *, fiscal_start_month: int | None = 1, mirror: bool = False,
-          kpi_fields: bool = True, out: TextIO | None = None, stop: threading.Event | None = None) -> None:
+          kpi_fields: bool = True, salesforce_port: int = 0, hubspot_port: int = 0, state_dir: Path | None = None,
+          out: TextIO | None = None, stop: threading.Event | None = None) -> None:
     """Serve until SIGINT/SIGTERM; `out`/`stop` let tests capture the line and end the loop."""
     out = out if out is not None else sys.stdout
     stop = stop if stop is not None else threading.Event()
     sandbox = Sandbox(seed=seed, scale=scale, faults=faults, split=split, rate_limit=rate_limit,
-                      salesforce_fiscal_start_month=fiscal_start_month, mirror=mirror, kpi_fields=kpi_fields)
+                      salesforce_fiscal_start_month=fiscal_start_month, mirror=mirror, kpi_fields=kpi_fields,
+                      salesforce_port=salesforce_port, hubspot_port=hubspot_port, state_dir=state_dir)
     with _signals_set(stop), sandbox:
         out.write(json.dumps(sandbox.description()) + "\n")
         out.flush()

@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote
 
@@ -205,8 +206,10 @@ class SandboxServer:
         on_error: ErrorHook = default_error,
         limiters: Sequence[RateLimiter] = (),
         after: AfterHook | None = None,
+        tls_folder: Path | None = None,
     ) -> None:
         self.routes = list(routes)
+        self.tls_folder = tls_folder  # keep the CA there (None: the process-wide throw-away CA)
         self.host = host
         self.port = port
         self.tls = tls
@@ -230,7 +233,7 @@ class SandboxServer:
         """Bind (port 0 = a free port) and serve in a daemon thread."""
         if self._httpd is not None:
             return self
-        self.ssl_context = tls.material().server_context if self.tls else None
+        self.ssl_context = tls.material(self.tls_folder).server_context if self.tls else None
         self._stopping.clear()
         self._httpd = _HttpServer((self.host, self.port), _Handler, self)
         self.port = self._httpd.server_address[1]
@@ -273,7 +276,7 @@ class SandboxServer:
     @property
     def ca_bundle(self) -> str | None:
         """CA file that verifies this server's certificate (None without TLS)."""
-        return tls.ca_bundle() if self.tls else None
+        return tls.ca_bundle(self.tls_folder) if self.tls else None
 
     # ---- stats ------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

@@ -77,3 +77,13 @@ def test_cli_exits_with_a_message_or_waits_per_flag(tmp_path: Path) -> None:
         assert waiter.poll() is None  # still waiting for the lock
     out, err = waiter.communicate(timeout=120)
     assert waiter.returncode == 0, err
+
+
+def test_no_lock_file_outlives_its_run(tmp_path: Path) -> None:
+    config = StoreConfig(path=tmp_path / "spm_sync.duckdb")
+    with stage_lock(config, "sync:sf"):
+        assert [p.name for p in tmp_path.iterdir()] == ["spm_sync.duckdb.sync-sf.lock"]
+    assert list(tmp_path.iterdir()) == []
+    with stage_lock(config, "sync:sf"):  # taken again at once
+        pass
+    assert list(tmp_path.iterdir()) == []

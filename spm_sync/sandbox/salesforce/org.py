@@ -159,6 +159,12 @@ class Org:
             self._tokens.add(token)
         return token
 
+    def accept_session(self, token: str) -> None:
+        """Honour an access token issued by an earlier run of the emulator; it becomes `session_id`."""
+        with self.lock:
+            self._tokens.add(token)
+            self.session_id = token
+
     def token_valid(self, token: str) -> bool:
         with self.lock:
             return token in self._tokens

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,8 @@ class SalesforceSandbox(ServedEmulator):
             Period rows for the data set's years, see fiscal.py); None leaves both objects empty.
         kpi_fields: False starts the org without the write-back KPI fields and the Rep_KPI__c object,
             as a new customer's org is before `spm-sync writeback setup` creates them.
+        tls_folder: keep the CA and certificate there (`sandbox serve --state`); None: throw-away ones.
+        session_id: accept this access token too (a kept config's, `sandbox serve --state`).
     """
 
     def __init__(
@@ -61,10 +64,14 @@ class SalesforceSandbox(ServedEmulator):
         timer: Callable[[], float] = time.monotonic,
         fiscal_start_month: int | None = 1,
         kpi_fields: bool = True,
+        tls_folder: Path | None = None,
+        session_id: str | None = None,
     ) -> None:
         self.org = Org(
             daily_api_limit=daily_api_limit, clock=clock, bulk_delay_s=bulk_delay_s, timer=timer, kpi_fields=kpi_fields
         )
+        if session_id is not None:
+            self.org.accept_session(session_id)
         if dataset_part is not None:
             self.org.load(shape(dataset_part))
             if fiscal_start_month is not None:
@@ -77,7 +84,7 @@ class SalesforceSandbox(ServedEmulator):
         self.server = SandboxServer(
             self._routes(), host=host, port=port, tls=True,
             faults=faults if faults is not None else FaultConfig(), auth=self._auth,
-            on_throttle=errors.on_throttle, on_error=errors.on_error, after=self._after,
+            on_throttle=errors.on_throttle, on_error=errors.on_error, after=self._after, tls_folder=tls_folder,
         )
 
     def _routes(self) -> list[Route]:
