@@ -17,6 +17,7 @@ import yaml
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -100,6 +101,11 @@ class FieldFilter(Model):
     deny: dict[str, list[str]] = Field(default_factory=dict)
 
 
+def _empty_is_none(value: Any) -> Any:
+    """`ca_bundle: ${SF_CA_BUNDLE:-}`: an unset optional path is no path (not the config's folder)."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 class SourceBase(Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
     objects: list[str] | None = Field(None, description="restrict to these objects (default: all)")
@@ -134,7 +140,7 @@ class SalesforceSource(SourceBase):
     consumer_key: str | None = None
     private_key: SecretStr | None = None
     private_key_file: Path | None = None
-    ca_bundle: Path | None = None
+    ca_bundle: Annotated[Path | None, BeforeValidator(_empty_is_none)] = None
     feedback_object: str | None = "NPS_Response__c"
     bulk_threshold: int = Field(10_000, ge=0)
     concurrency: int = Field(4, ge=1, le=16)
@@ -175,7 +181,7 @@ class HubSpotSource(SourceBase):
     archive_check_hours: float = Field(
         24.0, ge=0, description="list archived records (and archived owners) this often; 0 = every sync"
     )
-    ca_bundle: Path | None = None
+    ca_bundle: Annotated[Path | None, BeforeValidator(_empty_is_none)] = None
 
 
 class FilesSource(Model):

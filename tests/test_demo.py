@@ -26,6 +26,7 @@ from spm_sync.sandbox.dataset import Dataset, generate
 from spm_sync.store import open_store
 
 
+@pytest.mark.timeout(900)  # the demo, then its kept config run again: ~2 min alone on 2 cores, more when shared
 def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     keep = tmp_path / "demo"
     result = subprocess.run(
