@@ -161,6 +161,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        100,
+        "celebrations sent (once per entity x period x threshold) and weekly digests sent",
+        (
+            """CREATE TABLE IF NOT EXISTS spm_state.celebrations (entity_type TEXT, entity_id TEXT, period TEXT,
+            threshold DOUBLE, value DOUBLE, sent_at TIMESTAMP)""",
+            "CREATE TABLE IF NOT EXISTS spm_state.digests (week TEXT, period TEXT, sent_at TIMESTAMP)",
+        ),
+    ),
+    Migration(
         110,
         "practices: KPI breakdowns by a dimension, loss/win reasons and lead source, rep feedback topics",
         (
@@ -178,18 +187,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         111,
         "practices: the lead an activity was about (days to the first activity of a new lead)",
         ("ALTER TABLE spm.activities ADD COLUMN lead_id TEXT",),
-    ),
-)
-
-MIGRATIONS += (
-    Migration(
-        100,
-        "celebrations sent (once per entity x period x threshold) and weekly digests sent",
-        (
-            """CREATE TABLE IF NOT EXISTS spm_state.celebrations (entity_type TEXT, entity_id TEXT, period TEXT,
-            threshold DOUBLE, value DOUBLE, sent_at TIMESTAMP)""",
-            "CREATE TABLE IF NOT EXISTS spm_state.digests (week TEXT, period TEXT, sent_at TIMESTAMP)",
-        ),
     ),
 )
 

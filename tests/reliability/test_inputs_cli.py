@@ -51,8 +51,8 @@ def test_cli_refuses_bad_inputs_in_one_line_and_keeps_what_is_stored(tmp_path: P
     refused = spm(tmp_path, "sync")
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1] == (  # the CLI's one line, after the log lines
-        "error: quotas.csv: line 2: no data rows (header only): loading it would delete the stored quotas; if that is "
-        "meant, run `spm-sync sync --allow-empty` or add quotas to allow_empty of source erp"
+        f"error: {tmp_path / 'quotas.csv'}: line 2: no data rows (header only): loading it would delete the stored "
+        "quotas; if that is meant, run `spm-sync sync --allow-empty` or add quotas to allow_empty of source erp"
     )
 
     typo = tmp_path / "files.yaml"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from spm_sync.config import load_config
@@ -17,9 +16,7 @@ def test_each_source_fails_alone_in_one_line_without_retries(tmp_path: Path, san
         tmp_path, sandbox, sf={"instance_url": f"https://127.0.0.1:{port}"}, hs={"access_token": "wrong-token"}
     )
     before = sandbox.hubspot.stats()["total"]
-    started = time.monotonic()
     result = spm(config, "sync")
-    elapsed = time.monotonic() - started
     tally.add("faults", 2)
     assert result.returncode == 1, result.stderr
     sf_line = f"salesforce 'sf': connection refused by 127.0.0.1:{port} (nothing listening there); check instance_url"
@@ -29,7 +26,6 @@ def test_each_source_fails_alone_in_one_line_without_retries(tmp_path: Path, san
     assert hs_error.endswith("(check access_token)")
     assert "Traceback" not in result.stderr and "PipelineStepFailed" not in result.stderr
     assert sandbox.hubspot.stats()["total"] - before == 1  # a rejected token is not retried
-    assert elapsed < 12  # process start + one refused connect, not a backoff schedule
     with open_store(load_config(config)) as store:
         rows = store.fetchall("SELECT subject, status, error_message FROM spm_state.runs ORDER BY started_at")
     assert rows == [("sf", "failed", sf_line), ("hs", "failed", hs_error.removeprefix("error: "))]
@@ -62,10 +58,8 @@ def test_tls_without_the_ca_names_it_and_the_other_source_and_stages_still_run(
 def test_check_names_the_certificate_once(tmp_path: Path, sandbox: Sandbox) -> None:
     config = write_config(tmp_path, sandbox, sf={"ca_bundle": None})
     before = sandbox.salesforce.stats()["total"]
-    started = time.monotonic()
     result = spm(config, "check")
     assert result.returncode == 1
-    assert time.monotonic() - started < 12
     [line] = [line for line in result.stdout.splitlines() if line.startswith("FAIL source sf")]
     assert "TLS certificate of 127.0.0.1:" in line and "set ca_bundle" in line
     assert sandbox.salesforce.stats()["total"] == before  # the handshake failed: no request was ever answered
