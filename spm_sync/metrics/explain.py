@@ -182,7 +182,7 @@ def _leaves(catalog: Catalog, metric: Primitive) -> list[Simple | Target]:
     return list(seen.values())
 
 
-def _subtree(store: Store, team_id: str) -> list[str]:
+def team_subtree(store: Store, team_id: str) -> list[str]:
     """The team and every team below it."""
     rows = store.fetchall(
         "WITH RECURSIVE sub(team_id, depth) AS (SELECT CAST(? AS TEXT), 0 UNION ALL "
@@ -225,7 +225,7 @@ class Records:
     period: Period
 
     def __post_init__(self) -> None:
-        self.teams = _subtree(self.store, self.entity.id) if self.entity.type == "team" else []
+        self.teams = team_subtree(self.store, self.entity.id) if self.entity.type == "team" else []
 
     def _who(self, team_column: str, totals: bool = True) -> tuple[str, list[Any]]:
         """The rows that are the entity's; for a team or the company, the credits in its totals (with

@@ -14,6 +14,7 @@ from spm_sync.config import Config
 from spm_sync.errors import ConfigError
 from spm_sync.metrics.calendar import resolve_period
 from spm_sync.metrics.definitions import load_catalog, metric_unit
+from spm_sync.metrics.explain import team_subtree
 from spm_sync.metrics.lookup import NoMatch, resolve_team
 from spm_sync.store import Store
 
@@ -69,16 +70,6 @@ class ReportData:
     today: date
     definitions: dict[str, str] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
-
-
-def _subtree(store: Store, team_id: str) -> list[str]:
-    rows = store.fetchall(
-        "WITH RECURSIVE subtree(team_id, depth) AS (SELECT CAST(? AS TEXT), 0 UNION ALL "
-        "SELECT t.team_id, s.depth + 1 FROM spm.teams AS t JOIN subtree AS s ON t.parent_team_id = s.team_id "
-        "WHERE s.depth < 32) SELECT DISTINCT team_id FROM subtree",
-        [team_id],
-    )
-    return [str(r[0]) for r in rows]
 
 
 def _definitions(cfg: Config) -> tuple[dict[str, str], dict[str, str]]:
@@ -159,7 +150,7 @@ def load_report(cfg: Config, store: Store, period: str | None, team: str | None,
         rep_ids = None
     else:
         team_id = resolve_team(store, team)
-        team_ids = _subtree(store, team_id)
+        team_ids = team_subtree(store, team_id)
         scope = _entities(store, asked, "team", [team_id], metrics)
         rep_ids = [str(r[0]) for r in store.fetchall(
             f"SELECT rep_id FROM spm.reps WHERE team_id IN ({', '.join('?' for _ in team_ids)})", team_ids)]
