@@ -45,7 +45,7 @@ def test_a_due_run_blocked_by_a_manual_run_stays_due(cfg: Config, tally) -> None
     tally.add("faults", 1)
     assert outcome.startswith(DEFERRED) and outcome.endswith("stays due, runs when the lock frees")
     assert _recorded(cfg) == []
-    assert [s.name for s, _ in due_schedules(cfg, NOW)] == ["nightly"]
+    assert [due.schedule.name for due in due_schedules(cfg, NOW)] == ["nightly"]
     assert run_once(cfg, NOW) == {"nightly": "succeeded"}
     assert _recorded(cfg) == [("nightly", "succeeded")]
 

@@ -11,7 +11,7 @@ SELECT owner_id, team_id, in_totals, CAST(date_trunc('month', day) AS DATE) AS m
     sum("avg_days_to_first_activity__d") AS "avg_days_to_first_activity__d",
     CAST(NULL AS DOUBLE) AS "leads_converted"
   FROM (SELECT d.owner_id, m.team_id, d.in_totals, d.day, d."leads_generated", d."leads_generated_converted", d."avg_days_to_first_activity__n", d."avg_days_to_first_activity__d"
-  FROM (SELECT owner_id, team_id, in_totals, CAST("created_at" AS DATE) AS day, sum(credit_share) AS "leads_generated", sum(CASE WHEN is_converted THEN credit_share ELSE 0 END) AS "leads_generated_converted", sum(credit_share * ((epoch(first_activity_at) - epoch(created_at)) / 86400.0)) AS "avg_days_to_first_activity__n", sum(CASE WHEN ((epoch(first_activity_at) - epoch(created_at)) / 86400.0) IS NOT NULL THEN credit_share ELSE 0 END) AS "avg_days_to_first_activity__d"
+  FROM (SELECT owner_id, team_id, in_totals, CAST("created_at" AS DATE) AS day, sum(credit_share) AS "leads_generated", sum(CASE WHEN is_converted THEN credit_share ELSE 0 END) AS "leads_generated_converted", sum(credit_share * ((EPOCH(first_activity_at) - EPOCH(created_at)) / 86400.0)) AS "avg_days_to_first_activity__n", sum(CASE WHEN NOT ((EPOCH(first_activity_at) - EPOCH(created_at)) / 86400.0) IS NULL THEN credit_share ELSE 0 END) AS "avg_days_to_first_activity__d"
   FROM m_leads WHERE "created_at" IS NOT NULL
   GROUP BY owner_id, team_id, in_totals, CAST("created_at" AS DATE)) AS d
   LEFT JOIN spm.credit_membership AS m ON m.rep_id = d.owner_id
