@@ -37,7 +37,7 @@ from tests.reliability.harness import (
 )
 
 SEED = 16
-KILLS_PER_STAGE = int(os.environ.get("SPM_RELIABILITY_KILLS", "20"))
+KILLS_PER_STAGE = int(os.environ.get("SPM_RELIABILITY_KILLS", "12"))
 MAX_ATTEMPTS = 3 * KILLS_PER_STAGE
 KPIS = ["kpis", "--metric", "revenue_won", "--entity-type", "company", "--format", "json"]
 SYNC_POINTS = ("dlt.extract.write", "dlt.extract.commit", "dlt.state.save", "dlt.normalize.commit",
