@@ -415,12 +415,17 @@ def distinct_rows_steps(catalog: Catalog) -> list[Step]:
 
 
 def _running(source: str, keys: list[str], columns: list[str]) -> list[str]:
-    """CTEs `net` and `running`: deltas folded onto the calendar's period ends, then summed up to each end."""
+    """CTEs `net` and `running`: deltas folded onto the calendar's period ends, then summed up to each end.
+
+    The running sums are rounded to 9 decimals (through DECIMAL, which both stores round alike): split
+    shares entering and leaving cancel only up to the summation order (0.3 + 0.3 + 0.4 - 1 can be 1e-17),
+    and a stock of 1e-17 open deals would turn an undefined share into 0 or 2 by the order rows arrived in."""
     key_list = ", ".join(keys)
     sums = ", ".join(f"sum({q(c)}) AS {q(c)}" for c in columns)
     running = ", ".join(
-        f"sum(coalesce(n.{q(c)}, 0)) OVER (PARTITION BY {', '.join('o.' + k for k in keys)} ORDER BY x.period_end "
-        f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS {q(c)}"
+        f"CAST(CAST(sum(coalesce(n.{q(c)}, 0)) OVER (PARTITION BY {', '.join('o.' + k for k in keys)} "
+        f"ORDER BY x.period_end ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS DECIMAL(38, 9)) AS DOUBLE) "
+        f"AS {q(c)}"
         for c in columns
     )
     on = " AND ".join(f"n.{k} IS NOT DISTINCT FROM o.{k}" for k in keys)

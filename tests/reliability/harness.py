@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import subprocess
@@ -128,21 +129,45 @@ def snapshot(config: Path) -> dict[str, Counter[tuple[Any, ...]]]:
 
 
 def comparable(value: Any) -> Any:
-    """Floats to 9 significant digits, and cancellation residue (|x| < 1e-9) to 0: sums over the same rows
+    """Floats to 12 significant digits, and cancellation residue (|x| < 1e-9) to 0: sums over the same rows
     in another order differ in the last bits, and a difference of equal sums can come out as 2e-16."""
     if not isinstance(value, float):
         return value
-    return 0.0 if abs(value) < 1e-9 else float(f"{value:.9g}")
+    return 0.0 if abs(value) < 1e-9 else float(f"{value:.12g}")
 
 
 def compare(
     a: dict[str, Counter[tuple[Any, ...]]], b: dict[str, Counter[tuple[Any, ...]]]
 ) -> tuple[int, int, dict[str, tuple[list[Any], list[Any]]]]:
-    """(rows of A missing from B, rows of B not in A, a sample of both per differing table)."""
-    lost = sum((a[t] - b.get(t, Counter())).total() for t in a)
-    extra = sum((b[t] - a.get(t, Counter())).total() for t in b)
-    differing = {
-        t: (list(a.get(t, Counter()) - b.get(t, Counter()))[:3], list(b.get(t, Counter()) - a.get(t, Counter()))[:3])
-        for t in sorted(set(a) | set(b)) if a.get(t) != b.get(t)
-    }
+    """(rows of A missing from B, rows of B not in A, a sample of both per differing table); rows whose
+    floats differ by under 1e-9 relative (rounded apart at a boundary) pair up and count as equal."""
+    lost = extra = 0
+    differing: dict[str, tuple[list[Any], list[Any]]] = {}
+    for t in sorted(set(a) | set(b)):
+        missing, added = unpaired(a.get(t, Counter()) - b.get(t, Counter()), b.get(t, Counter()) - a.get(t, Counter()))
+        lost, extra = lost + len(missing), extra + len(added)
+        if missing or added:
+            differing[t] = (missing[:3], added[:3])
     return lost, extra, differing
+
+
+def unpaired(
+    left: Counter[tuple[Any, ...]], right: Counter[tuple[Any, ...]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows of each side with no row of the other side equal to it up to float rounding."""
+    rest = list(right.elements())
+    alone = []
+    for row in left.elements():
+        match = next((i for i, other in enumerate(rest) if _close(row, other)), None)
+        if match is None:
+            alone.append(row)
+        else:
+            rest.pop(match)
+    return alone, rest
+
+
+def _close(x: tuple[Any, ...], y: tuple[Any, ...]) -> bool:
+    return len(x) == len(y) and all(
+        math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-9) if isinstance(u, float) and isinstance(v, float) else u == v
+        for u, v in zip(x, y, strict=True)
+    )

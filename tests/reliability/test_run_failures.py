@@ -52,7 +52,8 @@ def test_tls_without_the_ca_names_it_and_the_other_source_and_stages_still_run(
         ("normalize", None, "succeeded"),
         ("kpis", None, "succeeded"),
     ]
-    assert deals == 163  # every HubSpot deal of the seed-7 small split data set
+    portal = sandbox.hubspot.portal  # the data set runs up to today, so its size is read, not fixed
+    assert deals == len(portal.ids("deals")) + len(portal.ids("deals", archived=True)) > 0  # archived ones too
 
 
 def test_check_names_the_certificate_once(tmp_path: Path, sandbox: Sandbox) -> None:

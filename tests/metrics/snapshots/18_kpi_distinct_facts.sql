@@ -15,7 +15,7 @@ net AS (
   FROM deltas GROUP BY metric, entity_type, entity_id, greatest(boundary, (SELECT min(period_end) FROM kpi_periods))
 ),
 running AS (
-  SELECT o.metric, o.entity_type, o.entity_id, x.period_end, sum(coalesce(n."n", 0)) OVER (PARTITION BY o.metric, o.entity_type, o.entity_id ORDER BY x.period_end ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "n"
+  SELECT o.metric, o.entity_type, o.entity_id, x.period_end, CAST(CAST(sum(coalesce(n."n", 0)) OVER (PARTITION BY o.metric, o.entity_type, o.entity_id ORDER BY x.period_end ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS DECIMAL(38, 9)) AS DOUBLE) AS "n"
   FROM (SELECT DISTINCT metric, entity_type, entity_id FROM net) AS o CROSS JOIN ends AS x
   LEFT JOIN net AS n ON n.metric IS NOT DISTINCT FROM o.metric AND n.entity_type IS NOT DISTINCT FROM o.entity_type AND n.entity_id IS NOT DISTINCT FROM o.entity_id AND n.boundary = x.period_end
 ),
