@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 
 class ManualClock:
     """`() -> seconds` that moves only when a test calls `advance` or code under test calls `sleep`."""
@@ -19,3 +21,11 @@ class ManualClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(round(seconds, 3))
         self.now += seconds
+
+
+def next_millisecond() -> None:
+    """Return once the wall clock's millisecond has moved on: HubSpot stamps changes in milliseconds, and a
+    change stamped in the same millisecond as a sync's window edge belongs to either side."""
+    start = int(time.time() * 1000)
+    while int(time.time() * 1000) == start:
+        pass

@@ -21,9 +21,15 @@ from typing import IO
 
 from spm_sync.config import StoreConfig
 from spm_sync.errors import LockBusy
+from spm_sync.logs import log_event
 from spm_sync.store import Store, ensure_folder, open_store
 
 POLL_S = 0.2
+
+
+def _announce_wait(stage: str, holder: str, timeout_s: float) -> None:
+    """Said once when a run starts waiting, so an operator (and a test) sees why nothing happens yet."""
+    log_event(f"waiting up to {timeout_s:g} s for stage {stage!r} ({holder}) to finish", stage=stage)
 
 
 def lock_path(config: StoreConfig, stage: str) -> Path:
@@ -47,6 +53,7 @@ def _file_lock(path: Path, stage: str, timeout_s: float) -> Iterator[None]:
     """
     ensure_folder(path.parent, "store.path")
     deadline = time.monotonic() + timeout_s
+    waiting = False
     while True:
         handle = open(path, "a+")  # noqa: SIM115 - held for the lock's lifetime
         try:
@@ -57,6 +64,9 @@ def _file_lock(path: Path, stage: str, timeout_s: float) -> Iterator[None]:
             handle.close()
             if time.monotonic() >= deadline:
                 raise LockBusy(f"stage {stage!r} is already running ({holder}); try again later") from None
+            if not waiting:
+                _announce_wait(stage, holder, timeout_s)
+                waiting = True
             time.sleep(POLL_S)
             continue
         if _same_file(handle, path):
@@ -81,9 +91,13 @@ def _advisory_key(stage: str) -> int:
 def _advisory_lock(store: Store, stage: str, timeout_s: float) -> Iterator[None]:
     key = _advisory_key(stage)
     deadline = time.monotonic() + timeout_s
+    waiting = False
     while not store.scalar("SELECT pg_try_advisory_lock(?)", [key]):
         if time.monotonic() >= deadline:
             raise LockBusy(f"stage {stage!r} is already running in another process; try again later")
+        if not waiting:
+            _announce_wait(stage, "another process", timeout_s)
+            waiting = True
         time.sleep(POLL_S)
     try:
         yield

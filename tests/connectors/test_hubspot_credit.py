@@ -4,7 +4,6 @@ in full batches, incrementally, over real sockets with the real SDK against the 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from spm_sync.connectors.hubspot.credit import reassigned_after_close, splits_ta
 from spm_sync.sandbox.dataset import generate
 from spm_sync.sandbox.facade import Sandbox
 from spm_sync.sandbox.hubspot.shaping import DEAL_BASE, OWNER_BASE
+from tests.clock import next_millisecond
 from tests.connectors.test_hubspot_source import Harness
 
 AS_OF = date(2026, 3, 15)
@@ -84,9 +84,9 @@ def test_incremental_reads_only_deals_changed_since_the_cursor(harness: Harness,
                if o["stage"] == "closed_won" and not o["is_deleted"] and o["close_date"] < AS_OF)
     deal = str(DEAL_BASE + won["opportunity_id"])
     new_owner = str(OWNER_BASE + (won["owner_rep_id"] % 4) + 1)
-    time.sleep(0.01)
+    next_millisecond()
     portal.update("deals", deal, {"hubspot_owner_id": new_owner})  # reassigned today, long after close
-    time.sleep(0.01)  # a change stamped in the very millisecond the sync starts belongs to the next window
+    next_millisecond()  # the change and the next sync's start fall in different milliseconds
     result = harness.sync(objects=["deals"])
     calls = result.api_calls["by_family"]
     assert (calls[HISTORY], calls[SPLITS]) == (1, 1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from spm_sync.sandbox.dataset import generate
 from spm_sync.sandbox.faults import FaultConfig, FaultKind
 from spm_sync.sandbox.hubspot import HubSpotSandbox
 from spm_sync.store import Store, open_store
+from tests.clock import next_millisecond
 
 STANDARD = ["deals", "contacts", "companies", "calls", "emails", "meetings", "tasks", "users", "goal_targets",
             "feedback_submissions"]
@@ -126,13 +126,13 @@ def test_incremental_picks_up_changes_archives_and_hard_deletes(harness: Harness
     portal = harness.hubspot.portal
     harness.sync(delete_sweep_days=0)
     changed, archived, deleted = portal.ids("deals")[:3]
-    time.sleep(0.01)
+    next_millisecond()
     portal.update("deals", changed, {"amount": "12345.5", "dealname": "Changed deal"})
     created = portal.create("deals", {"dealname": "Brand new", "amount": "10", "dealstage": "qualifiedtobuy",
                                       "pipeline": "default"})
     portal.archive("deals", archived)
     portal.hard_delete("deals", deleted)
-    time.sleep(0.01)  # a change stamped in the very millisecond the sync starts belongs to the next window
+    next_millisecond()  # the change and the next sync's start fall in different milliseconds
 
     result = harness.sync(delete_sweep_days=0)
 
