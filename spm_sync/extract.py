@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -56,11 +58,11 @@ def make_pipeline(cfg: Config, store: Store, source_name: str, *, suffix: str = 
     )
 
 
-def loaded_row_counts(pipeline: Any) -> dict[str, int]:
-    trace = pipeline.last_trace
-    if trace is None or trace.last_normalize_info is None:
-        return {}
-    return {k: v for k, v in trace.last_normalize_info.row_counts.items() if not k.startswith("_dlt")}
+Loading = Callable[[], AbstractContextManager[Any]]
+
+
+def loaded_row_counts(normalize_info: Any) -> dict[str, int]:
+    return {k: v for k, v in normalize_info.row_counts.items() if not k.startswith("_dlt")}
 
 
 def sync_source(
@@ -74,8 +76,13 @@ def sync_source(
     window: tuple[datetime, datetime] | None = None,
     progress: Any = None,
     allow_empty: bool = False,
+    loading: Loading = nullcontext,
 ) -> SyncResult:
-    """Pull one source incrementally (or `full`, or a backfill `window`) and load it with dlt."""
+    """Pull one source incrementally (or `full`, or a backfill `window`) and load it with dlt.
+
+    dlt's steps run one by one (what `pipeline.run` does) so that only the load, the one step that
+    writes `raw_<source>`, runs under `loading` (jobs: the source's data lock): the CRM calls of a
+    sync never wait for a normalize reading the source."""
     source_cfg = cfg.source(source_name)
     budget = getattr(source_cfg, "api_budget", None)
     calls = ApiCalls(
@@ -101,12 +108,15 @@ def sync_source(
     pipeline = make_pipeline(cfg, store, source_name, suffix="_backfill" if window else "")
     try:
         with store.extract_memory():
-            finish_interrupted(pipeline, source_name)
-            pipeline.run(
+            finish_interrupted(pipeline, source_name, loading)
+            pipeline.extract(
                 dlt_source,
                 loader_file_format=LOADER_FILE_FORMATS[store.backend],
-                refresh="drop_resources" if full else None,
+                refresh="drop_resources" if full else None,  # dlt drops the tables in the load step
             )
+            result.records = loaded_row_counts(pipeline.normalize())
+            with loading():
+                pipeline.load()
     except Exception as exc:
         stop = find_cause(exc, BudgetExhausted)
         if stop is None:
@@ -115,7 +125,6 @@ def sync_source(
     result.stopped_by_budget = calls.exhausted
     if calls.exhausted:
         log_event(f"stopped cleanly: {calls.exhausted}", level=30, stage="sync", source=source_name)
-    result.records = loaded_row_counts(pipeline)
     result.api_calls = calls.snapshot()
     for name, n in result.records.items():
         run.count(name, n)
@@ -140,14 +149,20 @@ def previous_warnings(store: Store, run: Run, source_name: str) -> set[str]:
     return set((details or {}).get("warnings") or [])
 
 
-def finish_interrupted(pipeline: Any, source_name: str) -> None:
-    """Repair what a killed run left in the pipeline's folder, then normalize and load its pending
-    packages (their cursors are already saved, so they must land) before anything new is extracted:
-    dlt's `run` would otherwise load them and skip the extract. One log line when there was anything."""
+def finish_interrupted(pipeline: Any, source_name: str, loading: Loading) -> None:
+    """Repair what a killed run left in the pipeline's folder, restore the pipeline's state from the
+    store (as `pipeline.run` does first), then normalize and load its pending packages (their cursors
+    are already saved, so they must land) before anything new is extracted. One log line when there
+    was anything."""
     notes = repair_working_folder(Path(pipeline.working_dir))
     pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
+    pipeline.sync_destination()
+    if pipeline.list_extracted_load_packages():
+        pipeline.normalize()
+    if pipeline.list_normalized_load_packages():
+        with loading():
+            pipeline.load()
     if pending:
-        pipeline.run()
         notes.append(f"finished {len(pending)} load package(s) left by the interrupted run: {', '.join(pending)}")
     if notes:
         log_event(f"recovered an interrupted sync: {'; '.join(notes)}", level=30, stage="sync", source=source_name)

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from spm_sync.config import Config
 from spm_sync.errors import ConfigError, RunFailed, SpmError, find_cause, one_line
-from spm_sync.ops.locks import SPM_DATA, data_locks, locked_store, raw_data
+from spm_sync.ops.locks import SPM_DATA, data_locks, locked_store, raw_data, syncing, wait_for_writers
 from spm_sync.runs import Run, prune_runs, recorded_run, utcnow
 from spm_sync.store import Store
 
 if TYPE_CHECKING:  # each stage module is imported only when its job runs
-    from spm_sync.extract import SyncResult
+    from spm_sync.extract import Loading, SyncResult
     from spm_sync.metrics.compute import KpiResult
     from spm_sync.normalize.run import NormalizeResult
     from spm_sync.ops.backfill import BackfillResult
@@ -47,8 +47,21 @@ def holding(cfg: Config, store: Store, run: Run, data: list[str], *, shared: boo
     """Hold the data locks of what this job reads (shared) or writes (exclusive): a reader waits for
     running writers, a writer for running readers. The wait is recorded in the run's details."""
     with data_locks(store, data, shared=shared, wait_s=cfg.runs.data_wait_s) as waited:
-        run.details["lock_wait_s"] = round(run.details.get("lock_wait_s", 0.0) + waited, 3)
+        _add_lock_wait(run, waited)
         yield
+
+
+def _add_lock_wait(run: Run, waited: float) -> None:
+    run.details["lock_wait_s"] = round(run.details.get("lock_wait_s", 0.0) + waited, 3)
+
+
+@contextmanager
+def writing_source(cfg: Config, store: Store, run: Run, source: str) -> Iterator[Loading]:
+    """A sync or backfill of `source`: its whole run holds `syncing:<source>` (one writer per source;
+    normalize waits for it), and it gets the context its load runs under, which holds `raw:<source>`
+    only while dlt writes the raw tables."""
+    with holding(cfg, store, run, [syncing(source)], shared=False):
+        yield partial(holding, cfg, store, run, [raw_data(source)], shared=False)
 
 
 def source_failure_line(cfg: Config, source: str, exc: BaseException) -> str:
@@ -84,13 +97,10 @@ def sync(
     for name in names:
         describe = partial(source_failure_line, cfg, name)
         try:
-            with (
-                job(cfg, "sync", name, describe) as (store, run),
-                holding(cfg, store, run, [raw_data(name)], shared=False),
-            ):
+            with job(cfg, "sync", name, describe) as (store, run), writing_source(cfg, store, run, name) as loading:
                 results.append(sync_source(
                     cfg, store, name, run=run, objects=objects, full=full, progress=progress,
-                    allow_empty=allow_empty,
+                    allow_empty=allow_empty, loading=loading,
                 ))
         except Exception as exc:  # noqa: BLE001 - each source runs and reports on its own
             failures[name] = exc
@@ -140,22 +150,25 @@ def backfill(
         raise ConfigError(
             f"empty backfill window: --from {start:%Y-%m-%d %H:%M} is after --to {last:%Y-%m-%d} (inclusive)"
         )
-    with job(cfg, "backfill", source) as (store, run), holding(cfg, store, run, [raw_data(source)], shared=False):
+    with job(cfg, "backfill", source) as (store, run), writing_source(cfg, store, run, source) as loading:
         return run_backfill(
-            cfg, store, source, start, end, run=run, objects=objects, progress=progress, restart=restart
+            cfg, store, source, start, end, run=run, objects=objects, progress=progress, restart=restart,
+            loading=loading,
         )
 
 
 def normalize(cfg: Config) -> NormalizeResult:
     from spm_sync.normalize import normalize as normalize_stage
 
-    raw = [raw_data(source.name) for source in cfg.sources]
-    with (
-        job(cfg, "normalize") as (store, run),
-        holding(cfg, store, run, raw, shared=True),
-        holding(cfg, store, run, [SPM_DATA], shared=False),
-    ):
-        return normalize_stage(cfg, store, run)
+    names = [source.name for source in cfg.sources]
+    with job(cfg, "normalize") as (store, run):
+        # first the syncs running now finish (their data is wanted), then no load may start meanwhile
+        _add_lock_wait(run, wait_for_writers(store, [syncing(n) for n in names], wait_s=cfg.runs.data_wait_s))
+        with (
+            holding(cfg, store, run, [raw_data(n) for n in names], shared=True),
+            holding(cfg, store, run, [SPM_DATA], shared=False),
+        ):
+            return normalize_stage(cfg, store, run)
 
 
 def kpis(cfg: Config) -> KpiResult:

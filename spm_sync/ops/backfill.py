@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from spm_sync.config import Config
-from spm_sync.extract import sync_source
+from spm_sync.extract import Loading, sync_source
 from spm_sync.runs import Run, utcnow
 from spm_sync.store import Store
 
@@ -101,6 +102,7 @@ def run_backfill(
     progress: Any = None,
     chunk: timedelta = DEFAULT_CHUNK,
     restart: bool = False,
+    loading: Loading = nullcontext,
 ) -> BackfillResult:
     """Pull the chunks of [start, end) not done yet by an earlier run of the same backfill (`restart`:
     all of them again)."""
@@ -117,7 +119,8 @@ def run_backfill(
             continue
         _save(store, bid, source, objects, (start, end), done, "running")
         synced = sync_source(
-            cfg, store, source, run=run, objects=objects, window=(chunk_start, chunk_end), progress=progress
+            cfg, store, source, run=run, objects=objects, window=(chunk_start, chunk_end), progress=progress,
+            loading=loading,
         )
         if synced.stopped_by_budget:
             _save(store, bid, source, objects, (start, end), done, "paused")

@@ -3,9 +3,10 @@
 DuckDB stores use an OS file lock next to the database file; PostgreSQL stores use a session-level
 advisory lock keyed by the stage name. Both sit behind `stage_lock`.
 
-Data locks (`data_locks`, PostgreSQL only) let several processes share one store: syncs of different
-sources run at once, normalize waits for the running syncs of the sources it reads and kpis for a
-running normalize, so no stage reads a half-loaded dataset.
+Data locks (`data_locks`, `wait_for_writers`; PostgreSQL only) let several processes share one store:
+syncs of different sources run at once, normalize waits for the running syncs of the sources it reads
+and kpis for a running normalize, so no stage reads a half-loaded dataset; a sync waits for a reader
+only when it loads, never while it calls its CRM.
 """
 
 from __future__ import annotations
@@ -141,13 +142,20 @@ def locked_store(config: StoreConfig, stage: str, timeout_s: float, wait_s: floa
 
 
 # --- data locks: who may read a raw dataset or spm.* while someone writes it -------------------
-# A sync holds its source's key exclusively while it loads; normalize holds every source's key shared
-# (and `spm` exclusively), kpis hold `spm` shared. Keys are always taken raw before spm, so no cycle.
+# A sync (or backfill) holds `syncing:<source>` exclusively for the whole job, which keeps two writers of
+# one source apart and lets normalize wait for the syncs running when it starts; it holds `raw:<source>`
+# exclusively only while dlt loads. Normalize holds every `raw:<source>` shared (and `spm` exclusively),
+# kpis hold `spm` shared. Keys are always taken syncing, then raw, then spm, so no cycle.
 
 
 def raw_data(source: str) -> str:
-    """Data-lock name of a source's raw dataset."""
+    """Data-lock name of a source's raw dataset (held exclusively while a load writes it)."""
     return f"raw:{source}"
+
+
+def syncing(source: str) -> str:
+    """Data-lock name of a running sync or backfill of `source` (held exclusively for the whole job)."""
+    return f"syncing:{source}"
 
 
 SPM_DATA = "spm"
@@ -211,3 +219,19 @@ def data_locks(store: Store, names: list[str], *, shared: bool, wait_s: float) -
     finally:
         for taken in reversed(held):
             _release_data_lock(store, taken, shared)
+
+
+def wait_for_writers(store: Store, names: list[str], *, wait_s: float) -> float:
+    """Wait until the writers holding `names` now are done, one name after the other, keeping none of
+    them (a barrier, not a hold); returns the seconds waited. Unlike `data_locks` it needs no moment
+    when all are free at once, so a steady stream of syncs cannot starve it."""
+    if store.backend != "postgres":
+        return 0.0
+    started = time.monotonic()
+    deadline = started + wait_s
+    for name in names:
+        key = _data_key(name)
+        if not _try_data_lock(store, key, shared=True):
+            _wait_for_data_lock(store, key, name, shared=True, deadline=deadline)
+        _release_data_lock(store, key, shared=True)
+    return time.monotonic() - started
