@@ -1,16 +1,20 @@
 """Benchmark: many sources on one PostgreSQL store, serial vs N concurrent worker processes.
 
 24 small sources (12 sandboxes, each a Salesforce org and a HubSpot portal, seeded differently, each
-sandbox in a process of its own like a remote CRM, its per-source rate limits on) are synced twice into fresh
-databases: once by one process
-(`spm-sync sync`, one source after the other), once by N workers (`spm-sync sync --source S`, N at a
-time, as cron jobs / Kubernetes CronJobs or Dagster's multiprocess executor run them). While the
-workers run, a `spm-sync normalize` starts half-way: it waits for the running syncs of the sources it
-reads (data locks); its wait is printed. Prints wall times, the speed-up, records/s per worker, peak
-RSS of a worker, and the store's size per million opportunities.
+sandbox in a process of its own like a remote CRM, the connectors' rate limits per source on) are synced
+and normalized twice into fresh databases: once by one process (`spm-sync sync`, one source after the
+other, then `spm-sync normalize`), once by N workers (`spm-sync sync --source S`, N at a time, as cron
+jobs / Kubernetes CronJobs or Dagster's multiprocess executor run them) with a `spm-sync normalize`
+started once a given share of the syncs has started (`--normalize-after`, default all: a cron normalize
+after the sync jobs): it waits for the running syncs of the sources it reads (data locks), and syncs
+still to start call their CRMs meanwhile, waiting for it only to load.
+
+Prints wall times (syncs alone and the whole cycle), the speed-ups, CPU seconds of the spm-sync
+processes (load-independent, unlike wall time), API calls, lock waits, records/s per worker, peak RSS
+of one worker, the store's size per million opportunities and the 1-minute load average.
 
     .venv/bin/python benchmarks/bench_parallel_sources.py                  # 24 sources, 4 workers
-    .venv/bin/python benchmarks/bench_parallel_sources.py --sources 8 --workers 2
+    .venv/bin/python benchmarks/bench_parallel_sources.py --sources 8 --workers 2 --normalize-after 0.5
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,6 +29,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -64,8 +68,44 @@ def config_file(folder: Path, dsn: str, sources: list[dict[str, Any]]) -> Path:
     return path
 
 
-def spm_sync(config: Path, *args: str) -> None:
-    subprocess.run([*CLI, "--config", str(config), *args], check=True, stdout=subprocess.DEVNULL)
+@dataclass
+class Usage:
+    """What one spm-sync process cost (from wait4: its own CPU and peak RSS, whatever the load)."""
+
+    wall_s: float
+    cpu_s: float
+    peak_mb: float
+
+
+def spm_sync(config: Path, *args: str) -> Usage:
+    started = time.monotonic()
+    process = subprocess.Popen([*CLI, "--config", str(config), *args], stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, process.args)
+    return Usage(time.monotonic() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def parallel_cycle(config: Path, dsn: str, names: list[str], workers: int, normalize_after: float) -> dict[str, Any]:
+    """N workers sync `names`; a normalize starts once `normalize_after` of the syncs have started, i.e.
+    have their run recorded (a sync takes its data lock right after; the normalize process needs
+    seconds of imports before it looks at the locks)."""
+    started = time.monotonic()
+    threshold = max(1, round(normalize_after * len(names)))
+
+    def sync(name: str) -> tuple[Usage, float]:
+        usage = spm_sync(config, "sync", "--source", name)
+        return usage, time.monotonic() - started
+
+    with ThreadPoolExecutor(workers) as pool, psycopg.connect(dsn, autocommit=True) as con:
+        syncs = [pool.submit(sync, name) for name in names]
+        while con.execute("SELECT count(*) FROM spm_state.runs WHERE job = 'sync'").fetchone()[0] < threshold:
+            time.sleep(0.1)
+        normalize = spm_sync(config, "normalize")  # waits for the syncs running now
+        done = [future.result() for future in syncs]
+    return {"syncs": [usage for usage, _ in done], "syncs_wall_s": max(at for _, at in done),
+            "normalize": normalize, "wall_s": time.monotonic() - started}
 
 
 def store_figures(dsn: str) -> dict[str, Any]:
@@ -75,15 +115,19 @@ def store_figures(dsn: str) -> dict[str, Any]:
                              "LIKE 'raw\\_%' AND table_name IN ('opportunity', 'deals')").fetchall()
         opportunities = sum(con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
                             for schema, table in tables)
-        runs = con.execute("SELECT job, subject, status, records, details FROM spm_state.runs").fetchall()
-    records = sum(sum(r[3].values()) for r in runs if r[0] == "sync" and r[3])
-    failed = [f"{job}:{subject}" for job, subject, status, _, _ in runs if status != "succeeded"]
-    waits = {f"{job}:{subject}" if subject else job: (details or {}).get("lock_wait_s", 0.0)
-             for job, subject, _, _, details in runs}
-    return {"bytes": size, "opportunities": opportunities, "sync_records": records, "failed": failed, "waits": waits}
+        runs = con.execute("SELECT job, subject, status, records, api_calls, details FROM spm_state.runs").fetchall()
+    syncs = [r for r in runs if r[0] == "sync"]
+    return {
+        "bytes": size, "opportunities": opportunities,
+        "sync_records": sum(sum((r[3] or {}).values()) for r in syncs),
+        "api_calls": sum(sum((r[4] or {}).values()) for r in syncs),
+        "failed": [f"{job}:{subject}" for job, subject, status, *_ in runs if status != "succeeded"],
+        "normalize_wait_s": sum((r[5] or {}).get("lock_wait_s", 0.0) for r in runs if r[0] == "normalize"),
+        "sync_wait_s": [(r[5] or {}).get("lock_wait_s", 0.0) for r in syncs],
+    }
 
 
-def run(sources: int, workers: int, scale: int) -> None:
+def run(sources: int, workers: int, scale: int, normalize_after: float) -> None:
     admin = psycopg.connect(ADMIN_DSN, autocommit=True)
     names = {kind: f"spm_bench_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("serial", "parallel")}
     dsns = {kind: ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}" for kind, name in names.items()}
@@ -99,43 +143,47 @@ def run(sources: int, workers: int, scale: int) -> None:
             parallel_cfg = config_file(Path(tmp) / "parallel", dsns["parallel"], entries)
             spm_sync(serial_cfg, "check")  # migrations once, so both timings start from a ready store
             spm_sync(parallel_cfg, "check")
-
-            started = time.monotonic()
-            spm_sync(serial_cfg, "sync")
-            serial_s = time.monotonic() - started
-
-            started = time.monotonic()
-            with ThreadPoolExecutor(workers) as pool:
-                syncs = [pool.submit(spm_sync, parallel_cfg, "sync", "--source", e["name"]) for e in entries]
-                while sum(f.done() for f in syncs) < len(syncs) // 2:
-                    time.sleep(0.2)
-                normalize_started = time.monotonic()
-                spm_sync(parallel_cfg, "normalize")  # waits for the syncs running now
-                normalize_s = time.monotonic() - normalize_started
-                for future in syncs:
-                    future.result()
-            parallel_s = time.monotonic() - started
+            load_before = os.getloadavg()[0]
+            serial_sync = spm_sync(serial_cfg, "sync")
+            serial_normalize = spm_sync(serial_cfg, "normalize")
+            load_between = os.getloadavg()[0]
+            parallel = parallel_cycle(parallel_cfg, dsns["parallel"], [e["name"] for e in entries], workers,
+                                      normalize_after)
+            load_after = os.getloadavg()[0]
         figures = {kind: store_figures(dsn) for kind, dsn in dsns.items()}
     finally:
         for name in names.values():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
-    serial, parallel = figures["serial"], figures["parallel"]
-    assert not serial["failed"] and not parallel["failed"], (serial["failed"], parallel["failed"])
-    sync_waits = [w for key, w in parallel["waits"].items() if key.startswith("sync:")]
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    per_million = parallel["bytes"] / max(parallel["opportunities"], 1) * 1_000_000 / 1e9
-    print(f"sources {sources} (scale {scale}), workers {workers}, load average {os.getloadavg()[0]:.1f}")
-    print(f"records synced: serial {serial['sync_records']:,}, parallel {parallel['sync_records']:,}")
-    print(f"serial   {serial_s:7.1f} s  {serial['sync_records'] / serial_s:8.0f} records/s (one worker)")
-    print(f"parallel {parallel_s:7.1f} s  {parallel['sync_records'] / parallel_s / workers:8.0f} records/s per worker")
-    print(f"speed-up {serial_s / parallel_s:.2f}x with {workers} workers")
-    print(f"normalize started half-way: {normalize_s:.1f} s, of which waiting for running syncs "
-          f"{parallel['waits'].get('normalize', 0.0):.1f} s; syncs waiting for it: total {sum(sync_waits):.1f} s")
-    print(f"peak RSS of one spm-sync process (the largest of all, the serial one included): {peak_mb:.0f} MB")
-    print(f"store (after the workers' run and one normalize): {parallel['bytes'] / 1e6:.0f} MB for "
-          f"{parallel['opportunities']:,} opportunities "
-          f"(~{per_million:.1f} GB per million opportunities, raw + spm + dlt state)")
+    report(figures, serial_sync, serial_normalize, parallel, workers, (load_before, load_between, load_after))
+
+
+def report(figures: dict[str, dict[str, Any]], serial_sync: Usage, serial_normalize: Usage,
+           parallel: dict[str, Any], workers: int, loads: tuple[float, float, float]) -> None:
+    serial, par = figures["serial"], figures["parallel"]
+    assert not serial["failed"] and not par["failed"], (serial["failed"], par["failed"])
+    syncs: list[Usage] = parallel["syncs"]
+    serial_cycle = serial_sync.wall_s + serial_normalize.wall_s
+    per_million = par["bytes"] / max(par["opportunities"], 1) * 1_000_000 / 1e9
+    print(f"{len(syncs)} sources, {workers} workers; 1-minute load average {loads[0]:.1f} before, "
+          f"{loads[1]:.1f} after the serial run, {loads[2]:.1f} after the parallel run")
+    print(f"records synced: serial {serial['sync_records']:,}, parallel {par['sync_records']:,}; "
+          f"API calls: serial {serial['api_calls']:,}, parallel {par['api_calls']:,}")
+    print(f"serial   syncs {serial_sync.wall_s:7.1f} s wall, {serial_sync.cpu_s:6.1f} s CPU  "
+          f"{serial['sync_records'] / serial_sync.wall_s:6.0f} records/s (one worker); "
+          f"normalize {serial_normalize.wall_s:.1f} s wall, {serial_normalize.cpu_s:.1f} s CPU")
+    print(f"parallel syncs {parallel['syncs_wall_s']:7.1f} s wall, {sum(u.cpu_s for u in syncs):6.1f} s CPU  "
+          f"{par['sync_records'] / parallel['syncs_wall_s'] / workers:6.0f} records/s per worker; "
+          f"cycle with normalize {parallel['wall_s']:.1f} s (normalize {parallel['normalize'].wall_s:.1f} s wall, "
+          f"{parallel['normalize'].cpu_s:.1f} s CPU)")
+    print(f"speed-up with {workers} workers: syncs {serial_sync.wall_s / parallel['syncs_wall_s']:.2f}x, "
+          f"cycle (syncs + normalize) {serial_cycle / parallel['wall_s']:.2f}x")
+    print(f"lock waits: normalize waited {par['normalize_wait_s']:.1f} s for running syncs; syncs waited "
+          f"{sum(par['sync_wait_s']):.1f} s in all (max {max(par['sync_wait_s'], default=0.0):.1f} s) to load")
+    print(f"peak RSS of one worker (sync --source): {max(u.peak_mb for u in syncs):.0f} MB; serial sync "
+          f"{serial_sync.peak_mb:.0f} MB; normalize {parallel['normalize'].peak_mb:.0f} MB")
+    print(f"store (after the parallel cycle): {par['bytes'] / 1e6:.0f} MB for {par['opportunities']:,} "
+          f"opportunities (~{per_million:.1f} GB per million opportunities, raw + spm + dlt state)")
 
 
 def main() -> None:
@@ -143,8 +191,10 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=24)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--scale", type=int, default=1, help="reps per sandbox (the sandbox's scale)")
+    parser.add_argument("--normalize-after", type=float, default=1.0,
+                        help="share of the syncs started before the parallel run's normalize starts")
     args = parser.parse_args()
-    run(args.sources, args.workers, args.scale)
+    run(args.sources, args.workers, args.scale, args.normalize_after)
 
 
 if __name__ == "__main__":
