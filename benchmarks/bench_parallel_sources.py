@@ -15,6 +15,12 @@ of one worker, the store's size per million opportunities and the 1-minute load 
 
     .venv/bin/python benchmarks/bench_parallel_sources.py                  # 24 sources, 4 workers
     .venv/bin/python benchmarks/bench_parallel_sources.py --sources 8 --workers 2 --normalize-after 0.5
+    .venv/bin/python benchmarks/bench_parallel_sources.py --hubspot-rate 20   # API-bound HubSpot syncs
+    .venv/bin/python benchmarks/bench_parallel_sources.py --sources-per-process 6  # 4 long-lived workers
+
+A scale-1 portal needs ~83 calls, which fit in HubSpot's 100 per 10 s: at the default rate the syncs
+are CPU-bound on this machine (loopback emulators answer in microseconds); `--hubspot-rate 20` makes
+each HubSpot sync wait ~30 s on its limit, as syncs against a remote CRM wait on round trips.
 """
 
 from __future__ import annotations
@@ -42,10 +48,12 @@ CLI = [sys.executable, "-m", "spm_sync.cli"]
 AS_OF = date(2026, 3, 15)
 
 
-def serve_sandbox(stack: ExitStack, seed: int, scale: int) -> list[dict[str, Any]]:
-    """`spm-sync sandbox serve` in its own process; its org and portal as sources (connector's pacing)."""
+def serve_sandbox(stack: ExitStack, seed: int, scale: int, hubspot_rate: int) -> list[dict[str, Any]]:
+    """`spm-sync sandbox serve` in its own process; its org and portal as sources, the portal limited
+    to `hubspot_rate` requests per 10 s and the connector paced to that."""
     server = stack.enter_context(subprocess.Popen(
-        [*CLI, "sandbox", "serve", "--seed", str(seed), "--scale", str(scale), "--no-kpi-fields"],
+        [*CLI, "sandbox", "serve", "--seed", str(seed), "--scale", str(scale), "--no-kpi-fields",
+         "--rate-limit", str(hubspot_rate)],
         stdout=subprocess.PIPE, text=True,
     ))
     stack.callback(server.terminate)
@@ -55,7 +63,8 @@ def serve_sandbox(stack: ExitStack, seed: int, scale: int) -> list[dict[str, Any
     return [
         {"name": f"sf{seed}", "type": "salesforce", "instance_url": sf["instance_url"],
          "session_id": sf["session_id"], "ca_bundle": sf["ca_bundle"]},
-        {"name": f"hs{seed}", "type": "hubspot", "base_url": hs["base_url"], "access_token": hs["access_token"]},
+        {"name": f"hs{seed}", "type": "hubspot", "base_url": hs["base_url"], "access_token": hs["access_token"],
+         "rate_limit": {"requests_per_10s": hubspot_rate}},
     ]
 
 
@@ -87,19 +96,20 @@ def spm_sync(config: Path, *args: str) -> Usage:
     return Usage(time.monotonic() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def parallel_cycle(config: Path, dsn: str, names: list[str], workers: int, normalize_after: float) -> dict[str, Any]:
-    """N workers sync `names`; a normalize starts once `normalize_after` of the syncs have started, i.e.
-    have their run recorded (a sync takes its data lock right after; the normalize process needs
-    seconds of imports before it looks at the locks)."""
+def parallel_cycle(config: Path, dsn: str, names: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    """N workers sync `names`, `sources_per_process` per `spm-sync sync` process; a normalize starts once
+    `normalize_after` of the syncs have started, i.e. have their run recorded (a sync takes its data lock
+    right after; the normalize process needs seconds of imports before it looks at the locks)."""
     started = time.monotonic()
-    threshold = max(1, round(normalize_after * len(names)))
+    threshold = max(1, round(args.normalize_after * len(names)))
+    batches = [names[i:i + args.sources_per_process] for i in range(0, len(names), args.sources_per_process)]
 
-    def sync(name: str) -> tuple[Usage, float]:
-        usage = spm_sync(config, "sync", "--source", name)
+    def sync(batch: list[str]) -> tuple[Usage, float]:
+        usage = spm_sync(config, "sync", *(option for name in batch for option in ("--source", name)))
         return usage, time.monotonic() - started
 
-    with ThreadPoolExecutor(workers) as pool, psycopg.connect(dsn, autocommit=True) as con:
-        syncs = [pool.submit(sync, name) for name in names]
+    with ThreadPoolExecutor(args.workers) as pool, psycopg.connect(dsn, autocommit=True) as con:
+        syncs = [pool.submit(sync, batch) for batch in batches]
         while con.execute("SELECT count(*) FROM spm_state.runs WHERE job = 'sync'").fetchone()[0] < threshold:
             time.sleep(0.1)
         normalize = spm_sync(config, "normalize")  # waits for the syncs running now
@@ -127,7 +137,7 @@ def store_figures(dsn: str) -> dict[str, Any]:
     }
 
 
-def run(sources: int, workers: int, scale: int, normalize_after: float) -> None:
+def run(args: argparse.Namespace) -> None:
     admin = psycopg.connect(ADMIN_DSN, autocommit=True)
     names = {kind: f"spm_bench_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("serial", "parallel")}
     dsns = {kind: ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}" for kind, name in names.items()}
@@ -136,9 +146,9 @@ def run(sources: int, workers: int, scale: int, normalize_after: float) -> None:
             admin.execute(f'CREATE DATABASE "{name}"')
         with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
             entries: list[dict[str, Any]] = []
-            for seed in range(100, 100 + (sources + 1) // 2):
-                entries += serve_sandbox(stack, seed, scale)
-            entries = entries[:sources]
+            for seed in range(100, 100 + (args.sources + 1) // 2):
+                entries += serve_sandbox(stack, seed, args.scale, args.hubspot_rate)
+            entries = entries[:args.sources]
             serial_cfg = config_file(Path(tmp) / "serial", dsns["serial"], entries)
             parallel_cfg = config_file(Path(tmp) / "parallel", dsns["parallel"], entries)
             spm_sync(serial_cfg, "check")  # migrations once, so both timings start from a ready store
@@ -147,25 +157,26 @@ def run(sources: int, workers: int, scale: int, normalize_after: float) -> None:
             serial_sync = spm_sync(serial_cfg, "sync")
             serial_normalize = spm_sync(serial_cfg, "normalize")
             load_between = os.getloadavg()[0]
-            parallel = parallel_cycle(parallel_cfg, dsns["parallel"], [e["name"] for e in entries], workers,
-                                      normalize_after)
+            parallel = parallel_cycle(parallel_cfg, dsns["parallel"], [e["name"] for e in entries], args)
             load_after = os.getloadavg()[0]
         figures = {kind: store_figures(dsn) for kind, dsn in dsns.items()}
     finally:
         for name in names.values():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
-    report(figures, serial_sync, serial_normalize, parallel, workers, (load_before, load_between, load_after))
+    report(figures, serial_sync, serial_normalize, parallel, args, (load_before, load_between, load_after))
 
 
 def report(figures: dict[str, dict[str, Any]], serial_sync: Usage, serial_normalize: Usage,
-           parallel: dict[str, Any], workers: int, loads: tuple[float, float, float]) -> None:
+           parallel: dict[str, Any], args: argparse.Namespace, loads: tuple[float, float, float]) -> None:
     serial, par = figures["serial"], figures["parallel"]
     assert not serial["failed"] and not par["failed"], (serial["failed"], par["failed"])
     syncs: list[Usage] = parallel["syncs"]
     serial_cycle = serial_sync.wall_s + serial_normalize.wall_s
     per_million = par["bytes"] / max(par["opportunities"], 1) * 1_000_000 / 1e9
-    print(f"{len(syncs)} sources, {workers} workers; 1-minute load average {loads[0]:.1f} before, "
+    workers = args.workers
+    print(f"{args.sources} sources, {workers} workers, {args.sources_per_process} source(s) per sync process, "
+          f"HubSpot at {args.hubspot_rate} requests / 10 s; 1-minute load average {loads[0]:.1f} before, "
           f"{loads[1]:.1f} after the serial run, {loads[2]:.1f} after the parallel run")
     print(f"records synced: serial {serial['sync_records']:,}, parallel {par['sync_records']:,}; "
           f"API calls: serial {serial['api_calls']:,}, parallel {par['api_calls']:,}")
@@ -180,7 +191,7 @@ def report(figures: dict[str, dict[str, Any]], serial_sync: Usage, serial_normal
           f"cycle (syncs + normalize) {serial_cycle / parallel['wall_s']:.2f}x")
     print(f"lock waits: normalize waited {par['normalize_wait_s']:.1f} s for running syncs; syncs waited "
           f"{sum(par['sync_wait_s']):.1f} s in all (max {max(par['sync_wait_s'], default=0.0):.1f} s) to load")
-    print(f"peak RSS of one worker (sync --source): {max(u.peak_mb for u in syncs):.0f} MB; serial sync "
+    print(f"peak RSS of one worker process: {max(u.peak_mb for u in syncs):.0f} MB; serial sync "
           f"{serial_sync.peak_mb:.0f} MB; normalize {parallel['normalize'].peak_mb:.0f} MB")
     print(f"store (after the parallel cycle): {par['bytes'] / 1e6:.0f} MB for {par['opportunities']:,} "
           f"opportunities (~{per_million:.1f} GB per million opportunities, raw + spm + dlt state)")
@@ -193,8 +204,11 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=1, help="reps per sandbox (the sandbox's scale)")
     parser.add_argument("--normalize-after", type=float, default=1.0,
                         help="share of the syncs started before the parallel run's normalize starts")
-    args = parser.parse_args()
-    run(args.sources, args.workers, args.scale, args.normalize_after)
+    parser.add_argument("--hubspot-rate", type=int, default=100,
+                        help="HubSpot requests per 10 s (portal and connector; 100 is HubSpot's and the default)")
+    parser.add_argument("--sources-per-process", type=int, default=1,
+                        help="sources one worker's `spm-sync sync` process syncs, one after the other")
+    run(parser.parse_args())
 
 
 if __name__ == "__main__":
