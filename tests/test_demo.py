@@ -209,7 +209,7 @@ def test_ground_truth_credits_each_won_deal_exactly_once() -> None:
     """The independent computation itself: rep and team credit both add up to the company total."""
     ds = generate(seed=3, scale=4, as_of=date(2026, 3, 15))
     truth = ground_truth(ds, date(2025, 1, 1), date(2026, 1, 1))
-    assert truth["exercised"] == {"reassigned_after_close": 7, "split": 28}
+    assert truth["exercised"] == {"reassigned_after_close": 10, "split": 47}
     assert sum(truth["rep"].values()) == pytest.approx(truth["company"])
     assert sum(truth["team"].values()) == pytest.approx(truth["company"])
 

@@ -3,13 +3,19 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
+import pytest
+import yaml
+
 from spm_sync.sandbox import Sandbox
+from spm_sync.sandbox.dataset import generate
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,3 +43,17 @@ def test_example_config_passes_check_against_the_sandbox(tmp_path: Path) -> None
     assert "ok   source erp: 3 files valid: quotas (8 rows), activity_targets (324 rows), teams (12 rows)" in lines
     assert lines[-1] == "all 7 checks ok"
     assert (tmp_path / "state" / "spm_sync.duckdb").exists()  # resolved against the config's folder
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 3, 15), date(2027, 8, 1)])
+def test_sample_files_name_the_sandbox_people_on_any_day(as_of: date) -> None:
+    """The people of `sandbox serve` do not change from day to day, so the shipped samples keep matching."""
+    reps = generate(seed=7, scale="small", as_of=as_of).reps.to_pylist()
+    with open(REPO / "data" / "teams.csv") as teams, open(REPO / "data" / "activity_targets.csv") as targets:
+        members = {row["rep_email"] for row in csv.DictReader(teams) if row["rep_email"]}
+        targeted = {row["rep_email"] for row in csv.DictReader(targets)}
+    assert members == {r["email"] for r in reps}
+    assert targeted == {r["email"] for r in reps if r["is_active"]}
+    example = yaml.safe_load((REPO / "config.example.yaml").read_text())
+    access = next(s for s in example["sources"] if s["type"] == "salesforce")["kpi_access"]
+    assert set(access["users"]) | set(access["editors"]) <= members

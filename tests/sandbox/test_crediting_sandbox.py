@@ -59,7 +59,7 @@ def test_splits_sum_to_100_and_never_sit_on_reassigned_or_deleted_deals() -> Non
     by_opp: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for split in _rows(DATASET.opportunity_splits):
         by_opp[split["opportunity_id"]].append(split)
-    assert len(by_opp) == 36
+    assert len(by_opp) == 33
     reassigned = {c["opportunity_id"] for c in _rows(DATASET.owner_changes)}
     for opp_id, splits in by_opp.items():
         assert [s["split_type"] for s in splits] == ["Revenue", "Revenue"]
@@ -71,10 +71,10 @@ def test_splits_sum_to_100_and_never_sit_on_reassigned_or_deleted_deals() -> Non
 
 def test_a_rep_moved_team_mid_year_with_contiguous_history() -> None:
     assert _rows(DATASET.team_history) == [
-        {"rep_id": 8, "team_id": 3, "valid_from": date(2025, 1, 1), "valid_to": date(2025, 10, 28)},
-        {"rep_id": 8, "team_id": 2, "valid_from": date(2025, 10, 28), "valid_to": None},
+        {"rep_id": 7, "team_id": 3, "valid_from": date(2025, 1, 1), "valid_to": date(2025, 10, 5)},
+        {"rep_id": 7, "team_id": 2, "valid_from": date(2025, 10, 5), "valid_to": None},
     ]
-    rep = _rows(DATASET.reps)[7]
+    rep = _rows(DATASET.reps)[6]
     assert (rep["team_id"], rep["manager_rep_id"]) == (2, 1)
 
 
@@ -151,7 +151,10 @@ def test_owner_change_through_the_api_is_recorded_and_moves_the_owner_split(sf: 
         session = requests.Session()
         session.verify, session.trust_env = sb.ca_bundle, False
         api = Salesforce(instance_url=sb.instance_url, session_id=sb.session_id, session=session)
-        opp = sb.record_ids("Opportunity")[0]  # opportunity 1: no split in the data set, owner rep 1
+        split = {s["opportunity_id"] for s in _rows(DATASET.opportunity_splits)}
+        first = next(i for i, o in enumerate(_rows(DATASET.opportunities))
+                     if o["owner_rep_id"] == 1 and o["opportunity_id"] not in split)
+        opp = sb.record_ids("Opportunity")[first]  # owned by rep 1, no split in the data set
         users = sb.record_ids("User")
         api.Opportunity.update(opp, {"OwnerId": users[1]})
         history = api.query(f"SELECT DataType, OldValue, NewValue FROM OpportunityFieldHistory "

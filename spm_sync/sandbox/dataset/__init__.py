@@ -82,9 +82,10 @@ def resolve_scale(scale: str | int) -> ScaleSpec:
     return named[scale]
 
 
-def _rng(seed: int, spec: ScaleSpec, as_of: date, part: str) -> np.random.Generator:
-    """An independent stream per table, so one table's draws never shift another's."""
-    key = [seed, spec.reps, as_of.toordinal(), zlib.crc32(part.encode())]
+def _rng(seed: int, spec: ScaleSpec, as_of: date | None, part: str) -> np.random.Generator:
+    """An independent stream per table, so one table's draws never shift another's; `as_of=None` for
+    a table that must not change from day to day."""
+    key = [seed, spec.reps, *([as_of.toordinal()] if as_of else []), zlib.crc32(part.encode())]
     return np.random.default_rng(np.random.SeedSequence(key))
 
 
@@ -108,7 +109,7 @@ def generate_timed(seed: int = 7, scale: str | int = "small",
     as_of = as_of or datetime.now(UTC).date()
     window = Window(as_of)
     clock = _Stopwatch()
-    org = build_org(_rng(seed, spec, as_of, "org"), spec.reps)
+    org = build_org(_rng(seed, spec, None, "org"), spec.reps)  # people and teams stay: configs name them
     clock.lap("org")
     accounts = build_accounts(_rng(seed, spec, as_of, "accounts"), org, spec.accounts, window)
     clock.lap("accounts")
