@@ -128,7 +128,7 @@ def build_store(path: Path, scale: str) -> dict[str, int]:
     con.execute("""INSERT INTO spm.feedback (feedback_id, source, kind, score, comment, submitted_at, rep_id, topic)
         SELECT 'sb:s' || survey_id, 'survey', 'rep', CAST(score AS DOUBLE), comment, timezone('UTC', submitted_at),
         'sb:' || rep_id, topic FROM surveys""")
-    counts = dict(dataset.counts()) | {"rep_surveys": dataset.rep_surveys.num_rows}
+    counts = dataset.counts()
     store.close()
     return counts
 

@@ -85,6 +85,9 @@ class ReportingConfig(Model):
     fiscal_year_start_month: int = Field(1, ge=1, le=12)
     timezone: str = "UTC"
     freshness_hours: float = Field(26.0, gt=0, description="warn in `status` when a source is older")
+    stale_days: int = Field(
+        30, ge=1, le=3650, description="pipeline_stale_share: an open deal untouched this many days is stale"
+    )
 
 
 class ApiBudget(Model):
@@ -142,6 +145,9 @@ class SalesforceSource(SourceBase):
     private_key_file: Path | None = None
     ca_bundle: Annotated[Path | None, BeforeValidator(_empty_is_none)] = None
     feedback_object: str | None = "NPS_Response__c"
+    rep_survey_object: str | None = Field(
+        "Rep_Survey__c", description="the sales team's survey object (raw table rep_survey); null: none"
+    )
     bulk_threshold: int = Field(10_000, ge=0)
     concurrency: int = Field(4, ge=1, le=16)
 

@@ -50,10 +50,17 @@ CREATED = "CreatedDate"
 
 @dataclass(frozen=True)
 class ObjectSpec:
-    """One object the connector pulls and its cursor field (the primary key is Id on every sObject)."""
+    """One object the connector pulls and its cursor field (the primary key is Id on every sObject);
+    `table` names its raw table when that must not follow the object's name."""
 
     name: str
     cursor: str = MODSTAMP
+    table: str | None = None
+
+
+# The sales team's survey object (config `rep_survey_object`, any name) lands in this raw table, so the
+# shipped mapping reads it whatever the org calls the object.
+REP_SURVEY_TABLE = "rep_survey"
 
 
 # The read side: adding an object is one row. History objects are insert-only: cursor on CreatedDate.

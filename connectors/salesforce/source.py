@@ -33,10 +33,13 @@ STALE_DESCRIBE_CODES = ("INVALID_FIELD", "INVALID_TYPE", "INVALID_FIELD_FOR_INSE
 
 
 def object_specs(config: SalesforceSource) -> list[settings.ObjectSpec]:
-    """The built-in table plus the feedback object and `extra_objects` (first mention wins)."""
+    """The built-in table plus the feedback and rep survey objects and `extra_objects` (first mention wins)."""
     specs = list(settings.OBJECTS)
-    extra = ([config.feedback_object] if config.feedback_object else []) + list(config.extra_objects)
-    specs += [settings.ObjectSpec(name) for name in extra]
+    if config.feedback_object:
+        specs.append(settings.ObjectSpec(config.feedback_object))
+    if config.rep_survey_object:
+        specs.append(settings.ObjectSpec(config.rep_survey_object, table=settings.REP_SURVEY_TABLE))
+    specs += [settings.ObjectSpec(name) for name in config.extra_objects]
     seen: set[str] = set()
     out = []
     for spec in specs:
@@ -69,7 +72,7 @@ def plan_object(
     include_deleted = describe.has("IsDeleted")
     required = ["Id", *([cursor] if cursor else []), *(["IsDeleted"] if include_deleted else [])]
     fields = select_fields(describe, required=required, allow=config.fields.allow, deny=config.fields.deny, warn=warn)
-    return ObjectPlan(describe.name, column_name(describe.name), tuple(fields), cursor, include_deleted)
+    return ObjectPlan(describe.name, spec.table or column_name(describe.name), tuple(fields), cursor, include_deleted)
 
 
 def object_names(config: SalesforceSource) -> list[str]:
@@ -78,7 +81,7 @@ def object_names(config: SalesforceSource) -> list[str]:
 
 def raw_tables(config: SalesforceSource) -> set[str]:
     """The raw tables this source can produce (one per object it may pull), loaded or not."""
-    return {column_name(spec.name) for spec in object_specs(config)}
+    return {spec.table or column_name(spec.name) for spec in object_specs(config)}
 
 
 def plan_objects(config: SalesforceSource, context: ExtractContext, describes: DescribeCache) -> list[ObjectPlan]:

@@ -13,10 +13,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import sqlglot
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlglot import exp
 
-from spm_sync.config import Config
+from spm_sync.config import Config, ReportingConfig
 from spm_sync.errors import MappingError
 from spm_sync.expressions import ExpressionRefused, parse_user_expression
 from spm_sync.normalize.yamlmarks import key_path, line_of, load_marked
@@ -360,6 +361,42 @@ def _expand_funnel(funnel: StageFunnel) -> list[Primitive]:
     return out
 
 
+def parameters(cfg: Config | None) -> dict[str, int]:
+    """The values model columns name as `:<name>` (config `reporting`): thresholds a user tunes without
+    editing the definitions."""
+    reporting = cfg.reporting if cfg is not None else ReportingConfig()
+    return {"stale_days": reporting.stale_days}
+
+
+@cache
+def _placeholders(text: str) -> exp.Expr | None:
+    """The parsed column when it names a parameter (built-in model SQL, window functions allowed), else None."""
+    if ":" not in text:
+        return None
+    tree = sqlglot.parse_one(text, read="duckdb")
+    return tree if tree.find(exp.Placeholder) is not None else None
+
+
+def _bind(name: str, model: ModelDef, values: dict[str, int], source: Source, problems: list[Problem]) -> ModelDef:
+    """The model with every `:<parameter>` of its columns replaced by the parameter's value."""
+    columns = dict(model.columns)
+    for column, text in model.columns.items():
+        tree = _placeholders(text) if text else None
+        if tree is None:
+            continue
+        unknown = sorted({p.name for p in tree.find_all(exp.Placeholder)} - set(values))
+        if unknown:
+            known = ", ".join(sorted(values))
+            problems.append(source.problem(("models", name, "columns", column),
+                                           f"unknown parameter :{', :'.join(unknown)} (known: {known})"))
+            continue
+        bound = tree.copy().transform(
+            lambda node: exp.Literal.number(values[node.name]) if isinstance(node, exp.Placeholder) else node
+        )
+        columns[column] = bound.sql(dialect="duckdb")
+    return model.model_copy(update={"columns": columns})
+
+
 def _builtin_text() -> str:
     return resources.files("spm_sync.metrics").joinpath(BUILTIN_FILE).read_text()
 
@@ -396,6 +433,8 @@ def load_catalog(cfg: Config | None = None, *, builtin_text: str | None = None) 
         models = _MODELS.validate_python(document.get("models", {}))
     except ValidationError as exc:
         problems += _pydantic_problems(builtin, ("models",), exc)
+    values = parameters(cfg)
+    models = {name: _bind(name, model, values, builtin, problems) for name, model in models.items()}
     metrics = _parse_metrics(
         document.get("metrics", []), Source(BUILTIN_FILE, document, ("metrics",)), problems, origin
     )

@@ -261,7 +261,7 @@ def test_extract_and_normalize_over_https(tmp_path: Path) -> None:
             assert first.warnings == [
                 f"{name}: NOT_FOUND: not in this org or not readable by this user; skipped"
                 for name in ("OpportunityFieldHistory", "DatedConversionRate", "Period", "FiscalYearSettings",
-                             "OpportunitySplit", "OpportunitySplitType")
+                             "OpportunitySplit", "OpportunitySplitType", "Rep_Survey__c")
             ]
             assert first.records["opportunity"] == N_OPPS
             assert first.api_calls["total"] == len(org.calls)  # every call counted, the 502 too

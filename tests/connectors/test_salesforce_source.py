@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from spm_sync.config import Config, parse_config
+from spm_sync.connectors.registry import raw_tables
 from spm_sync.connectors.salesforce import settings
 from spm_sync.errors import AuthError
 from spm_sync.extract import SyncResult, sync_source
@@ -34,6 +35,7 @@ TABLES = {
     "ForecastingQuota": "forecasting_quota",
     "CurrencyType": "currency_type",
     "NPS_Response__c": "nps_response_c",
+    "Rep_Survey__c": "rep_survey",  # rep_survey_object: a fixed raw table whatever the object's name
     "FiscalYearSettings": "fiscal_year_settings",
     "Period": "period",
     "OpportunityFieldHistory": "opportunity_field_history",
@@ -112,7 +114,7 @@ def test_full_then_unchanged_incremental(tmp_path: Path, sandbox: Sandbox) -> No
     first = sync(cfg)
     assert first.records == org_counts(sandbox)
     assert first.warnings == MISSING_WARNINGS
-    assert first.api_calls["by_family"] == {"describe": 17, "query": 16}
+    assert first.api_calls["by_family"] == {"describe": 18, "query": 17}
     assert column_types(cfg, "opportunity") == {
         "id": "VARCHAR", "is_deleted": "BOOLEAN", "created_date": "TIMESTAMP WITH TIME ZONE",
         "created_by_id": "VARCHAR", "last_modified_date": "TIMESTAMP WITH TIME ZONE",
@@ -120,6 +122,7 @@ def test_full_then_unchanged_incremental(tmp_path: Path, sandbox: Sandbox) -> No
         "name": "VARCHAR", "stage_name": "VARCHAR", "amount": "DOUBLE", "probability": "DOUBLE",
         "close_date": "DATE", "type": "VARCHAR", "forecast_category_name": "VARCHAR", "is_closed": "BOOLEAN",
         "is_won": "BOOLEAN", "owner_id": "VARCHAR", "currency_iso_code": "VARCHAR", "arr_c": "DOUBLE",
+        "lead_source": "VARCHAR", "loss_reason_c": "VARCHAR", "won_reason_c": "VARCHAR",
     }
     deleted = sum(1 for v in read(cfg, "opportunity").column("is_deleted").to_pylist() if v)
     assert deleted == len(sandbox.salesforce.org.ids("Opportunity", include_deleted=True)) - len(
@@ -127,7 +130,7 @@ def test_full_then_unchanged_incremental(tmp_path: Path, sandbox: Sandbox) -> No
     )
     # Nothing changed: one query per object, no describe, nothing loaded.
     second = sync(cfg)
-    assert second.api_calls["by_family"] == {"query": 16}
+    assert second.api_calls["by_family"] == {"query": 17}
     assert second.records == {}
 
 
@@ -193,6 +196,20 @@ def test_missing_object_and_field_are_reported_and_skipped(tmp_path: Path, sandb
     assert set(result.records) == {"opportunity", "account"}
     assert list(column_types(cfg, "opportunity")) == ["id", "is_deleted", "system_modstamp", "name"]
     assert "industry" not in column_types(cfg, "account")
+
+
+def test_the_rep_survey_object_named_in_config_lands_in_rep_survey(tmp_path: Path, sandbox: Sandbox) -> None:
+    cfg = make_config(tmp_path, sandbox)
+    surveys = len(sandbox.salesforce.org.ids("Rep_Survey__c"))
+    assert surveys > 0
+    assert sync(cfg, objects=["Rep_Survey__c"]).records == {"rep_survey": surveys}
+    assert {"rep_c", "score_c", "topic_c", "comment_c", "submitted_at_c"} <= set(column_types(cfg, "rep_survey"))
+    renamed = make_config(tmp_path / "renamed", sandbox, rep_survey_object="Pulse_Survey__c")
+    assert "rep_survey" in raw_tables(renamed.sources[0]) and "pulse_survey_c" not in raw_tables(renamed.sources[0])
+    result = sync(renamed, objects=["Pulse_Survey__c"])
+    assert result.warnings == ["Pulse_Survey__c: NOT_FOUND: not in this org or not readable by this user; skipped"]
+    none = make_config(tmp_path / "none", sandbox, rep_survey_object=None)
+    assert "rep_survey" not in raw_tables(none.sources[0])
 
 
 def test_budget_stopped_runs_continue_from_the_saved_cursor(

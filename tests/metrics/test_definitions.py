@@ -228,3 +228,16 @@ def test_error_in_the_builtin_file_names_its_line() -> None:
     assert problem.key.endswith(".filter") and problem.key.startswith("metrics[")
     assert problem.line == text.splitlines().index("    filter: kinds = 'call'") + 1
     assert str(problem).startswith(f"{BUILTIN_FILE}: line {problem.line}: metrics[")
+
+
+def test_model_parameters_are_bound_from_config_and_unknown_ones_named() -> None:
+    stale = load_catalog(parse_config({"reporting": {"stale_days": 12}})).models["opportunity_touches"]
+    assert stale.columns["stale_from"] == "x.touched_on + 12"
+    assert load_catalog().models["opportunity_touches"].columns["stale_from"] == "x.touched_on + 30"
+    text = _builtin_text().replace("x.touched_on + :stale_days", "x.touched_on + :stale_weeks")
+    with pytest.raises(KpiDefinitionError) as info:
+        load_catalog(builtin_text=text)
+    (problem,) = info.value.problems
+    assert problem.key == "models.opportunity_touches.columns.stale_from"
+    assert problem.message == "unknown parameter :stale_weeks (known: stale_days)"
+    assert problem.line == text.splitlines().index("      stale_from: x.touched_on + :stale_weeks") + 1

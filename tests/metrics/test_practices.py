@@ -149,6 +149,20 @@ def test_value_matches_hand_computation(duck: tuple[Store, Rows], key: Key, expe
     assert duck[1][key] == expected
 
 
+def test_stale_days_comes_from_config(tmp_path: Path) -> None:
+    """reporting.stale_days 45 instead of 30: l3 (12-01) is no longer stale on 01-01, nor open1 (01-01) on 02-01;
+    open3 (11-01) still is on 01-01, open1 is on 03-01 but open3 (01-20) not yet."""
+    cfg = parse_config({"store": {"path": str(tmp_path / "spm_sync.duckdb")}, "as_of": "2026-03-15",
+                        "reporting": {"stale_days": 45}})
+    store, rows = _computed(cfg)
+    store.close()
+    periods = ("2025-12", "2026-01", "2026-02")
+    assert [rows[_total("company", period, "pipeline_stale_share")] for period in periods] == [
+        (0.25, 1.0, 4.0), (0.0, 0.0, 4.0), (pytest.approx(1 / 3), 1.0, 3.0),
+    ]
+    assert rows[_total("p1", "2026-02", "pipeline_stale_share")] == (1.0, 1.0, 1.0)
+
+
 def test_a_breakdown_has_exactly_the_slices_with_rows(duck: tuple[Store, Rows]) -> None:
     rows = duck[1]
     lost = ("company", "company", "2026-01", "deals_lost", "loss_reason")

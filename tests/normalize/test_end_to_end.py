@@ -50,7 +50,8 @@ def _sync_and_normalize(cfg: Config) -> tuple[Store, Any]:
     return store, normalize(cfg, store, Run(job="normalize"))
 
 
-def _expected(ds: Dataset) -> dict[str, Any]:
+def _expected(ds: Dataset, rep_surveys: bool = False) -> dict[str, Any]:
+    """What normalize must hold; `rep_surveys`: the source serves the team's survey (Salesforce Rep_Survey__c)."""
     rate = dict(zip(ds.currencies["iso_code"].to_pylist(), ds.currencies["conversion_rate"].to_pylist(), strict=True))
     opps = ds.opportunities.to_pylist()
     live = {o["opportunity_id"] for o in opps if not o["is_deleted"]}
@@ -67,7 +68,8 @@ def _expected(ds: Dataset) -> dict[str, Any]:
         "converted": sum(1 for lead in ds.leads.to_pylist() if lead["is_converted"] and lead["converted_at"]),
         "quotas": ds.quotas.num_rows,
         "quota_sum": sum(ds.quotas["amount"].to_pylist()),
-        "feedback": Counter(f["kind"] for f in ds.feedback.to_pylist()),
+        "feedback": Counter(f["kind"] for f in ds.feedback.to_pylist())
+        + Counter({"rep": ds.rep_surveys.num_rows if rep_surveys else 0}),
     }
 
 
@@ -93,9 +95,12 @@ def _actual(store: Store) -> dict[str, Any]:
 def test_salesforce_sandbox_to_spm(tmp_path: Path, sandbox: Sandbox, dataset: Dataset) -> None:
     store, result = _sync_and_normalize(_config(tmp_path, sandbox, "sf"))
     with store:
-        expected, actual = _expected(dataset), _actual(store)
+        expected, actual = _expected(dataset, rep_surveys=True), _actual(store)
         assert actual.pop("won_rc") == pytest.approx(expected.pop("won_rc"), rel=1e-9)
         assert actual == expected
+        # every survey answer (Rep_Survey__c) keeps its rep, topic and comment
+        surveys = "SELECT count(*), count(rep_id), count(topic), count(comment) FROM spm.feedback WHERE kind = 'rep'"
+        assert store.fetchall(surveys) == [(dataset.rep_surveys.num_rows,) * 4]
         assert result.tables["reps"] == dataset.reps.num_rows
         assert result.tables["teams"] == dataset.teams.num_rows
         # the org has an owner for everything (activities: the account's owner); owner history may be untracked

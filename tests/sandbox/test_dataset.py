@@ -77,7 +77,7 @@ def test_columns_match_contract(small: Dataset) -> None:
                           "loss_reason", "won_reason", "lead_source"],
         "stage_events": ["opportunity_id", "stage", "entered_at"],
         "leads": ["lead_id", "owner_rep_id", "first_name", "last_name", "email", "company", "created_at",
-                  "status", "is_converted", "converted_at"],
+                  "status", "is_converted", "converted_at", "lead_source"],
         "activities": ["activity_id", "owner_rep_id", "kind", "subject", "occurred_at", "is_completed",
                        "account_id", "opportunity_id"],
         "feedback": ["feedback_id", "kind", "score", "comment", "submitted_at", "account_id", "rep_id"],
@@ -86,6 +86,7 @@ def test_columns_match_contract(small: Dataset) -> None:
         "owner_changes": ["opportunity_id", "old_rep_id", "new_rep_id", "changed_at"],
         "opportunity_splits": ["split_id", "opportunity_id", "rep_id", "percentage", "split_type"],
         "team_history": ["rep_id", "team_id", "valid_from", "valid_to"],
+        "rep_surveys": ["survey_id", "rep_id", "submitted_at", "score", "topic", "comment"],
     }
     assert {name: t.schema.names for name, t in small.tables().items()} == expected
     assert small.opportunities.schema.field("close_date").type == pa.date32()
@@ -133,10 +134,17 @@ def test_stage_walk_is_ordered_and_ends_in_final_stage(wide: Dataset) -> None:
 def test_dates_and_closing(wide: Dataset) -> None:
     assert _sql(wide, """
         select min(close_date - created_at::date), max(close_date - created_at::date),
-               count(*) filter (where (stage like 'closed%') <> (close_date < date '2026-03-15')),
+               count(*) filter (where stage like 'closed%' and close_date >= date '2026-03-15'),
                count(*) filter (where updated_at >= timestamp '2026-03-15' or created_at >= updated_at),
                min(created_at)::date >= date '2025-01-01', max(close_date) <= date '2026-12-31'
-        from opportunities""") == [(10, 180, 0, 0, True, True)]
+        from opportunities""") == [(1, 180, 0, 0, True, True)]
+    # about 1 in 5 open deals created two weeks or more before as_of slipped past its close date
+    (slipped, early, past_due_cycle), = _sql(wide, """
+        select avg((close_date < date '2026-03-15')::int) filter (where created_at < timestamp '2026-03-01'),
+               count(*) filter (where close_date < date '2026-03-15' and created_at >= timestamp '2026-03-02'),
+               min(close_date - created_at::date) filter (where close_date < date '2026-03-15')
+        from opportunities where stage not like 'closed%'""")
+    assert 0.17 < slipped < 0.23 and early == 0 and past_due_cycle >= 1
 
 
 def test_win_rate_stages_and_deletions(wide: Dataset) -> None:
@@ -218,7 +226,7 @@ def test_feedback_scores(wide: Dataset) -> None:
 def test_split_partitions_records_by_team_parity(small: Dataset) -> None:
     assert small.for_crm(split=False) == (small, small)
     sf, hs = small.for_crm(split=True)
-    shared_tables = ("teams", "reps", "currencies", "team_history")
+    shared_tables = ("teams", "reps", "currencies", "team_history", "rep_surveys")
     for shared in shared_tables:
         assert sf.tables()[shared].equals(small.tables()[shared])
         assert hs.tables()[shared].equals(small.tables()[shared])

@@ -32,7 +32,7 @@ from spm_sync.sandbox.dataset.model import (
 )
 from spm_sync.sandbox.dataset.people import build_org
 from spm_sync.sandbox.dataset.plan import currencies_table, quotas_table
-from spm_sync.sandbox.dataset.practices import build_rep_surveys, with_reasons
+from spm_sync.sandbox.dataset.practices import build_rep_surveys, with_lead_sources, with_past_due, with_reasons
 
 __all__ = [
     "ACTIVITY_KINDS", "CORPORATE_CURRENCY", "DEAL_TYPES", "FEEDBACK_KINDS", "LEAD_STATUSES", "OPEN_STAGES",
@@ -128,6 +128,8 @@ def generate_timed(seed: int = 7, scale: str | int = "small",
     credit = build_crediting(_rng(seed, spec, as_of, "crediting"), org, org.reps, deals, window)
     clock.lap("crediting")
     opportunities = with_reasons(_rng(seed, spec, as_of, "reasons"), credit.opportunities)
+    opportunities = with_past_due(_rng(seed, spec, as_of, "past_due"), opportunities, window)
+    leads = with_lead_sources(_rng(seed, spec, as_of, "lead_sources"), leads)
     rep_surveys = build_rep_surveys(_rng(seed, spec, as_of, "rep_surveys"), org, window)
     clock.lap("practices")
     dataset = Dataset(

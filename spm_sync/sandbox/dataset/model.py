@@ -6,7 +6,7 @@ vendor's shape; the split is defined here once so the two halves always partitio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -25,7 +25,7 @@ LEAD_STATUSES: tuple[str, ...] = ("new", "working", "nurturing", "unqualified", 
 CORPORATE_CURRENCY = "USD"
 TABLE_NAMES: tuple[str, ...] = (
     "teams", "reps", "accounts", "opportunities", "stage_events", "leads", "activities", "feedback", "quotas",
-    "currencies", "owner_changes", "opportunity_splits", "team_history",
+    "currencies", "owner_changes", "opportunity_splits", "team_history", "rep_surveys",
 )
 
 
@@ -49,8 +49,7 @@ class Dataset:
     owner_changes: pa.Table
     opportunity_splits: pa.Table
     team_history: pa.Table
-    # rep pulse surveys (issue 14): not served by the emulators; a survey export's rows
-    rep_surveys: pa.Table = field(default_factory=lambda: pa.table({}))
+    rep_surveys: pa.Table  # the sales team's pulse survey answers (Salesforce Rep_Survey__c)
 
     def tables(self) -> dict[str, pa.Table]:
         """Entity name -> table, in dependency order."""
@@ -64,7 +63,8 @@ class Dataset:
         """(salesforce_part, hubspot_part).
 
         With split, each team's records live in one CRM (even team ids Salesforce, odd HubSpot),
-        while teams, reps (one person, a user in both CRMs), team history and currencies are in both;
+        while teams, reps (one person, a user in both CRMs), team history, currencies and the reps'
+        survey answers (Salesforce serves all of them) are in both;
         owner changes and splits go with their opportunity.
         Without split both parts are this whole data set.
         """

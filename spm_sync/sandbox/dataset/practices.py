@@ -1,6 +1,6 @@
-"""Why deals were lost or won, where they came from, and the team's own survey answers.
+"""Why deals were lost or won, where deals and leads came from, slipped deals, and the team's survey answers.
 
-Drawn from their own random stream, after the deals, so adding them shifts no other table's draws.
+Each is drawn from its own random stream, after the deals, so adding them shifts no other table's draws.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from spm_sync.sandbox.dataset import text
 from spm_sync.sandbox.dataset.clock import DAY_MS, Window
+from spm_sync.sandbox.dataset.model import OPEN_STAGES
 from spm_sync.sandbox.dataset.people import Org
 
 LOSS_REASONS = ("Price", "Competitor", "No decision", "Timing", "Product fit")
@@ -20,6 +21,7 @@ LEAD_SOURCES = ("Web", "Referral", "Partner", "Outbound", "Event")
 LEAD_SHARES = (0.35, 0.2, 0.15, 0.2, 0.1)
 SURVEY_TOPICS = ("Tools", "Leads", "Training", "Compensation", "Process")
 SURVEY_DAYS = 91  # one pulse survey a quarter
+PAST_DUE_SHARE = 0.2  # of the open deals old enough to have slipped
 
 
 def with_reasons(rng: np.random.Generator, opportunities: pa.Table) -> pa.Table:
@@ -39,6 +41,28 @@ def with_reasons(rng: np.random.Generator, opportunities: pa.Table) -> pa.Table:
         .append_column("won_reason", pc.if_else(pa.array(won), text.take(WON_REASONS, win), none))
         .append_column("lead_source", text.take(LEAD_SOURCES, source))
     )
+
+
+def with_lead_sources(rng: np.random.Generator, leads: pa.Table) -> pa.Table:
+    """Every lead gets a lead source, drawn like the deals' (Salesforce `Lead.LeadSource`)."""
+    source = rng.choice(len(LEAD_SOURCES), size=leads.num_rows, p=LEAD_SHARES)
+    return leads.append_column("lead_source", text.take(LEAD_SOURCES, source))
+
+
+def with_past_due(rng: np.random.Generator, opportunities: pa.Table, window: Window) -> pa.Table:
+    """About 1 in 5 open deals created two weeks or more before as_of slipped: still open, with a close
+    date already passed (a day after creation at the earliest, the day before as_of at the latest), so
+    the pipeline hygiene KPIs have something to find."""
+    n = opportunities.num_rows
+    stage = np.asarray(opportunities["stage"].to_pylist(), dtype=object)
+    created_day = opportunities["created_at"].to_numpy(zero_copy_only=False).astype("datetime64[D]").astype(np.int64)
+    close_day = opportunities["close_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]").astype(np.int64)
+    first, last = created_day + 1, window.as_of_day - 1
+    slipped = np.isin(stage, OPEN_STAGES) & (created_day <= window.as_of_day - 14) & (rng.random(n) < PAST_DUE_SHARE)
+    moved = first + np.floor(rng.random(n) * (last - first + 1)).astype(np.int64)
+    close_day = np.where(slipped, moved, close_day)
+    index = opportunities.schema.get_field_index("close_date")
+    return opportunities.set_column(index, "close_date", pa.array(close_day.astype(np.int32), pa.date32()))
 
 
 def build_rep_surveys(rng: np.random.Generator, org: Org, window: Window) -> pa.Table:

@@ -95,6 +95,16 @@ CANONICAL_STAGE = {
     "closed_lost": "closedlost",
 }
 
+# `hs_analytics_source` values, and the one each canonical lead source is served as (distinct values).
+ANALYTICS_SOURCES = (
+    "ORGANIC_SEARCH", "PAID_SEARCH", "EMAIL_MARKETING", "SOCIAL_MEDIA", "REFERRALS", "OTHER_CAMPAIGNS",
+    "DIRECT_TRAFFIC", "OFFLINE", "PAID_SOCIAL",
+)
+CANONICAL_SOURCE = {
+    "Web": "ORGANIC_SEARCH", "Referral": "REFERRALS", "Partner": "OTHER_CAMPAIGNS", "Outbound": "OFFLINE",
+    "Event": "DIRECT_TRAFFIC",
+}
+
 # Write-back targets on the users object (docs/CONTRACTS.md): custom number properties.
 WRITEBACK_NUMBER_PROPS: tuple[tuple[str, str], ...] = (
     ("spm_quota_attainment", "SPM Quota Attainment"),
@@ -124,6 +134,12 @@ _DEAL_PROPS = (
     _p("hs_arr", "Annual recurring revenue", NUMBER, read_only=True, calculated=True),
     _p("arr", "ARR", NUMBER, hubspot_defined=False),
     _p("dealtype", "Deal Type", ENUMERATION, field_type="radio", options=("newbusiness", "existingbusiness")),
+    # Free text the rep types when closing (HubSpot's default deal properties; reasons are not a picklist).
+    _p("closed_lost_reason", "Closed Lost Reason", field_type="textarea"),
+    _p("closed_won_reason", "Closed Won Reason", field_type="textarea"),
+    # The deal's original source, set by HubSpot from the contacts it came from (read-only).
+    _p("hs_analytics_source", "Original Source Type", ENUMERATION, read_only=True, calculated=True,
+       group="analyticsinformation", options=ANALYTICS_SOURCES),
     _p("hs_deal_stage_probability", "Deal probability", NUMBER, read_only=True, calculated=True),
     *(
         _p(f"{prefix}{stage}", f"Date entered '{label}' ({prefix.rstrip('_')})", DATETIME, read_only=True)

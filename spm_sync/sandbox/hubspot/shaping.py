@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from spm_sync.sandbox.dataset.model import Dataset
 from spm_sync.sandbox.hubspot.columns import Column, NumberColumn, TextColumn, TimeColumn
 from spm_sync.sandbox.hubspot.portal import DealSplit, Owner, Portal, Team
-from spm_sync.sandbox.hubspot.schema import CANONICAL_STAGE, DEAL_STAGES
+from spm_sync.sandbox.hubspot.schema import CANONICAL_SOURCE, CANONICAL_STAGE, DEAL_STAGES
 from spm_sync.sandbox.hubspot.table import SeedHistory
 from spm_sync.sandbox.hubspot.values import NULL_MS, ms_from_date
 
@@ -245,6 +245,9 @@ def deals(ds: Dataset) -> tuple[Seed, SeedHistory, SeedHistory]:
         "hs_arr": NumberColumn(floats(opps["recurring_amount"])),
         "arr": NumberColumn(floats(opps["recurring_amount"])),
         "dealtype": coded((~is_new).astype(np.int32), ["newbusiness", "existingbusiness"]),
+        "closed_lost_reason": text(opps["loss_reason"]),
+        "closed_won_reason": text(opps["won_reason"]),
+        "hs_analytics_source": mapped(opps["lead_source"], CANONICAL_SOURCE),
         **stage_columns,
     }
     seed = Seed(ids, millis(opps["created_at"]), millis(opps["updated_at"]), columns,

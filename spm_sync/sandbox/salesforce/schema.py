@@ -186,6 +186,12 @@ OPPORTUNITY_TYPES = (
     "Existing Customer - Replacement",
     "Existing Customer - Downgrade",
 )
+# The sandbox org's own picklists (Lead Source is standard, its values are each org's; the reasons are
+# the custom fields most orgs add, since Salesforce has no standard loss or win reason).
+LEAD_SOURCES = ("Web", "Referral", "Partner", "Outbound", "Event", "Other")
+LOSS_REASONS = ("Price", "Competitor", "No decision", "Timing", "Product fit", "Other")
+WON_REASONS = ("Product fit", "Price", "Relationship", "Support", "Other")
+SURVEY_TOPICS = ("Tools", "Leads", "Training", "Compensation", "Process", "Other")
 LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted")
 TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
 TASK_SUBTYPES = ("Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn")
@@ -257,8 +263,11 @@ _OBJECTS: tuple[ObjectSpec, ...] = (
         _ro("IsClosed", "boolean", nillable=False, defaulted_on_create=True, label="Closed"),
         _ro("IsWon", "boolean", nillable=False, defaulted_on_create=True, label="Won"),
         _ref("OwnerId", "User", nillable=False, defaulted_on_create=True, label="Owner ID"),
+        _f("LeadSource", "picklist", length=255, picklist=LEAD_SOURCES, label="Lead Source"),
         _currency_iso(),
         _f("ARR__c", "currency", label="ARR"),
+        _f("Loss_Reason__c", "picklist", length=255, picklist=LOSS_REASONS, label="Loss Reason"),
+        _f("Won_Reason__c", "picklist", length=255, picklist=WON_REASONS, label="Won Reason"),
     )),
     ObjectSpec("OpportunityHistory", "008", "Opportunity History", "Opportunity History", (
         _ro("Id", "id", nillable=False, label="Record ID"),
@@ -327,7 +336,7 @@ _OBJECTS: tuple[ObjectSpec, ...] = (
         _f("Company", "string", nillable=False),
         _f("Email", "email", length=80),
         _f("Status", "picklist", length=255, nillable=False, picklist=LEAD_STATUSES, defaulted_on_create=True),
-        _f("LeadSource", "picklist", length=255, label="Lead Source"),
+        _f("LeadSource", "picklist", length=255, picklist=LEAD_SOURCES, label="Lead Source"),
         _ro("IsConverted", "boolean", nillable=False, defaulted_on_create=True, label="Converted"),
         _ro("ConvertedDate", "date", label="Converted Date"),
         _ro("ConvertedAccountId", "reference", reference_to=("Account",), relationship_name="ConvertedAccount",
@@ -391,6 +400,17 @@ _OBJECTS: tuple[ObjectSpec, ...] = (
         _f("Comment__c", "textarea", length=32768, label="Comment"),
         _ref("Account__c", "Account", rel="Account__r", label="Account"),
         _ref("Rep__c", "User", rel="Rep__r", label="Rep"),
+        _f("SubmittedAt__c", "datetime", label="Submitted At"),
+    ), custom=True),
+    # The sales team's pulse survey (the source's `rep_survey_object`): one answer per record, 0-10.
+    ObjectSpec("Rep_Survey__c", "a0Z", "Rep Survey", "Rep Surveys", (
+        *_audit(),
+        _ref("OwnerId", "Group", "User", nillable=False, defaulted_on_create=True, label="Owner ID"),
+        _f("Name", "string", length=80, label="Rep Survey Name"),
+        _ref("Rep__c", "User", rel="Rep__r", label="Rep"),
+        _f("Score__c", "double", precision=2, scale=0, label="Score"),
+        _f("Topic__c", "picklist", length=255, picklist=SURVEY_TOPICS, label="Topic"),
+        _f("Comment__c", "textarea", length=32768, label="Comment"),
         _f("SubmittedAt__c", "datetime", label="Submitted At"),
     ), custom=True),
     ObjectSpec("Rep_KPI__c", "a0Y", "Rep KPI", "Rep KPIs", (

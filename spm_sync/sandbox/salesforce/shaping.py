@@ -214,6 +214,7 @@ def shape(ds: Any) -> dict[str, Shaped]:
     out["Lead"] = _leads(ds, reps)
     out["Task"], out["Event"] = _activities(ds, reps, accounts, opps, out["Account"])
     out["NPS_Response__c"] = _feedback(ds, reps, accounts, out["Account"])
+    out["Rep_Survey__c"] = _rep_surveys(ds, reps)
 
     n = ds.quotas.num_rows
     owner = refs("User", reps.of(ds.quotas["rep_id"]))
@@ -260,6 +261,8 @@ def _opportunities(ds: Any, reps: _Rows, accounts: _Rows) -> Shaped:
         "OwnerId": owner, **_stage_columns(t["stage"]),
         "Amount": _floats(t["amount"]), "CurrencyIsoCode": Strings.of(t["currency"]),
         "ARR__c": _floats(t["recurring_amount"]), "Type": Strings.of(t["deal_type"], DEAL_TYPE_NAMES),
+        "LeadSource": Strings.of(t["lead_source"]), "Loss_Reason__c": Strings.of(t["loss_reason"]),
+        "Won_Reason__c": Strings.of(t["won_reason"]),
         "CloseDate": _days(t["close_date"]), "IsDeleted": _bools(t["is_deleted"]),
         **_audit(created, np.maximum(modified, created), owner),
     })
@@ -365,7 +368,7 @@ def _leads(ds: Any, reps: _Rows) -> Shaped:
         "FirstName": Strings.of(t["first_name"]), "LastName": Strings.of(t["last_name"]),
         "Name": _full_names(t["first_name"], t["last_name"]),
         "Company": Strings.of(t["company"]), "Email": Strings.of(t["email"]),
-        "Status": Strings.of(t["status"], LEAD_STATUS_NAMES), "LeadSource": _const(n, "Web"),
+        "Status": Strings.of(t["status"], LEAD_STATUS_NAMES), "LeadSource": Strings.of(t["lead_source"]),
         "IsConverted": _bools(t["is_converted"]), "ConvertedDate": converted.astype("datetime64[D]"),
         "OwnerId": owner, "CurrencyIsoCode": _const(n, "USD"),
         "IsDeleted": np.zeros(n, dtype=bool), **_audit(created, modified, owner),
@@ -425,4 +428,19 @@ def _feedback(ds: Any, reps: _Rows, accounts: _Rows, account: Shaped) -> Shaped:
         "Score__c": _floats(t["score"]), "Kind__c": Strings.of(t["kind"]), "Comment__c": Strings.of(t["comment"]),
         "Account__c": refs("Account", account_rows), "Rep__c": rep, "SubmittedAt__c": submitted,
         "OwnerId": owner, "IsDeleted": np.zeros(n, dtype=bool), **_audit(submitted, submitted, owner),
+    })
+
+
+def _rep_surveys(ds: Any, reps: _Rows) -> Shaped:
+    """Each answer owned by the rep who gave it (a survey app's integration user would do too)."""
+    t = ds.rep_surveys
+    n = t.num_rows
+    rep = refs("User", reps.of(t["rep_id"]))
+    submitted = _stamps(t["submitted_at"])
+    numbers = _np(t["survey_id"]).astype(np.int64)
+    return Shaped(n, {
+        "Name": Strings.of([f"RS-{i:06d}" for i in numbers.tolist()]), "Rep__c": rep,
+        "Score__c": _floats(t["score"]), "Topic__c": Strings.of(t["topic"]), "Comment__c": Strings.of(t["comment"]),
+        "SubmittedAt__c": submitted, "OwnerId": rep, "IsDeleted": np.zeros(n, dtype=bool),
+        **_audit(submitted, submitted, rep),
     })
