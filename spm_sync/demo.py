@@ -5,8 +5,9 @@ Starts both emulators on loopback with HubSpot mirroring Salesforce through the 
 reassigned after close, revenue splits and reps who moved team mid-year (a teams file with dated
 membership). The CRMs start without the KPI fields: `writeback setup` creates them. Then it syncs,
 normalizes, credits (each deal once, to its owner at close or its split owners, in the team of the
-credited date), computes KPIs, writes them back, and prints a leaderboard plus the values now stored
-in the sandbox CRMs' fields, with their periods and the names of the upserted records.
+credited date), computes KPIs, writes them back, and prints a leaderboard, why deals were lost, the
+process and the team's survey (eNPS), the pipeline hygiene as of the last full month's end, plus the
+values now stored in the sandbox CRMs' fields, with their periods and the names of the upserted records.
 """
 
 from __future__ import annotations
@@ -153,6 +154,71 @@ def render_crediting(cfg: Config, console: Console) -> None:
     )
 
 
+# (metric, header, format): the pipeline as of a month's end, and the process and team feedback of a period
+HYGIENE = (
+    ("pipeline_past_due_share", "past due", "pct"), ("pipeline_stale_share", "stale", "pct"),
+    ("pipeline_missing_amount_share", "no amount", "pct"),
+)
+PROCESS = (
+    ("activities_per_win", "activities / win", "num"), ("avg_days_to_first_activity", "days to 1st lead touch", "num"),
+    ("stage_skip_share", "wins skipping a stage", "pct"), ("enps", "eNPS", "num"),
+    ("rep_feedback_count", "survey answers", "num"),
+)
+Column = tuple[str, str, str]
+
+
+def last_full_month(cfg: Config, today: date) -> str | None:
+    """The latest month that ended by today: the pipeline as of its end is the freshest that is history."""
+    with open_store(cfg) as store:
+        row = store.fetchone("SELECT period FROM spm.fiscal_periods WHERE grain = 'month' AND period_end <= ? "
+                             "ORDER BY period_end DESC LIMIT 1", [today])
+    return str(row[0]) if row else None
+
+
+def practices(cfg: Config, period: str, columns: tuple[Column, ...]) -> list[dict[str, Any]]:
+    """The company's and each team's values of these metrics in `period` (company first)."""
+    pivot = ", ".join(f"max(k.value) FILTER (WHERE k.metric = '{m}') AS {m}" for m, _, _ in columns)
+    with open_store(cfg) as store:
+        return store.fetch_dicts(
+            f"SELECT k.entity_type, coalesce(t.name, 'Company') AS name, {pivot} FROM spm.kpi_values k "
+            "LEFT JOIN spm.teams t ON t.team_id = k.entity_id AND k.entity_type = 'team' "
+            "WHERE k.entity_type IN ('company', 'team') AND k.period = ? AND k.dimension IS NULL "
+            "GROUP BY k.entity_type, t.name ORDER BY k.entity_type = 'team', name",
+            [period],
+        )
+
+
+def loss_reasons(cfg: Config, period: str) -> list[dict[str, Any]]:
+    """The company's deals and revenue lost in `period` by loss reason (the stored breakdown), most revenue first."""
+    with open_store(cfg) as store:
+        return store.fetch_dicts(
+            "SELECT dimension_value AS reason, max(value) FILTER (WHERE metric = 'deals_lost') AS deals_lost, "
+            "max(value) FILTER (WHERE metric = 'revenue_lost') AS revenue_lost FROM spm.kpi_values "
+            "WHERE entity_type = 'company' AND period = ? AND dimension = 'loss_reason' "
+            "GROUP BY dimension_value ORDER BY revenue_lost DESC NULLS LAST, reason",
+            [period],
+        )
+
+
+def render_practices(rows: list[dict[str, Any]], title: str, columns: tuple[Column, ...], console: Console) -> None:
+    table = Table(title=title)
+    table.add_column("team", justify="left")
+    for _, header, _ in columns:
+        table.add_column(header, justify="right")
+    for row in rows:
+        table.add_row(row["name"], *((_pct if kind == "pct" else _num)(row[m]) for m, _, kind in columns))
+    console.print(table)
+
+
+def render_losses(rows: list[dict[str, Any]], period: str, console: Console) -> None:
+    table = Table(title=f"Why deals were lost {period} (company)")
+    for column, justify in (("loss reason", "left"), ("deals lost", "right"), ("revenue lost", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(row["reason"] or "(no reason given)", _num(row["deals_lost"]), _money(row["revenue_lost"]))
+    console.print(table)
+
+
 def last_fiscal_year(today: date) -> str:
     """The demo's period: the last full fiscal year (January start), which the sandbox data covers whole."""
     return f"FY{today.year - 1}"
@@ -164,6 +230,10 @@ def _money(value: float | None) -> str:
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}".removesuffix(".0")
 
 
 def render_leaderboard(rows: list[dict[str, Any]], period: str, console: Console,
@@ -307,6 +377,12 @@ def run_demo(console: Console, *, keep: Path | None = None, seed: int = 7, store
             console.print(results["kpis"].summary())
             render_crediting(cfg, console)
             render_leaderboard(leaderboard(cfg, period), period, console, inactive_reps(cfg, period))
+            render_losses(loss_reasons(cfg, period), period, console)
+            render_practices(practices(cfg, period, PROCESS), f"Process and team feedback {period}", PROCESS, console)
+            month = last_full_month(cfg, utcnow().date())
+            if month:
+                render_practices(practices(cfg, month, HYGIENE), f"Pipeline hygiene as of the end of {month}",
+                                 HYGIENE, console)
             write_demo_report(cfg, period, folder if keep else None, console)
             results["writeback"].render(console)
             render_crm_values(cfg, console)

@@ -56,6 +56,20 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
             store.fetchall("SELECT target, count(*) FROM spm_state.writeback_ledger WHERE outcome = 'sent' GROUP BY 1")
         )
         runs = store.fetchall("SELECT job, status FROM spm_state.runs ORDER BY started_at")
+        month = re.search(r"Pipeline hygiene as of the end of (\d{4}-\d\d)", out).group(1)
+        practices = dict(store.fetchall(
+            "SELECT metric || ' ' || period, value FROM spm.kpi_values WHERE entity_type = 'company' "
+            "AND dimension IS NULL AND ((period = ? AND metric IN ('enps', 'activities_per_win', "
+            "'avg_days_to_first_activity', 'stage_skip_share')) "
+            "OR (period = ? AND metric = 'pipeline_past_due_share'))",
+            [period, month]))
+        lost = store.fetchall("SELECT count(*), sum(value) FROM spm.kpi_values WHERE entity_type = 'company' "
+                              "AND period = ? AND metric = 'deals_lost' AND dimension = 'loss_reason'", [period])
+    # the practices tables: why deals were lost, process and the team's survey, hygiene as of last month's end
+    assert f"Why deals were lost {period}" in out and f"Process and team feedback {period}" in out
+    assert len(practices) == 5 and practices.pop(f"enps {period}") is not None, practices  # answered
+    assert all(practices.values()), practices  # past due, activities per win, first lead touch, skips: above 0
+    assert lost[0][0] >= 3 and lost[0][1] > 0
     assert [job for job, _ in runs] == ["sync", "sync", "sync", "normalize", "kpis", "writeback"]
     assert {status for _, status in runs} == {"succeeded"}
     assert sent > 0

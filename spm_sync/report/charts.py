@@ -10,7 +10,7 @@ from typing import Any
 
 import altair as alt
 
-from spm_sync.report.data import STAGES, Entity, Month, ReportData
+from spm_sync.report.data import STAGES, Entity, LossReason, Month, ReportData
 
 AHEAD, BEHIND, MISSED, GREY = "#1a9850", "#4575b4", "#d73027", "#9e9e9e"
 BREAKDOWN_TEAMS = 12  # teams in the customer charts: the largest by revenue won
@@ -166,6 +166,31 @@ def satisfaction(entities: list[Entity], definitions: dict[str, str]) -> dict[st
     return _spec(chart, rows=rows)
 
 
+NO_REASON = "(no reason given)"
+
+
+def loss_reasons(slices: list[LossReason], definitions: dict[str, str]) -> dict[str, Any]:
+    """Revenue lost per loss reason, most first; hover adds the deals lost and the definitions."""
+    order = [s.reason or NO_REASON for s in slices]
+    definition = definitions.get("revenue_lost", "")
+    rows = [{"reason": reason, "revenue": s.revenue, "deals": s.deals, "definition": definition}
+            for reason, s in zip(order, slices, strict=True)]
+    base = alt.Chart(alt.Data(name="rows"))
+    bars = base.mark_bar(cornerRadiusEnd=3, color=MISSED, height={"band": 0.7}).encode(
+        x=alt.X("revenue:Q", axis=alt.Axis(format=",.0f", title="Revenue lost")),
+        y=alt.Y("reason:N", sort=order, axis=alt.Axis(title=None, labelLimit=220)),
+        tooltip=[alt.Tooltip("reason:N", title="Loss reason"),
+                 alt.Tooltip("revenue:Q", title="Revenue lost", format=",.0f"),
+                 alt.Tooltip("deals:Q", title="Deals lost", format=",.1f"),
+                 alt.Tooltip("definition:N", title="Revenue lost")],
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=11, color="#3c4350").encode(
+        x="revenue:Q", y=alt.Y("reason:N", sort=order), text=alt.Text("deals:Q", format=",.0f"))
+    chart = alt.layer(bars, labels).properties(
+        title="Why deals were lost (label: deals lost)", width="container", height=max(60, 26 * len(rows)))
+    return _spec(chart, rows=rows)
+
+
 def all_charts(data: ReportData, top: int = 25) -> dict[str, dict[str, Any]]:
     """Chart id -> spec, for the page's placeholders."""
     docs = data.definitions
@@ -187,6 +212,8 @@ def all_charts(data: ReportData, top: int = 25) -> dict[str, dict[str, Any]]:
         "new_vs_existing": new_vs_existing(group, docs.get("new_customer_revenue_share", "")),
         "satisfaction": satisfaction(group, docs),
     }
+    if data.loss_reasons:
+        charts["loss_reasons"] = loss_reasons(data.loss_reasons, docs)
     if team_rows:
         charts["team_over_time"] = attainment_over_time(team_rows, "Attainment over the fiscal year", "team",
                                                         data.scope.name)

@@ -25,6 +25,8 @@ BOARD_METRICS = (
     "calls", "calls_vs_target", "emails", "emails_vs_target", "meetings", "meetings_vs_target",
     "new_customer_revenue_share", "nps", "csat", "feedback_count",
     "enps", "pipeline_stale_share", "pipeline_past_due_share", "activities_per_win",
+    "pipeline_missing_amount_share", "stage_skip_share", "avg_days_to_first_activity", "rep_feedback_count",
+    "deals_lost", "revenue_lost",
 )
 FUNNEL_METRICS = tuple(f"stage_{kind}_{stage}" for stage in STAGES for kind in ("conversion", "days"))
 
@@ -55,6 +57,15 @@ class Month:
     quota: float
 
 
+@dataclass(frozen=True)
+class LossReason:
+    """One slice of the scope's losses in the period (reason None: the deals lost without one)."""
+
+    reason: str | None
+    deals: float
+    revenue: float
+
+
 @dataclass
 class ReportData:
     period: str
@@ -70,6 +81,7 @@ class ReportData:
     today: date
     definitions: dict[str, str] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
+    loss_reasons: list[LossReason] = field(default_factory=list)  # most revenue lost first
 
 
 def _definitions(cfg: Config) -> tuple[dict[str, str], dict[str, str]]:
@@ -131,6 +143,19 @@ def _months(store: Store, year_start: date, year_end: date, entities: list[Entit
     ]
 
 
+def _loss_reasons(store: Store, period: str, scope: Entity) -> list[LossReason]:
+    """deals_lost and revenue_lost of the scope by loss_reason (their stored breakdown), most revenue first."""
+    slices: dict[str | None, dict[str, float]] = {}
+    for reason, metric, value in store.fetchall(
+        "SELECT dimension_value, metric, value FROM spm.kpi_values WHERE period = ? AND entity_type = ? "
+        "AND entity_id = ? AND dimension = 'loss_reason' AND metric IN ('deals_lost', 'revenue_lost')",
+        [period, scope.type, scope.id],
+    ):
+        slices.setdefault(reason, {})[str(metric)] = float(value or 0.0)
+    found = [LossReason(r, v.get("deals_lost", 0.0), v.get("revenue_lost", 0.0)) for r, v in slices.items()]
+    return sorted(found, key=lambda s: (-s.revenue, -s.deals, s.reason is None, s.reason or ""))
+
+
 def load_report(cfg: Config, store: Store, period: str | None, team: str | None, today: date) -> ReportData:
     """Everything the report shows for `period` (default: the current fiscal quarter) and `team` (default: all)."""
     asked = resolve_period(cfg, period or "current_quarter", today, store)
@@ -166,7 +191,7 @@ def load_report(cfg: Config, store: Store, period: str | None, team: str | None,
         period=asked, period_start=start, period_end=end, fiscal_year=str(fiscal_year), scope=scope[0],
         teams=teams, reps=reps, months=_months(store, year_start, year_end, [scope[0], *teams, *reps]),
         last_synced=synced[0] if synced else None, computed_at=computed[0] if computed else None, today=today,
-        definitions=docs, units=units,
+        definitions=docs, units=units, loss_reasons=_loss_reasons(store, asked, scope[0]),
     )
 
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 from great_tables import GT, loc, style
 from great_tables import html as gt_html
 
-from spm_sync.report.charts import all_charts
+from spm_sync.report.charts import NO_REASON, all_charts
 from spm_sync.report.data import Entity, ReportData
 
 # leaderboard column -> (metric, header)
@@ -32,15 +32,18 @@ TILES = (
     ("win_rate", "Win rate"), ("pipeline_coverage", "Pipeline coverage"), ("open_pipeline", "Open pipeline"),
     ("nps", "NPS"), ("csat", "CSAT"),
     # practices: feedback from the team, pipeline hygiene at the period end, activity per win
-    ("enps", "eNPS"), ("pipeline_stale_share", "Stale pipeline"), ("pipeline_past_due_share", "Past-due pipeline"),
-    ("activities_per_win", "Activities per win"),
+    ("enps", "eNPS"), ("rep_feedback_count", "Rep survey answers"), ("activities_per_win", "Activities per win"),
+    ("avg_days_to_first_activity", "Days to first lead activity"),
+    ("pipeline_stale_share", "Stale pipeline"), ("pipeline_past_due_share", "Past-due pipeline"),
+    ("pipeline_missing_amount_share", "Pipeline without amount"), ("stage_skip_share", "Wins that skipped a stage"),
 )
 LISTED = 60  # a leaderboard longer than this shows its top and bottom halves (`--team` lists a team in full)
 PERCENT = {
     "quota_attainment", "win_rate", "calls_vs_target", "meetings_vs_target", "emails_vs_target",
-    "pipeline_stale_share", "pipeline_past_due_share",
+    "pipeline_stale_share", "pipeline_past_due_share", "pipeline_missing_amount_share", "stage_skip_share",
 }
-MONEY = {"revenue_won", "quota", "open_pipeline"}
+MONEY = {"revenue_won", "quota", "open_pipeline", "revenue_lost"}
+COUNTS = {"rep_feedback_count", "deals_lost"}
 
 
 def format_value(metric: str, value: float | None, currency: str) -> str:
@@ -53,6 +56,8 @@ def format_value(metric: str, value: float | None, currency: str) -> str:
         return f"{currency_symbol(currency)}{value:,.0f}"
     if metric == "pipeline_coverage":
         return f"{value:,.1f}×"
+    if metric in COUNTS:
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     return f"{value:,.1f}"
 
 
@@ -113,6 +118,26 @@ def _tiles(data: ReportData, currency: str) -> str:
     return "\n".join(cells)
 
 
+def _losses(data: ReportData, currency: str) -> str:
+    """The loss-reason table beside its chart: deals lost, revenue lost and its share, per reason."""
+    if not data.loss_reasons:
+        return '<p class="note">No deals lost in this period.</p>'
+    total = sum(s.revenue for s in data.loss_reasons)
+    rows = "".join(
+        f'<tr data-reason="{html.escape(s.reason or "", quote=True)}"><td>{html.escape(s.reason or NO_REASON)}</td>'
+        f'<td class="num">{format_value("deals_lost", s.deals, currency)}</td>'
+        f'<td class="num">{format_value("revenue_lost", s.revenue, currency)}</td>'
+        f'<td class="num">{s.revenue / total * 100 if total else 0.0:,.1f}%</td></tr>'
+        for s in data.loss_reasons
+    )
+    heads = (("Loss reason", ""), ("Deals lost", "deals_lost"), ("Revenue lost", "revenue_lost"), ("Share", ""))
+    header = "".join(
+        f'<th title="{html.escape(data.definitions.get(metric, ""), quote=True)}">{label}</th>'
+        for label, metric in heads
+    )
+    return f'<table class="losses"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>'
+
+
 def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "never"
 
@@ -161,6 +186,8 @@ def render(data: ReportData, currency: str, vega_bundle: str) -> str:
         funnel=chart("funnel"),
         new_vs_existing=chart("new_vs_existing"),
         satisfaction=chart("satisfaction"),
+        loss_reasons=chart("loss_reasons"),
+        losses=_losses(data, currency),
         board_teams=board_teams,
         board_reps=board_reps,
         vega=vega_bundle,
@@ -221,6 +248,9 @@ PAGE = """<!DOCTYPE html>
   .vega-bind {{ margin: 6px 0 0; font-size: 13px; }}
   .vega-bind select {{ font-size: 13px; padding: 3px 6px; border-radius: 6px; border: 1px solid #c7ccd4; }}
   .gt_table {{ font-family: inherit !important; }}
+  table.losses {{ border-collapse: collapse; width: 100%; font-size: 13px; align-self: start; }}
+  table.losses th, table.losses td {{ padding: 5px 8px; border-bottom: 1px solid #eceff3; text-align: left; }}
+  table.losses th[title] {{ cursor: help; }} table.losses .num {{ text-align: right; }}
   .gt_col_heading span[title] {{ cursor: help; border-bottom: 1px dotted #8a93a5; }}
   footer {{ color: #5b6475; font-size: 12px; text-align: center; margin-top: 24px; }}
 </style>
@@ -242,6 +272,10 @@ PAGE = """<!DOCTYPE html>
 <div class="two">{team_over_time}{rep_over_time}</div></section>
 <section><h2>Pipeline stages</h2>{funnel}</section>
 <section><h2>Customers</h2><div class="two">{new_vs_existing}{satisfaction}</div></section>
+<section><h2>Learning from losses</h2>
+<p class="note">Deals lost in the period by the reason the rep gave (Salesforce Loss_Reason__c, HubSpot
+closed_lost_reason), with the revenue they took.</p>
+<div class="two">{loss_reasons}{losses}</div></section>
 <section>{board_reps}</section>
 <footer>spm-sync report · {span} · data last synced {synced}</footer>
 </main>

@@ -19,7 +19,7 @@ from tests.metrics.dataset import TABLES
 
 CHROMIUM = "/usr/bin/chromium"
 CHARTS = ("team_attainment", "rep_attainment", "team_over_time", "rep_over_time", "funnel", "new_vs_existing",
-          "satisfaction")
+          "satisfaction", "loss_reasons")
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,7 @@ def cfg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Config]:
     with open_store(config) as store:
         for table, rows in TABLES.items():
             insert(store, table, rows)
+        store.execute("UPDATE spm.opportunities SET loss_reason = 'Price' WHERE opportunity_id = 'o3'")
         kpis(config, store)
         store.execute("INSERT INTO spm_state.runs (run_id, job, subject, started_at, ended_at, status) VALUES "
                       "('s1', 'sync', 'sf', '2026-03-15 06:29:00', '2026-03-15 06:30:00', 'succeeded')")
@@ -100,14 +101,25 @@ def test_report_in_a_real_browser_shows_the_stored_kpis(cfg: Config, tmp_path: P
         assert page.inner_text("h1") == "Sales performance · FY2026-Q1"
         tiles = {m: page.inner_text(f'.tile[data-metric="{m}"] .value') for m in ("quota_attainment", "revenue_won")}
         assert tiles == {"quota_attainment": "60.0%", "revenue_won": "$9,000"}
-        practices = ("enps", "pipeline_stale_share", "pipeline_past_due_share", "activities_per_win")
+        practices = ("enps", "rep_feedback_count", "activities_per_win", "avg_days_to_first_activity",
+                     "pipeline_stale_share", "pipeline_past_due_share", "pipeline_missing_amount_share",
+                     "stage_skip_share")
         with open_store(cfg) as store:
             company = dict(store.fetchall(
                 "SELECT metric, value FROM spm.kpi_values WHERE entity_type = 'company' AND period = 'FY2026-Q1' "
                 f"AND dimension IS NULL AND metric IN {practices}"))
+            lost = store.fetchall(
+                "SELECT dimension_value, metric, value FROM spm.kpi_values WHERE entity_type = 'company' "
+                "AND period = 'FY2026-Q1' AND dimension = 'loss_reason' ORDER BY metric")
         shown = {m: page.inner_text(f'.tile[data-metric="{m}"] .value') for m in practices}
         assert set(company) == set(practices)
         assert {m: same(text, company[m]) for m, text in shown.items()} == dict.fromkeys(practices, True)
+        # o3, the quarter's one lost deal (2,000), lost on price: the loss-reason breakdown, table and chart
+        assert lost == [("Price", "deals_lost", 1.0), ("Price", "revenue_lost", 2000.0)]
+        losses = page.locator("table.losses tbody tr").evaluate_all(
+            "rows => rows.map(r => [...r.cells].map(c => c.innerText))")
+        assert losses == [["Price", "1", "$2,000", "100.0%"]]
+        assert page.locator("#loss_reasons svg").get_by_text("Price").count() >= 1
 
         def board(title: str) -> dict[str, list[str]]:
             table = page.locator("table.gt_table", has=page.get_by_text(title))

@@ -32,7 +32,14 @@ from spm_sync.sandbox.dataset.model import (
 )
 from spm_sync.sandbox.dataset.people import build_org
 from spm_sync.sandbox.dataset.plan import currencies_table, quotas_table
-from spm_sync.sandbox.dataset.practices import build_rep_surveys, with_lead_sources, with_past_due, with_reasons
+from spm_sync.sandbox.dataset.practices import (
+    build_lead_activities,
+    build_rep_surveys,
+    with_lead_sources,
+    with_past_due,
+    with_reasons,
+    without_skipped_stages,
+)
 
 __all__ = [
     "ACTIVITY_KINDS", "CORPORATE_CURRENCY", "DEAL_TYPES", "FEEDBACK_KINDS", "LEAD_STATUSES", "OPEN_STAGES",
@@ -130,13 +137,17 @@ def generate_timed(seed: int = 7, scale: str | int = "small",
     opportunities = with_reasons(_rng(seed, spec, as_of, "reasons"), credit.opportunities)
     opportunities = with_past_due(_rng(seed, spec, as_of, "past_due"), opportunities, window)
     leads = with_lead_sources(_rng(seed, spec, as_of, "lead_sources"), leads)
+    stage_events = without_skipped_stages(_rng(seed, spec, as_of, "skipped_stages"), deals.stage_events, opportunities)
+    lead_activities = build_lead_activities(_rng(seed, spec, as_of, "lead_activities"), leads, window,
+                                            activities.num_rows + 1)
     rep_surveys = build_rep_surveys(_rng(seed, spec, as_of, "rep_surveys"), org, window)
     clock.lap("practices")
     dataset = Dataset(
         seed=seed, scale=spec.name, as_of=as_of, teams=org.teams, reps=credit.reps, accounts=accounts.table,
-        opportunities=opportunities, stage_events=deals.stage_events, leads=leads, activities=activities,
+        opportunities=opportunities, stage_events=stage_events, leads=leads, activities=activities,
         feedback=feedback, quotas=quotas, currencies=currencies_table(), owner_changes=credit.owner_changes,
         opportunity_splits=credit.opportunity_splits, team_history=credit.team_history, rep_surveys=rep_surveys,
+        lead_activities=lead_activities,
     )
     return dataset, clock.seconds
 

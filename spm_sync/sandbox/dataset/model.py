@@ -25,7 +25,7 @@ LEAD_STATUSES: tuple[str, ...] = ("new", "working", "nurturing", "unqualified", 
 CORPORATE_CURRENCY = "USD"
 TABLE_NAMES: tuple[str, ...] = (
     "teams", "reps", "accounts", "opportunities", "stage_events", "leads", "activities", "feedback", "quotas",
-    "currencies", "owner_changes", "opportunity_splits", "team_history", "rep_surveys",
+    "currencies", "owner_changes", "opportunity_splits", "team_history", "rep_surveys", "lead_activities",
 )
 
 
@@ -50,6 +50,7 @@ class Dataset:
     opportunity_splits: pa.Table
     team_history: pa.Table
     rep_surveys: pa.Table  # the sales team's pulse survey answers (Salesforce Rep_Survey__c)
+    lead_activities: pa.Table  # first calls / e-mails about leads (Salesforce Tasks with a Lead WhoId)
 
     def tables(self) -> dict[str, pa.Table]:
         """Entity name -> table, in dependency order."""
@@ -112,6 +113,7 @@ class _RecordTeams:
             "opportunities": self.team_by_rep[_ints(ds.opportunities["owner_rep_id"])],
             "stage_events": self.team_by_opp[_ints(ds.stage_events["opportunity_id"])],
             "leads": self.team_by_rep[_ints(ds.leads["owner_rep_id"])],
+            "lead_activities": self.team_by_rep[_ints(ds.lead_activities["owner_rep_id"])],
             "activities": self._owner_or_account(ds.activities, "owner_rep_id"),
             "feedback": self._owner_or_account(ds.feedback, "rep_id"),
             "quotas": self.team_by_rep[_ints(ds.quotas["rep_id"])],

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from spm_sync.sandbox.dataset import text
 from spm_sync.sandbox.dataset.clock import DAY_MS, Window
-from spm_sync.sandbox.dataset.model import OPEN_STAGES
+from spm_sync.sandbox.dataset.model import OPEN_STAGES, STAGES
 from spm_sync.sandbox.dataset.people import Org
 
 LOSS_REASONS = ("Price", "Competitor", "No decision", "Timing", "Product fit")
@@ -22,6 +22,9 @@ LEAD_SHARES = (0.35, 0.2, 0.15, 0.2, 0.1)
 SURVEY_TOPICS = ("Tools", "Leads", "Training", "Compensation", "Process")
 SURVEY_DAYS = 91  # one pulse survey a quarter
 PAST_DUE_SHARE = 0.2  # of the open deals old enough to have slipped
+SKIP_SHARE = 0.12  # of the won deals: one funnel stage never entered
+SKIPPABLE = ("qualification", "needs_analysis", "negotiation")
+TOUCHED_LEADS = 0.75  # leads a rep called or e-mailed about (Salesforce Task.WhoId)
 
 
 def with_reasons(rng: np.random.Generator, opportunities: pa.Table) -> pa.Table:
@@ -63,6 +66,38 @@ def with_past_due(rng: np.random.Generator, opportunities: pa.Table, window: Win
     close_day = np.where(slipped, moved, close_day)
     index = opportunities.schema.get_field_index("close_date")
     return opportunities.set_column(index, "close_date", pa.array(close_day.astype(np.int32), pa.date32()))
+
+
+def without_skipped_stages(rng: np.random.Generator, stage_events: pa.Table, opportunities: pa.Table) -> pa.Table:
+    """About 1 in 8 won deals never entered one of qualification, needs analysis or negotiation (the
+    entry is dropped), so stage_skip_share has something to find; the proposal entry always stays."""
+    won = opportunities["opportunity_id"].to_numpy()[pc.equal(opportunities["stage"], "closed_won").to_numpy(
+        zero_copy_only=False)]
+    skipping = won[rng.random(len(won)) < SKIP_SHARE]
+    skipped = np.array([STAGES.index(s) for s in SKIPPABLE])[rng.integers(0, len(SKIPPABLE), len(skipping))]
+    stage = np.asarray(stage_events["stage"].to_pylist(), dtype=object)
+    index = np.array([STAGES.index(s) for s in stage], dtype=np.int64).reshape(len(stage))
+    keys = stage_events["opportunity_id"].to_numpy() * len(STAGES) + index
+    return stage_events.filter(pa.array(~np.isin(keys, skipping * len(STAGES) + skipped)))
+
+
+def build_lead_activities(rng: np.random.Generator, leads: pa.Table, window: Window, first_id: int) -> pa.Table:
+    """A first call or e-mail about ~3 in 4 leads by their owner, ~2 days (exponential) after creation and
+    before as_of; ids go on from `first_id` (after the activities'). Salesforce serves them as Tasks whose
+    WhoId is the lead."""
+    created = leads["created_at"].to_numpy(zero_copy_only=False).astype("datetime64[ms]").astype(np.int64)
+    at = created + (rng.exponential(2 * DAY_MS, len(created)) + DAY_MS // 24).astype(np.int64)
+    touched = (rng.random(len(created)) < TOUCHED_LEADS) & (at < window.horizon_ms)
+    n = int(touched.sum())
+    kind = np.where(rng.random(n) < 0.6, "call", "email")
+    return pa.table({
+        "activity_id": pa.array(np.arange(first_id, first_id + n), pa.int64()),
+        "owner_rep_id": leads["owner_rep_id"].filter(pa.array(touched)),
+        "kind": pa.array(kind, pa.string()),
+        "subject": pa.array(np.where(kind == "call", "Intro call", "Intro e-mail"), pa.string()),
+        "occurred_at": pa.array(at[touched], pa.timestamp("ms", tz="UTC")),
+        "lead_id": leads["lead_id"].filter(pa.array(touched)),
+    })
 
 
 def build_rep_surveys(rng: np.random.Generator, org: Org, window: Window) -> pa.Table:

@@ -8,8 +8,8 @@ Mappings worth knowing when reading KPIs off the emulated org:
 - stage -> StageName (Prospecting ... Closed Won/Closed Lost); IsClosed/IsWon/Probability derived.
 - deal_type new/expansion/renewal -> Type New Business / Existing Customer - Upgrade / - Replacement.
 - activity kind call/email/task -> Task (TaskSubtype Call/Email/Task, dated by ActivityDate);
-  meeting -> Event (ActivityDateTime). A Task must have an owner: a canonical activity without
-  owner is owned by its account's owner.
+  meeting -> Event (ActivityDateTime); an activity about a lead names it in WhoId. A Task must have an
+  owner: a canonical activity without owner is owned by its account's owner.
 - lead status new/working/nurturing/unqualified/converted -> the four default Lead statuses.
 - timestamps are cut to whole seconds, as Salesforce stores them.
 - owner changes -> OpportunityFieldHistory, two rows each (Field Owner: user Ids with DataType
@@ -212,7 +212,7 @@ def shape(ds: Any) -> dict[str, Shaped]:
     out["OpportunitySplitType"] = _split_types(setup, admin)
     out["OpportunitySplit"] = _splits(ds, reps, opps, out["Opportunity"])
     out["Lead"] = _leads(ds, reps)
-    out["Task"], out["Event"] = _activities(ds, reps, accounts, opps, out["Account"])
+    out["Task"], out["Event"] = _activities(ds, reps, accounts, opps, _Rows(ds.leads["lead_id"]), out["Account"])
     out["NPS_Response__c"] = _feedback(ds, reps, accounts, out["Account"])
     out["Rep_Survey__c"] = _rep_surveys(ds, reps)
 
@@ -375,8 +375,21 @@ def _leads(ds: Any, reps: _Rows) -> Shaped:
     })
 
 
-def _activities(ds: Any, reps: _Rows, accounts: _Rows, opps: _Rows, account: Shaped) -> tuple[Shaped, Shaped]:
-    t = ds.activities
+def _all_activities(ds: Any) -> pa.Table:
+    """The activities, then the calls and e-mails about leads (completed; no account, no opportunity)."""
+    base = ds.activities.append_column("lead_id", pa.nulls(ds.activities.num_rows, pa.int64()))
+    lead = ds.lead_activities
+    n = lead.num_rows
+    about_leads = (lead.append_column("is_completed", pa.array(np.ones(n, dtype=bool)))
+                   .append_column("account_id", pa.nulls(n, pa.int64()))
+                   .append_column("opportunity_id", pa.nulls(n, pa.int64())))
+    return pa.concat_tables([base, about_leads.select(base.column_names).cast(base.schema)])
+
+
+def _activities(ds: Any, reps: _Rows, accounts: _Rows, opps: _Rows, leads: _Rows,
+                account: Shaped) -> tuple[Shaped, Shaped]:
+    t = _all_activities(ds)
+    who = refs("Lead", leads.of(t["lead_id"]))  # a call or e-mail about a lead names it in WhoId
     kind = Strings.of(t["kind"])
     kinds = kind.pool.tolist()
     account_rows = accounts.of(t["account_id"])
@@ -397,7 +410,7 @@ def _activities(ds: Any, reps: _Rows, accounts: _Rows, opps: _Rows, account: Sha
         "Subject": subject[task], "ActivityDate": when.astype("datetime64[D]"),
         "Status": Strings(np.where(done, 1, 2).astype(np.int32), np.array([None, "Completed", "Not Started"])),
         "Priority": _const(nt, "Normal"), "IsClosed": done,
-        "OwnerId": owned_by, "WhatId": what[task], "AccountId": account_ref[task],
+        "OwnerId": owned_by, "WhoId": who[task], "WhatId": what[task], "AccountId": account_ref[task],
         "TaskSubtype": Strings(kind.codes[task], np.array([None, *(TASK_SUBTYPES.get(k, k) for k in kinds[1:])])),
         "CompletedDateTime": np.where(done, when, np.datetime64("NaT", "ms")),
         "IsDeleted": np.zeros(nt, dtype=bool), **_audit(when, when, owned_by),
@@ -408,7 +421,7 @@ def _activities(ds: Any, reps: _Rows, accounts: _Rows, opps: _Rows, account: Sha
     events = Shaped(ne, {
         "Subject": subject[event], "ActivityDateTime": start, "ActivityDate": start.astype("datetime64[D]"),
         "DurationInMinutes": minutes, "EndDateTime": start + (minutes * 60_000).astype("timedelta64[ms]"),
-        "OwnerId": owned_by, "WhatId": what[event], "AccountId": account_ref[event],
+        "OwnerId": owned_by, "WhoId": who[event], "WhatId": what[event], "AccountId": account_ref[event],
         "IsDeleted": np.zeros(ne, dtype=bool), **_audit(start, start, owned_by),
     })
     return tasks, events
