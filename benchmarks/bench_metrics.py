@@ -128,6 +128,11 @@ def build_store(path: Path, scale: str) -> dict[str, int]:
     con.execute("""INSERT INTO spm.feedback (feedback_id, source, kind, score, comment, submitted_at, rep_id, topic)
         SELECT 'sb:s' || survey_id, 'survey', 'rep', CAST(score AS DOUBLE), comment, timezone('UTC', submitted_at),
         'sb:' || rep_id, topic FROM surveys""")
+    # the first calls and e-mails about leads (Salesforce Tasks with a Lead WhoId): avg_days_to_first_activity
+    con.register("touches", dataset.lead_activities)
+    con.execute("""INSERT INTO spm.activities (activity_id, source, owner_rep_id, kind, occurred_at, is_completed,
+        lead_id) SELECT 'sb:x' || activity_id, 'sandbox', 'sb:' || owner_rep_id, kind, timezone('UTC', occurred_at),
+        TRUE, 'sb:l' || lead_id FROM touches""")
     counts = dataset.counts()
     store.close()
     return counts
