@@ -4,7 +4,8 @@ Every object in settings.STANDARD_OBJECTS (and config.extra_objects) goes throug
 nothing here is specific to one object type. State lives in the dlt resource state:
 
 - `cursor` (ms): everything modified before it is loaded; the next window starts at cursor - lookback.
-- `initial` {after, started_ms}: an initial list load in progress (resumes at `after`).
+- `initial` {after | after_id, started_ms}: an initial load in progress (list pages resume at `after`,
+  search pages after `after_id`; see ObjectDef.search_first_load).
 - `window` {start, end, after_id}: an incremental window in progress (resumes after `after_id`).
 - `backfill` {start, end, after_id}: same for a backfill (a separate pipeline, so never the cursor).
 - `swept_ms`: when the last hard-delete sweep ran.
@@ -207,17 +208,11 @@ class ObjectSync:
             state.clear()
         progress = state.setdefault("initial", {"after": None, "started_ms": self.now_ms})
         self._start_credit(state)
-        buffer = self._buffer()
-        committed: str | None = progress["after"]
-        inline = self.reader.inline_associations
-        pages = self.reader.list_pages(self.obj.name, properties, after=progress["after"],
-                                       associations=self.obj.associations if inline else ())
-        for records, after in pages:
-            yield from self._page(records, properties, known, buffer, inline=inline,
-                                  commit=partial(progress.__setitem__, "after", committed))
-            committed = after
-        yield from self._flush(buffer)
-        progress["after"] = committed
+        if self.obj.search_first_load:
+            progress.setdefault("after_id", None)
+            yield from self._window(progress, None, properties, known)
+        else:
+            yield from self._list(progress, properties, known)
         yield from self._archived(properties)
         state.clear()
         state.update(cursor=progress["started_ms"], swept_ms=self.now_ms, archived_ms=progress["started_ms"])
@@ -228,7 +223,7 @@ class ObjectSync:
             "window", {"start": int(state["cursor"]) - lookback_ms, "end": self.now_ms, "after_id": None}
         )
         self._start_credit(state)
-        yield from self._window(window, properties, known)
+        yield from self._window(window, (window["start"], window["end"]), properties, known)
         sweep_due = check_due(state.get("swept_ms"), self.now_ms, self.config.delete_sweep_days * DAY_MS)
         if sweep_due or check_due(state.get("archived_ms"), self.now_ms, self.config.archive_check_hours * HOUR_MS):
             # since the last check (state before that key existed: every incremental checked its window)
@@ -248,7 +243,7 @@ class ObjectSync:
         if not window or (window["start"], window["end"]) != (start, end):
             window = state["backfill"] = {"start": start, "end": end, "after_id": None}
         self._start_credit(state)
-        yield from self._window(window, properties, known)
+        yield from self._window(window, (start, end), properties, known)
         del state["backfill"]
 
     # -- building blocks ----------------------------------------------------------------------
@@ -287,18 +282,34 @@ class ObjectSync:
         if self.credit is not None:
             yield from self.credit.add(records)
 
-    def _window(self, window: MutableMapping[str, Any], properties: list[str], known: KnownIds) -> Iterator[Any]:
-        """Records modified in [start, end) in id order; resumes after window['after_id']."""
+    def _window(self, progress: MutableMapping[str, Any], span: tuple[int, int] | None, properties: list[str],
+                known: KnownIds) -> Iterator[Any]:
+        """Records modified in `span` [start, end) ms (None: every live record) by search, in id order;
+        resumes after progress['after_id']."""
         buffer = self._buffer()
-        committed = window["after_id"]
-        pages = self.reader.search_pages(self.obj.name, self.obj.modified_property, window["start"], window["end"],
-                                         properties, after_id=window["after_id"])
+        committed = progress["after_id"]
+        pages = self.reader.search_pages(self.obj.name, self.obj.modified_property, span, properties,
+                                         after_id=progress["after_id"])
         for records, last_id in pages:
             yield from self._page(records, properties, known, buffer,
-                                  commit=partial(window.__setitem__, "after_id", committed))
+                                  commit=partial(progress.__setitem__, "after_id", committed))
             committed = last_id
         yield from self._flush(buffer)
-        window["after_id"] = committed
+        progress["after_id"] = committed
+
+    def _list(self, progress: MutableMapping[str, Any], properties: list[str], known: KnownIds) -> Iterator[Any]:
+        """Every live record by list pages, links inline where the path allows; resumes at progress['after']."""
+        buffer = self._buffer()
+        committed: str | None = progress["after"]
+        inline = self.reader.inline_associations
+        pages = self.reader.list_pages(self.obj.name, properties, after=progress["after"],
+                                       associations=self.obj.associations if inline else ())
+        for records, after in pages:
+            yield from self._page(records, properties, known, buffer, inline=inline,
+                                  commit=partial(progress.__setitem__, "after", committed))
+            committed = after
+        yield from self._flush(buffer)
+        progress["after"] = committed
 
     def _archived(self, properties: list[str], since_ms: int | None = None) -> Generator[Any, None, np.ndarray]:
         """Archived records (land with archived=true), those archived since `since_ms` if given;

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from spm_sync.connectors.hubspot.client import HubSpotClient, versioned_path
 from spm_sync.connectors.hubspot.records import (
     association_kinds,
-    id_search_body,
     merge_by_id,
     search_body,
     split_for_query,
@@ -24,6 +23,7 @@ from spm_sync.connectors.hubspot.settings import (
     BATCH_READ_SIZE,
     HISTORY_BATCH_SIZE,
     LIST_PAGE_SIZE,
+    OBJECT_ID_PROPERTY,
     OWNERS_PAGE_SIZE,
     SEARCH_PAGE_SIZE,
 )
@@ -149,13 +149,13 @@ class Reader:
         self,
         object_name: str,
         modified_property: str,
-        start_ms: int,
-        end_ms: int,
+        window: tuple[int, int] | None,
         properties: Sequence[str],
         *,
         after_id: str | None = None,
     ) -> Iterator[tuple[list[Record], str]]:
-        """Records modified in [start, end), 200 per call in id order, as (records, last id).
+        """Records modified in `window` [start, end) ms (None: every live record), 200 per call in id
+        order, as (records, last id).
 
         Each call restarts the search after the last id seen, so the 10,000-result cap never
         applies, however many records share one modification instant.
@@ -164,8 +164,7 @@ class Reader:
         path = client.path("objects", object_name, "search")
         while True:
             body = client.request(
-                "POST", path, json=search_body(modified_property, start_ms, end_ms, after_id, properties,
-                                               SEARCH_PAGE_SIZE),
+                "POST", path, json=search_body(modified_property, window, after_id, properties, SEARCH_PAGE_SIZE),
                 require="results", search=True, family=f"objects.{object_name}.search", object_name=object_name,
             )
             records = list(body["results"])
@@ -178,19 +177,8 @@ class Reader:
 
     def live_ids(self, object_name: str) -> Iterator[list[str]]:
         """Every live record id, 200 per search call (the hard-delete sweep)."""
-        client = self.client
-        path = client.path("objects", object_name, "search")
-        after_id: str | None = None
-        while True:
-            body = client.request("POST", path, json=id_search_body(after_id, SEARCH_PAGE_SIZE), require="results",
-                                  search=True, family=f"objects.{object_name}.search", object_name=object_name)
-            ids = [str(r["id"]) for r in body["results"]]
-            if not ids:
-                return
-            yield ids
-            after_id = max(ids, key=lambda i: (len(i), i))
-            if _next_after(body) is None:
-                return
+        for records, _last in self.search_pages(object_name, OBJECT_ID_PROPERTY, None, [OBJECT_ID_PROPERTY]):
+            yield [str(r["id"]) for r in records]
 
     # -- associations ---------------------------------------------------------------------------
     def association_kinds(self, from_object: str, to_object: str) -> dict[str, dict[str, Any]]:

@@ -245,38 +245,27 @@ def split_for_query(
 
 def search_body(
     modified_property: str,
-    start_ms: int,
-    end_ms: int,
+    window: tuple[int, int] | None,
     after_id: str | None,
     properties: Sequence[str],
     limit: int,
 ) -> dict[str, Any]:
-    """A search for records modified in [start, end) with id > after_id, in id order.
+    """A search for records modified in `window` [start, end) ms (None: every live record) with
+    id > after_id, in id order.
 
     Why by id and not by `after` offsets: a search never pages past 10,000 results, and more than
     10,000 records can share one modification instant; restarting after the last id is exact.
     """
-    filters: list[dict[str, Any]] = [
-        {"propertyName": modified_property, "operator": "GTE", "value": str(start_ms)},
-        {"propertyName": modified_property, "operator": "LT", "value": str(end_ms)},
-    ]
-    if after_id is not None:
-        filters.append({"propertyName": OBJECT_ID_PROPERTY, "operator": "GT", "value": str(after_id)})
+    filters: list[dict[str, Any]] = []
+    if window is not None:
+        filters += [{"propertyName": modified_property, "operator": "GTE", "value": str(window[0])},
+                    {"propertyName": modified_property, "operator": "LT", "value": str(window[1])}]
+    if after_id is not None or window is None:
+        filters.append({"propertyName": OBJECT_ID_PROPERTY, "operator": "GT", "value": str(after_id or 0)})
     return {
         "filterGroups": [{"filters": filters}],
         "sorts": [{"propertyName": OBJECT_ID_PROPERTY, "direction": "ASCENDING"}],
         "properties": list(properties),
-        "limit": limit,
-    }
-
-
-def id_search_body(after_id: str | None, limit: int) -> dict[str, Any]:
-    """All live ids in id order (the hard-delete sweep), 200 per call."""
-    filters = [{"propertyName": OBJECT_ID_PROPERTY, "operator": "GT", "value": str(after_id or 0)}]
-    return {
-        "filterGroups": [{"filters": filters}],
-        "sorts": [{"propertyName": OBJECT_ID_PROPERTY, "direction": "ASCENDING"}],
-        "properties": [OBJECT_ID_PROPERTY],
         "limit": limit,
     }
 

@@ -2,7 +2,9 @@
 
 Resources are generated from settings.STANDARD_OBJECTS (+ config.extra_objects); each yields Arrow
 tables of strings into its own table (merge on `id`) and, marked by table name, its associations
-and (deals) pipeline stages. Owners (with teams) come from the owners API.
+and (deals) pipeline stages. Owners (with teams) come from the owners API. Resources run in parallel
+(dlt's extract threads) sharing one client and pacer: searched objects then wait on the search limit
+while the others' list pages fill the 10-second limit.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def object_resource(obj: ObjectDef, reader: Reader, config: HubSpotSource, conte
     def pull() -> Iterator[Any]:
         yield from ObjectSync(obj, reader, config, context).run(dlt.current.resource_state())
 
-    resource = dlt.resource(pull, name=obj.table, table_name=obj.table, primary_key="id", write_disposition="merge")
+    resource = dlt.resource(pull, name=obj.table, table_name=obj.table, primary_key="id", write_disposition="merge",
+                            parallelized=True)
     if obj.associations:
         resource.apply_hints(
             table_name=ASSOCIATIONS_TABLE,
@@ -96,7 +99,8 @@ def owners_resource(reader: Reader, config: HubSpotSource, context: ExtractConte
         except BudgetExhausted as exc:
             context.budget_stop(f"hubspot object {OWNERS}", exc)
 
-    return dlt.resource(pull, name=OWNERS, table_name=OWNERS, primary_key="id", write_disposition="merge")
+    return dlt.resource(pull, name=OWNERS, table_name=OWNERS, primary_key="id", write_disposition="merge",
+                        parallelized=True)
 
 
 def object_names(config: HubSpotSource) -> list[str]:

@@ -228,14 +228,14 @@ def expected_deals(records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 def test_extract_and_normalize_over_http(tmp_path: Path) -> None:
     portal = sample_portal()
     portal.fail_next(r"GET /crm/v3/objects/deals$", rate_limited("TEN_SECONDLY_ROLLING", retry_after="1"))
-    portal.fail_next(r"GET /crm/v4/associations/deals/", rate_limited("SECONDLY"))  # no Retry-After: headers only
+    portal.fail_next(r"POST /crm/v4/associations/deals/", rate_limited("SECONDLY"))  # no Retry-After: headers only
     portal.fail_next(r"GET /crm/v3/owners$", html_reply(502, "Bad Gateway"))
     with serve(portal) as (url, _):
         cfg = make_config(tmp_path, url, portal)
         store = open_store(cfg)
         try:
             first = sync_source(cfg, store, "hs", run=Run(job="sync"))
-            for throttled in (r"GET /crm/v3/objects/deals$", r"GET /crm/v4/associations/deals/"):
+            for throttled in (r"GET /crm/v3/objects/deals$", r"POST /crm/v4/associations/deals/"):
                 arrivals = portal.arrivals(throttled)
                 assert arrivals[1] - arrivals[0] >= 0.95  # Retry-After: 1, or the SECONDLY policy's window
             assert first.api_calls["total"] == len(portal.calls)  # every call counted, throttled ones too
@@ -244,7 +244,10 @@ def test_extract_and_normalize_over_http(tmp_path: Path) -> None:
             assert "MISSING_SCOPES" in first.warnings[0]
             deals = portal.objects["deals"].records
             assert deal_rows(store) == expected_deals(deals)
-            assert portal.calls_to(r"POST /crm/v3/objects/deals/batch/read") == 4  # long URL: per page, 3 + archived
+            # deals are searched (37 a call here: 3 calls), properties in the body; only the archived listing's
+            # long URL leaves properties to a batch read
+            assert portal.calls_to(r"POST /crm/v3/objects/deals/search") == 3
+            assert portal.calls_to(r"POST /crm/v3/objects/deals/batch/read") == 1
             assert_raw_side_tables(store)
             # Splits of the won deals, one call; the won deals the answer leaves out have none stored.
             assert portal.calls_to(r"POST /crm/v3/objects/deals/splits/batch/read") == 1
@@ -266,7 +269,7 @@ def test_extract_and_normalize_over_http(tmp_path: Path) -> None:
             second = sync_source(make_config(tmp_path, url, portal, delete_sweep_days=0), store, "hs",
                                  run=Run(job="sync"))
             assert second.records["deals"] == 42  # 40 changed, 1 archived, 1 hard-deleted
-            assert portal.calls_to(r"POST /crm/v3/objects/deals/search") == 2 + 3  # window + id sweep (37+37+4)
+            assert portal.calls_to(r"POST /crm/v3/objects/deals/search") == 3 + 2 + 3  # + window + id sweep (37+37+4)
             assert [r for r in deal_rows(store) if r[0] != purged["id"]] == expected_deals(deals)
             assert store.fetchall("SELECT archived, hard_deleted, dealname FROM raw_hs.deals WHERE id = ?",
                                   [purged["id"]]) == [(True, True, None)]  # erased: only the id is kept

@@ -90,7 +90,7 @@ def test_list_pages_follow_paging_not_counts(awkward: tuple[Awkward, Reader, Api
 
 def test_search_restarts_after_the_last_id(awkward: tuple[Awkward, Reader, ApiCalls]) -> None:
     api, reader, calls = awkward
-    pages = list(reader.search_pages("deals", "hs_lastmodifieddate", 0, 10, ["amount"]))
+    pages = list(reader.search_pages("deals", "hs_lastmodifieddate", (0, 10), ["amount"]))
     assert [last for _, last in pages] == ["103", "106", "107"]
     assert [next((f["value"] for f in b["filterGroups"][0]["filters"] if f["propertyName"] == "hs_object_id"), None)
             for b in api.search_bodies] == [None, "103", "106"]

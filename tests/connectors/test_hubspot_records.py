@@ -115,7 +115,7 @@ def test_split_for_query_keeps_urls_short() -> None:
 
 
 def test_search_body_restarts_after_the_last_id() -> None:
-    assert search_body("lastmodifieddate", 1000, 2000, "42", ["email"], 200) == {
+    assert search_body("lastmodifieddate", (1000, 2000), "42", ["email"], 200) == {
         "filterGroups": [{"filters": [
             {"propertyName": "lastmodifieddate", "operator": "GTE", "value": "1000"},
             {"propertyName": "lastmodifieddate", "operator": "LT", "value": "2000"},
@@ -124,6 +124,11 @@ def test_search_body_restarts_after_the_last_id() -> None:
         "properties": ["email"],
         "limit": 200,
     }
+
+
+def test_search_body_without_a_window_lists_every_live_record() -> None:
+    assert search_body("lastmodifieddate", None, None, ["email"], 200)["filterGroups"] == [
+        {"filters": [{"propertyName": "hs_object_id", "operator": "GT", "value": "0"}]}]
 
 
 def test_merge_by_id_adds_the_other_half_of_the_properties() -> None:
