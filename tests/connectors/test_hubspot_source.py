@@ -329,3 +329,16 @@ def test_window_end_is_exclusive_and_utc() -> None:
     moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert iso_ms(to_ms(moment)) == "2026-03-01T12:00:00.000Z"
     assert to_ms(moment + timedelta(milliseconds=1)) - to_ms(moment) == 1
+
+
+@pytest.mark.parametrize("object_name", ["deals", "contacts", "calls"])  # searched, searched, listed
+def test_first_load_lands_every_property_as_the_portal_holds_it(harness: Harness, object_name: str) -> None:
+    harness.sync(objects=[object_name])
+    portal = harness.hubspot.portal
+    ids = portal.ids(object_name)
+    wire = [portal.get(object_name, i) for i in ids]
+    names = sorted(set(wire[0]) & harness.columns(object_name))
+    assert len(names) == len(wire[0])  # a column for every stored property
+    quoted = ", ".join(f'"{name}"' for name in names)
+    got = harness.rows(f"SELECT {quoted} FROM raw_hs.{object_name} WHERE NOT archived ORDER BY CAST(id AS BIGINT)")
+    assert got == [tuple(record[name] for name in names) for record in wire]
