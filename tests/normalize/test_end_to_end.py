@@ -70,6 +70,7 @@ def _expected(ds: Dataset, salesforce: bool = False) -> dict[str, Any]:
         "converted": sum(1 for lead in ds.leads.to_pylist() if lead["is_converted"] and lead["converted_at"]),
         "quotas": ds.quotas.num_rows,
         "quota_sum": sum(ds.quotas["amount"].to_pylist()),
+        "loss_reasons": Counter(o["loss_reason"] for o in opps if o["loss_reason"]),
         "feedback": Counter(f["kind"] for f in ds.feedback.to_pylist())
         + Counter({"rep": ds.rep_surveys.num_rows if salesforce else 0}),
     }
@@ -90,6 +91,8 @@ def _actual(store: Store) -> dict[str, Any]:
         "converted": one("SELECT count(*) FROM spm.leads WHERE is_converted"),
         "quotas": one("SELECT count(*) FROM spm.quotas"),
         "quota_sum": one("SELECT sum(amount_rc) FROM spm.quotas"),
+        "loss_reasons": Counter(dict(store.fetchall(
+            "SELECT loss_reason, count(*) FROM spm.opportunities WHERE loss_reason IS NOT NULL GROUP BY 1"))),
         "feedback": Counter(dict(store.fetchall("SELECT kind, count(*) FROM spm.feedback GROUP BY 1"))),
     }
 

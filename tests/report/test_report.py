@@ -13,6 +13,7 @@ import pytest
 
 from spm_sync.config import Config, parse_config
 from spm_sync.report import build_report
+from spm_sync.report.data import LossReason
 from spm_sync.store import Store, open_store
 from tests.metrics.conftest import insert, kpis
 from tests.metrics.dataset import TABLES
@@ -72,6 +73,9 @@ def test_team_filter_keeps_the_team_its_sub_teams_and_their_reps(cfg: Config, tm
     assert (data.scope.name, [t.name for t in data.teams], [r.name for r in data.reps]) == (
         "East", ["East SMB"], ["Ed", "Ann", "Bo"])
     assert data.scope.value("revenue_won") == 7300.0
+    assert data.loss_reasons == [LossReason("Price", 1.0, 2000.0)]  # o3, Ann's (r1, East)
+    west = build_report(cfg, "FY2026-Q1", "west", tmp_path / "west.html")
+    assert west.loss_reasons == [] and "No deals lost in this period." in (tmp_path / "west.html").read_text()
 
 
 def test_report_in_a_real_browser_shows_the_stored_kpis(cfg: Config, tmp_path: Path) -> None:

@@ -158,6 +158,11 @@ def test_dates_and_closing(wide: Dataset) -> None:
                min(close_date - created_at::date) filter (where close_date < date '2026-03-15')
         from opportunities where stage not like 'closed%'""")
     assert 0.17 < slipped < 0.23 and early == 0 and past_due_cycle >= 1
+    # about 1 in 12 open deals has no amount yet; every closed deal has one
+    assert _sql(wide, """
+        select avg((amount is null)::int) filter (where stage not like 'closed%') between 0.06 and 0.10,
+               count(*) filter (where stage like 'closed%' and amount is null)
+        from opportunities""") == [(True, 0)]
 
 
 def test_win_rate_stages_and_deletions(wide: Dataset) -> None:

@@ -141,13 +141,13 @@ def test_search_filters_sorts_and_pages(client: hubspot.Client, dataset: Dataset
 
 @pytest.mark.parametrize(("filters", "expected"), [
     ([{"propertyName": "amount", "operator": "BETWEEN", "value": "10000", "highValue": "20000"}],
-     lambda o: 10000 <= o["amount"] <= 20000),
+     lambda o: o["amount"] is not None and 10000 <= o["amount"] <= 20000),  # a deal without amount: no match
     ([{"propertyName": "dealstage", "operator": "IN", "values": ["closedwon", "closedlost"]}],
      lambda o: o["stage"] in ("closed_won", "closed_lost")),
     ([{"propertyName": "dealstage", "operator": "IN", "values": ["CLOSEDWON"]}], lambda o: False),
     ([{"propertyName": "dealstage", "operator": "NEQ", "value": "closedwon"},
       {"propertyName": "amount", "operator": "LT", "value": "5000"}],
-     lambda o: o["stage"] != "closed_won" and o["amount"] < 5000),
+     lambda o: o["stage"] != "closed_won" and o["amount"] is not None and o["amount"] < 5000),
     ([{"propertyName": "closedate", "operator": "GTE", "value": "2025-01-01T00:00:00Z"}],
      lambda o: o["close_date"] >= date(2025, 1, 1)),
     ([{"propertyName": "closedate", "operator": "LT", "value": "1704067200000"}],
@@ -260,6 +260,28 @@ def test_properties_describe_types_and_read_only_values(client: hubspot.Client) 
     users = {p.name: p for p in client.crm.properties.core_api.get_all("users").results}
     assert users["spm_rep_key"].has_unique_value is True
     assert users["spm_quota_attainment"].type == "number"
+
+
+def test_deals_carry_their_reasons_and_original_source(client: hubspot.Client, dataset: Dataset) -> None:
+    """closed_lost_reason / closed_won_reason (free text) and hs_analytics_source as the properties API
+    describes them, with the data set's values on the deals."""
+    props = {p.name: p for p in client.crm.properties.core_api.get_all("deals").results}
+    assert [(props[n].type, props[n].field_type, props[n].hubspot_defined)
+            for n in ("closed_lost_reason", "closed_won_reason")] == [("string", "textarea", True)] * 2
+    source = props["hs_analytics_source"]
+    assert (source.type, source.modification_metadata.read_only_value) == ("enumeration", True)
+    assert {"ORGANIC_SEARCH", "REFERRALS", "OFFLINE"} <= {o.value for o in source.options}
+    lost = [o for o in dataset.opportunities.to_pylist() if o["loss_reason"] and not o["is_deleted"]][:5]
+    read = client.crm.deals.batch_api.read(batch_read_input_simple_public_object_id={
+        "inputs": [{"id": str(DEAL_BASE + o["opportunity_id"])} for o in lost],
+        "properties": ["closed_lost_reason", "closed_won_reason", "hs_analytics_source"]})
+    by_id = {r.id: r.properties for r in read.results}
+    mapped = {"Web": "ORGANIC_SEARCH", "Referral": "REFERRALS", "Partner": "OTHER_CAMPAIGNS", "Outbound": "OFFLINE",
+              "Event": "DIRECT_TRAFFIC"}
+    assert [(by_id[str(DEAL_BASE + o["opportunity_id"])]["closed_lost_reason"],
+             by_id[str(DEAL_BASE + o["opportunity_id"])]["closed_won_reason"],
+             by_id[str(DEAL_BASE + o["opportunity_id"])]["hs_analytics_source"]) for o in lost] == [
+        (o["loss_reason"], None, mapped[o["lead_source"]]) for o in lost]
 
 
 def test_v4_association_batch_read_is_complete(sandbox: HubSpotSandbox, dataset: Dataset) -> None:

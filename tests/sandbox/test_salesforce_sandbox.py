@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
@@ -209,9 +210,38 @@ def test_describe_global_and_object(sf: Salesforce) -> None:
     assert (kpi["Rep_Period_Key__c"]["externalId"], kpi["Rep_Period_Key__c"]["unique"]) == (True, True)
     opp = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
     assert [p["value"] for p in opp["StageName"]["picklistValues"]][-2:] == ["Closed Won", "Closed Lost"]
+    reasons = {n: (opp[n]["type"], opp[n]["custom"], [p["value"] for p in opp[n]["picklistValues"]])
+               for n in ("Loss_Reason__c", "Won_Reason__c", "LeadSource")}
+    assert reasons["Loss_Reason__c"] == (
+        "picklist", True, ["Price", "Competitor", "No decision", "Timing", "Product fit", "Other"])
+    assert reasons["Won_Reason__c"][:2] == ("picklist", True) and reasons["LeadSource"][:2] == ("picklist", False)
+    lead = {f["name"]: f for f in sf.Lead.describe()["fields"]}
+    assert [p["value"] for p in lead["LeadSource"]["picklistValues"]] == reasons["LeadSource"][2]
+    survey = sf.Rep_Survey__c.describe()
+    assert (survey["custom"], survey["keyPrefix"]) == (True, "a0Z")
+    fields = {f["name"]: f["type"] for f in survey["fields"]}
+    assert {k: fields[k] for k in ("Rep__c", "Score__c", "Topic__c", "Comment__c", "SubmittedAt__c")} == {
+        "Rep__c": "reference", "Score__c": "double", "Topic__c": "picklist", "Comment__c": "textarea",
+        "SubmittedAt__c": "datetime"}
     address = {f["name"]: f for f in sf.Account.describe()["fields"]}
     assert address["BillingAddress"]["type"] == "address"
     assert address["BillingCity"]["compoundFieldName"] == "BillingAddress"
+
+
+def test_reasons_sources_and_surveys_are_the_data_sets(sf: Salesforce) -> None:
+    opps = OPPS.to_pylist()
+    lost = Counter(o["loss_reason"] for o in opps if o["stage"] == "closed_lost" and not o["is_deleted"])
+    rows = sf.query_all("SELECT Loss_Reason__c FROM Opportunity WHERE StageName = 'Closed Lost'")["records"]
+    assert Counter(r["Loss_Reason__c"] for r in rows) == lost
+    won = sf.query("SELECT Won_Reason__c, LeadSource FROM Opportunity WHERE IsWon = true LIMIT 5")["records"]
+    assert all(r["Won_Reason__c"] and r["LeadSource"] for r in won)
+    leads = sf.query("SELECT LeadSource FROM Lead LIMIT 200")["records"]
+    assert len({r["LeadSource"] for r in leads}) > 1
+    surveys = sf.query_all("SELECT Rep__c, Score__c, Topic__c, Comment__c, SubmittedAt__c FROM Rep_Survey__c")
+    assert surveys["totalSize"] == DATASET.rep_surveys.num_rows
+    assert sorted(r["Score__c"] for r in surveys["records"]) == sorted(DATASET.rep_surveys["score"].to_pylist())
+    whos = sf.query("SELECT COUNT() FROM Task WHERE WhoId != null")["totalSize"]
+    assert whos == DATASET.lead_activities.num_rows
 
 
 def test_describe_if_modified_since(sf: Salesforce) -> None:

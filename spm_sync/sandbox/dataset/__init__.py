@@ -35,8 +35,8 @@ from spm_sync.sandbox.dataset.plan import currencies_table, quotas_table
 from spm_sync.sandbox.dataset.practices import (
     build_lead_activities,
     build_rep_surveys,
+    with_hygiene_gaps,
     with_lead_sources,
-    with_past_due,
     with_reasons,
     without_skipped_stages,
 )
@@ -135,7 +135,7 @@ def generate_timed(seed: int = 7, scale: str | int = "small",
     credit = build_crediting(_rng(seed, spec, as_of, "crediting"), org, org.reps, deals, window)
     clock.lap("crediting")
     opportunities = with_reasons(_rng(seed, spec, as_of, "reasons"), credit.opportunities)
-    opportunities = with_past_due(_rng(seed, spec, as_of, "past_due"), opportunities, window)
+    opportunities = with_hygiene_gaps(_rng(seed, spec, as_of, "past_due"), opportunities, window)
     leads = with_lead_sources(_rng(seed, spec, as_of, "lead_sources"), leads)
     stage_events = without_skipped_stages(_rng(seed, spec, as_of, "skipped_stages"), deals.stage_events, opportunities)
     lead_activities = build_lead_activities(_rng(seed, spec, as_of, "lead_activities"), leads, window,

@@ -22,6 +22,7 @@ LEAD_SHARES = (0.35, 0.2, 0.15, 0.2, 0.1)
 SURVEY_TOPICS = ("Tools", "Leads", "Training", "Compensation", "Process")
 SURVEY_DAYS = 91  # one pulse survey a quarter
 PAST_DUE_SHARE = 0.2  # of the open deals old enough to have slipped
+NO_AMOUNT_SHARE = 0.08  # of the open deals: no amount entered yet
 SKIP_SHARE = 0.12  # of the won deals: one funnel stage never entered
 SKIPPABLE = ("qualification", "needs_analysis", "negotiation")
 TOUCHED_LEADS = 0.75  # leads a rep called or e-mailed about (Salesforce Task.WhoId)
@@ -52,10 +53,10 @@ def with_lead_sources(rng: np.random.Generator, leads: pa.Table) -> pa.Table:
     return leads.append_column("lead_source", text.take(LEAD_SOURCES, source))
 
 
-def with_past_due(rng: np.random.Generator, opportunities: pa.Table, window: Window) -> pa.Table:
+def with_hygiene_gaps(rng: np.random.Generator, opportunities: pa.Table, window: Window) -> pa.Table:
     """About 1 in 5 open deals created two weeks or more before as_of slipped: still open, with a close
-    date already passed (a day after creation at the earliest, the day before as_of at the latest), so
-    the pipeline hygiene KPIs have something to find."""
+    date already passed (a day after creation at the earliest, the day before as_of at the latest); about
+    1 in 12 open deals has no amount yet. So the pipeline hygiene KPIs have something to find."""
     n = opportunities.num_rows
     stage = np.asarray(opportunities["stage"].to_pylist(), dtype=object)
     created_day = opportunities["created_at"].to_numpy(zero_copy_only=False).astype("datetime64[D]").astype(np.int64)
@@ -65,7 +66,12 @@ def with_past_due(rng: np.random.Generator, opportunities: pa.Table, window: Win
     moved = first + np.floor(rng.random(n) * (last - first + 1)).astype(np.int64)
     close_day = np.where(slipped, moved, close_day)
     index = opportunities.schema.get_field_index("close_date")
-    return opportunities.set_column(index, "close_date", pa.array(close_day.astype(np.int32), pa.date32()))
+    slipped_table = opportunities.set_column(index, "close_date", pa.array(close_day.astype(np.int32), pa.date32()))
+    # ... and about 1 in 12 open deals has no amount entered yet
+    no_amount = np.isin(stage, OPEN_STAGES) & (rng.random(n) < NO_AMOUNT_SHARE)
+    index = opportunities.schema.get_field_index("amount")
+    amount = pc.if_else(pa.array(no_amount), pa.scalar(None, pa.float64()), opportunities["amount"])
+    return slipped_table.set_column(index, "amount", amount)
 
 
 def without_skipped_stages(rng: np.random.Generator, stage_events: pa.Table, opportunities: pa.Table) -> pa.Table:
