@@ -58,32 +58,30 @@ def with_hygiene_gaps(rng: np.random.Generator, opportunities: pa.Table, window:
     date already passed (a day after creation at the earliest, the day before as_of at the latest); about
     1 in 12 open deals has no amount yet. So the pipeline hygiene KPIs have something to find."""
     n = opportunities.num_rows
-    stage = np.asarray(opportunities["stage"].to_pylist(), dtype=object)
+    is_open = pc.is_in(opportunities["stage"], value_set=pa.array(OPEN_STAGES)).to_numpy(zero_copy_only=False)
     created_day = opportunities["created_at"].to_numpy(zero_copy_only=False).astype("datetime64[D]").astype(np.int64)
     close_day = opportunities["close_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]").astype(np.int64)
     first, last = created_day + 1, window.as_of_day - 1
-    slipped = np.isin(stage, OPEN_STAGES) & (created_day <= window.as_of_day - 14) & (rng.random(n) < PAST_DUE_SHARE)
+    slipped = is_open & (created_day <= window.as_of_day - 14) & (rng.random(n) < PAST_DUE_SHARE)
     moved = first + np.floor(rng.random(n) * (last - first + 1)).astype(np.int64)
     close_day = np.where(slipped, moved, close_day)
     index = opportunities.schema.get_field_index("close_date")
-    slipped_table = opportunities.set_column(index, "close_date", pa.array(close_day.astype(np.int32), pa.date32()))
-    # ... and about 1 in 12 open deals has no amount entered yet
-    no_amount = np.isin(stage, OPEN_STAGES) & (rng.random(n) < NO_AMOUNT_SHARE)
+    slipped_deals = opportunities.set_column(index, "close_date", pa.array(close_day.astype(np.int32), pa.date32()))
+    no_amount = is_open & (rng.random(n) < NO_AMOUNT_SHARE)
     index = opportunities.schema.get_field_index("amount")
     amount = pc.if_else(pa.array(no_amount), pa.scalar(None, pa.float64()), opportunities["amount"])
-    return slipped_table.set_column(index, "amount", amount)
+    return slipped_deals.set_column(index, "amount", amount)
 
 
 def without_skipped_stages(rng: np.random.Generator, stage_events: pa.Table, opportunities: pa.Table) -> pa.Table:
     """About 1 in 8 won deals never entered one of qualification, needs analysis or negotiation (the
     entry is dropped), so stage_skip_share has something to find; the proposal entry always stays."""
-    won = opportunities["opportunity_id"].to_numpy()[pc.equal(opportunities["stage"], "closed_won").to_numpy(
-        zero_copy_only=False)]
+    is_won = pc.equal(opportunities["stage"], "closed_won").to_numpy(zero_copy_only=False)
+    won = opportunities["opportunity_id"].to_numpy()[is_won]
     skipping = won[rng.random(len(won)) < SKIP_SHARE]
     skipped = np.array([STAGES.index(s) for s in SKIPPABLE])[rng.integers(0, len(SKIPPABLE), len(skipping))]
-    stage = np.asarray(stage_events["stage"].to_pylist(), dtype=object)
-    index = np.array([STAGES.index(s) for s in stage], dtype=np.int64).reshape(len(stage))
-    keys = stage_events["opportunity_id"].to_numpy() * len(STAGES) + index
+    index = pc.index_in(stage_events["stage"], value_set=pa.array(STAGES)).to_numpy(zero_copy_only=False)
+    keys = stage_events["opportunity_id"].to_numpy() * len(STAGES) + index.astype(np.int64)
     return stage_events.filter(pa.array(~np.isin(keys, skipping * len(STAGES) + skipped)))
 
 
