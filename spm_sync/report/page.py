@@ -56,8 +56,8 @@ def format_value(metric: str, value: float | None, currency: str) -> str:
         return f"{currency_symbol(currency)}{value:,.0f}"
     if metric == "pipeline_coverage":
         return f"{value:,.1f}×"
-    if metric in COUNTS:
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if metric in COUNTS:  # split shares add up to whole deals only up to float residue (25.000000001)
+        return f"{value:,.0f}" if abs(value - round(value)) < 1e-6 else f"{value:,.1f}"
     return f"{value:,.1f}"
 
 

@@ -68,6 +68,13 @@ def same(text: str, value: float | None) -> bool:
     return abs(shown - value) <= half_step + 1e-12
 
 
+def test_counts_show_whole_deals_despite_split_residue() -> None:
+    from spm_sync.report.page import format_value
+
+    assert [format_value("deals_lost", v, "USD") for v in (25.000000001, 24.999999999, 2.4, None)] == [
+        "25", "25", "2.4", "–"]
+
+
 def test_team_filter_keeps_the_team_its_sub_teams_and_their_reps(cfg: Config, tmp_path: Path) -> None:
     data = build_report(cfg, "FY2026-Q1", "east", tmp_path / "east.html")
     assert (data.scope.name, [t.name for t in data.teams], [r.name for r in data.reps]) == (
