@@ -1,5 +1,6 @@
-"""config.example.yaml with its sample files works end to end against the sandbox: after
-`writeback setup` (the sandbox started without KPI fields, as a new org), `check` passes every line."""
+"""config.example.yaml with its sample files works end to end against the sandbox, as plain
+`sandbox serve` starts it (KPI fields included) and as a new org (`--no-kpi-fields`): after
+`writeback setup`, `check` passes every line and `run` completes."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from spm_sync.sandbox.dataset import generate
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_example_config_passes_check_against_the_sandbox(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kpi_fields", [True, False], ids=["plain-serve", "no-kpi-fields"])
+def test_example_config_passes_check_and_runs_against_the_sandbox(tmp_path: Path, kpi_fields: bool) -> None:
     shutil.copy(REPO / "config.example.yaml", tmp_path / "config.yaml")  # its state/ lands next to it
     shutil.copytree(REPO / "data", tmp_path / "data")
-    with Sandbox(seed=7, scale="small", kpi_fields=False) as sandbox:
+    with Sandbox(seed=7, scale="small", kpi_fields=kpi_fields) as sandbox:
         env = {
             **os.environ,
             "SF_INSTANCE_URL": sandbox.salesforce.instance_url,
@@ -38,7 +40,10 @@ def test_example_config_passes_check_against_the_sandbox(tmp_path: Path) -> None
         setup = subprocess.run([*cli, "writeback", "setup"], capture_output=True, text=True, env=env, timeout=240)
         assert setup.returncode == 0, setup.stdout + setup.stderr
         check = subprocess.run([*cli, "check"], capture_output=True, text=True, env=env, timeout=240)
+        run = subprocess.run([*cli, "run"], capture_output=True, text=True, env=env, timeout=600)
     assert check.returncode == 0, check.stdout + check.stderr
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[0] == "run complete: stages sync, normalize, kpis, writeback"
     lines = check.stdout.splitlines()
     assert "ok   source erp: 3 files valid: quotas (8 rows), activity_targets (324 rows), teams (12 rows)" in lines
     assert lines[-1] == "all 7 checks ok"

@@ -20,9 +20,9 @@ from tests.writeback.conftest import PERIOD, Crm, Harness, kpis, seed_kpis, upse
 # rounds to 2 places, a scale-0 double to a whole number; HubSpot number properties keep the value.
 REP0 = {
     "salesforce": {"quota_attainment": 81.25, "revenue_won": 12345.68, "calls": 42.0},
-    "hubspot": {"quota_attainment": "0.8125", "revenue_won": "12345.678", "calls": "41.6"},
+    "hubspot": {"quota_attainment": "81.25", "revenue_won": "12345.68", "calls": "41.6"},  # percentage, currency hints
 }
-REP2_EDITED = {"salesforce": (55.5, 55.5), "hubspot": ("0.555", "0.555")}  # (what a person types, read back)
+REP2_EDITED = {"salesforce": (55.5, 55.5), "hubspot": ("55.5", "55.5")}  # (what a person types, read back)
 REJECTED_CODE = {"salesforce": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "hubspot": "OBJECT_NOT_FOUND"}
 SPLIT_CODE = {"salesforce": "JSON_PARSER_ERROR", "hubspot": "VALIDATION_ERROR"}
 DESCRIBE_ENDPOINT = {"salesforce": "describe", "hubspot": "properties"}
@@ -138,7 +138,7 @@ def test_human_edit_is_a_conflict_unless_overwrite(
     h.reconfigure(user_target(crm, overwrite=True))
     result = h.run()
     assert result.reports[0].counts()["sent"] == 1
-    assert crm.get(crm.user_ids[2], field) == (90.0 if crm.name == "salesforce" else "0.9")
+    assert crm.get(crm.user_ids[2], field) == (90.0 if crm.name == "salesforce" else "90")
 
 
 def _break_record(crm: Crm, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, record_id: str) -> Callable[[], None]:

@@ -122,7 +122,7 @@ class Portal:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
-        absent = set() if self.kpi_fields else {name for name, _ in WRITEBACK_NUMBER_PROPS}
+        absent = set() if self.kpi_fields else {name for name, *_ in WRITEBACK_NUMBER_PROPS}
         for name, spec in OBJECT_TYPES.items():
             self.tables.setdefault(name, ObjectTable(spec))
             self.properties.setdefault(name, {p.name: p for p in spec.properties if p.name not in absent})

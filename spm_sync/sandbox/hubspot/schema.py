@@ -105,14 +105,16 @@ CANONICAL_SOURCE = {
     "Event": "DIRECT_TRAFFIC",
 }
 
-# Write-back targets on the users object (docs/CONTRACTS.md): custom number properties.
-WRITEBACK_NUMBER_PROPS: tuple[tuple[str, str], ...] = (
-    ("spm_quota_attainment", "SPM Quota Attainment"),
-    ("spm_revenue_won", "SPM Revenue Won"),
-    ("spm_win_rate", "SPM Win Rate"),
-    ("spm_calls_this_month", "SPM Calls This Month"),
-    ("spm_pipeline_coverage", "SPM Pipeline Coverage"),
-    ("spm_nps", "SPM NPS"),
+# Write-back targets on the users object (docs/CONTRACTS.md): custom number properties, each with the
+# display hint `spm-sync writeback setup` gives its metric (a ratio is a percentage, money a currency), so a
+# portal that already has them is one setup would have made, not a type conflict.
+WRITEBACK_NUMBER_PROPS: tuple[tuple[str, str, str], ...] = (
+    ("spm_quota_attainment", "SPM Quota Attainment", "percentage"),
+    ("spm_revenue_won", "SPM Revenue Won", "currency"),
+    ("spm_win_rate", "SPM Win Rate", "percentage"),
+    ("spm_calls_this_month", "SPM Calls This Month", "formatted"),
+    ("spm_pipeline_coverage", "SPM Pipeline Coverage", "formatted"),
+    ("spm_nps", "SPM NPS", "formatted"),
 )
 
 _DEAL_PROPS = (
@@ -223,8 +225,9 @@ _USER_PROPS = (
     _p("hs_given_name", "First name", group="userinformation"),
     _p("hs_family_name", "Last name", group="userinformation"),
     _p("spm_rep_key", "SPM rep key", group="userinformation", hubspot_defined=False, unique=True),
-    *(_p(name, label, NUMBER, group="userinformation", hubspot_defined=False)
-      for name, label in WRITEBACK_NUMBER_PROPS),
+    *(_p(name, label, NUMBER, group="userinformation", hubspot_defined=False, number_display_hint=hint,
+         show_currency_symbol=hint == "currency")
+      for name, label, hint in WRITEBACK_NUMBER_PROPS),
 )
 
 _GOAL_PROPS = (
