@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from rich.console import Console
 from spm_sync.config import Config, load_config, resolve_config_path
 from spm_sync.errors import ConfigError, RunFailed, SpmError
 from spm_sync.logs import configure_logging, log_event
+
+if TYPE_CHECKING:  # the extract stage is imported only when a sync runs
+    from spm_sync.extract import SyncResult
 
 console = Console()
 err_console = Console(stderr=True)
@@ -141,11 +144,19 @@ def sync(
             )
         except RunFailed as exc:  # the sources that succeeded are reported first
             failed, results = exc, exc.results
+    print_synced(results)
+    if failed is not None:
+        raise failed
+
+
+def print_synced(results: list[SyncResult]) -> None:
+    """Per source: records, API calls, and each warning once (one line each; those the previous sync of
+    the source gave too are counted, and listed at DEBUG). `sync` and `run` both end with this."""
     for result in results:
         total = sum(result.records.values())
         calls = result.api_calls.get("total", 0)
         console.print(f"[bold]{result.source}[/]: {total} records loaded, {calls} API calls")
-        for warning in result.warnings:
+        for warning in dict.fromkeys(result.warnings):
             if warning not in result.repeated:
                 console.print(f"  [yellow]warning[/]: {warning}", soft_wrap=True, highlight=False)
         if result.repeated:
@@ -155,8 +166,6 @@ def sync(
                 log_event(f"as on the previous sync: {warning}", level=logging.DEBUG, source=result.source)
         if result.stopped_by_budget:
             console.print(f"  [yellow]stopped early[/]: {result.stopped_by_budget} (the next run resumes)")
-    if failed is not None:
-        raise failed
 
 
 def window_end(text: str | None, now: datetime) -> datetime:
@@ -452,9 +461,14 @@ def run_all() -> None:
     from spm_sync import jobs
     from spm_sync.progress import sync_progress
 
-    with sync_progress(console) as progress:
-        results = jobs.run_all(_config(), progress=progress)
+    try:
+        with sync_progress(console) as progress:
+            results = jobs.run_all(_config(), progress=progress)
+    except RunFailed as exc:  # what the sources that ran said, before the failure lines
+        print_synced(exc.results.get("sync", []) if isinstance(exc.results, dict) else exc.results)
+        raise
     console.print(f"run complete: stages {', '.join(results)}")
+    print_synced(results["sync"])
 
 
 # --- operations -------------------------------------------------------------------------------

@@ -96,3 +96,22 @@ def test_status_shows_hubspot_cursors(tmp_path: Path, sandbox: Sandbox, capsys: 
     code, table, _ = run_cli(capsys, "--config", str(config), "status")
     [row] = [line for line in table.splitlines() if line.startswith("│ hs ") and "deals" in line]
     assert "last_modified" in row and " UTC " in row
+
+
+def test_run_prints_each_source_warning_once(
+    tmp_path: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = {**sandbox_sources(sandbox)["sf"], "extra_objects": ["DatedConversionRate"]}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"sources": [source]}))
+    warning = "  warning: DatedConversionRate: NOT_FOUND: not in this org or not readable by this user; skipped"
+    code, first, err = run_cli(capsys, "--config", str(config), "run")
+    assert code == 0, err[-2000:]
+    lines = first.splitlines()
+    assert lines[0] == "run complete: stages sync, normalize, kpis"
+    assert lines[1].startswith("sf: ") and lines[1].endswith(" API calls")
+    assert lines.count(warning) == 1
+    code, second, err = run_cli(capsys, "--config", str(config), "run")
+    assert code == 0, err[-2000:]
+    assert warning not in second.splitlines()
+    assert "  1 warning(s) as on the previous sync, not repeated (listed with --log-level DEBUG)" in second.splitlines()
