@@ -2,8 +2,10 @@
 
 The sandbox (both CRMs, HubSpot with its rate limit raised so the first load is not the subject) runs
 in a child process; every cycle runs in a fresh spawned process, so its peak RSS is the cycle's own.
-Cycles: the first load (for reference), then one with nothing changed, then one after 1 % of the deals
-/ opportunities changed in both CRMs through their APIs. Per cycle: wall time per stage, API calls per
+Cycles: the first load (for reference), then two with nothing changed (the first of them still syncs the
+users our write-back just updated), then one after 1 % of the deals / opportunities changed in both CRMs
+through their APIs. Per cycle: wall and CPU time per stage, whether normalize / kpis kept their last
+output (inputs unchanged, spm_sync/fingerprint.py), API calls per
 CRM (the emulators' own request counters, so every call is counted, ours or the SDK's) and per synced
 object, peak RSS. Run it under `nice`; note the load average printed with the figures.
 
@@ -84,11 +86,12 @@ def cycle(root: str, crm: dict[str, Any]) -> dict[str, Any]:
     for name, stage in (("sync", lambda: jobs.sync(cfg)), ("normalize", lambda: jobs.normalize(cfg)),
                         ("kpis", lambda: jobs.kpis(cfg)), ("writeback", lambda: jobs.writeback(cfg))):
         before = api_totals(crm)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = stage()
         after = api_totals(crm)
-        stages[name] = {"seconds": time.perf_counter() - started,
-                        "calls": {k: after[k] - before[k] for k in after}}
+        stages[name] = {"seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
+                        "calls": {k: after[k] - before[k] for k in after},
+                        "kept": bool(getattr(result, "kept_from", None))}
         if name == "sync":
             for synced in result:
                 stages[name].setdefault("records", {})[synced.source] = sum(synced.records.values())
@@ -139,11 +142,13 @@ def parse(root: Path, crm: dict[str, Any]) -> Any:
 def report(title: str, numbers: dict[str, Any]) -> None:
     stages = numbers["stages"]
     total = sum(s["seconds"] for s in stages.values())
-    print(f"\n== {title}: {total:.1f}s, peak RSS {numbers['peak_rss_mb']:.0f} MB   (load average "
-          f"{os.getloadavg()[0]:.1f})")
+    cpu = sum(s["cpu_s"] for s in stages.values())
+    print(f"\n== {title}: {total:.1f}s wall, {cpu:.1f}s CPU (this process; the emulators not counted), peak RSS "
+          f"{numbers['peak_rss_mb']:.0f} MB   (load average {os.getloadavg()[0]:.1f})")
     for name, stage in stages.items():
         calls = ", ".join(f"{crm} {n}" for crm, n in stage["calls"].items())
-        print(f"   {name:<10}{stage['seconds']:>8.1f}s   API calls: {calls}")
+        kept = "   (inputs unchanged: kept)" if stage["kept"] else ""
+        print(f"   {name:<10}{stage['seconds']:>8.1f}s wall {stage['cpu_s']:>7.1f}s CPU   API calls: {calls}{kept}")
     sync = stages["sync"]
     for source, families in sync.get("by_family", {}).items():
         print(f"   sync {source}: {sync['records'][source]:,} records; calls by family {families}")
@@ -163,6 +168,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-cycle-") as tmp:
             root = Path(tmp)
             report("first load (reference)", run_cycle(root, crm))
+            report("nothing changed (the first load's write-back comes back as changed users)", run_cycle(root, crm))
             report("nothing changed", run_cycle(root, crm))
             changed = change_one_percent(root, crm)
             print(f"\nchanged 1 % through the APIs: {changed}")

@@ -106,9 +106,10 @@ def sync_source(
         progress.watch(calls)
     dlt_source = source_factory(source_cfg.type)(source_cfg, context)
     pipeline = make_pipeline(cfg, store, source_name, suffix="_backfill" if window else "")
+    recovered = False
     try:
         with store.extract_memory():
-            finish_interrupted(pipeline, source_name, loading)
+            recovered = finish_interrupted(pipeline, source_name, loading)
             pipeline.extract(
                 dlt_source,
                 loader_file_format=LOADER_FILE_FORMATS[store.backend],
@@ -131,7 +132,8 @@ def sync_source(
     for family, n in calls.by_family.items():
         run.api_calls[family] = run.api_calls.get(family, 0) + n
     run.api_budget = {"daily_used": calls.daily_used, "daily_max": calls.daily_max}
-    run.details.update({"warnings": result.warnings, "stopped_by_budget": result.stopped_by_budget})
+    run.details.update({"warnings": result.warnings, "stopped_by_budget": result.stopped_by_budget,
+                        "raw_changed": bool(result.records) or full or recovered})  # fingerprint.py
     result.repeated = sorted(set(result.warnings) & previous_warnings(store, run, source_name))
     return result
 
@@ -149,11 +151,11 @@ def previous_warnings(store: Store, run: Run, source_name: str) -> set[str]:
     return set((details or {}).get("warnings") or [])
 
 
-def finish_interrupted(pipeline: Any, source_name: str, loading: Loading) -> None:
+def finish_interrupted(pipeline: Any, source_name: str, loading: Loading) -> bool:
     """Repair what a killed run left in the pipeline's folder, restore the pipeline's state from the
     store (as `pipeline.run` does first), then normalize and load its pending packages (their cursors
     are already saved, so they must land) before anything new is extracted. One log line when there
-    was anything."""
+    was anything; True when packages were loaded."""
     notes = repair_working_folder(Path(pipeline.working_dir))
     pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
     pipeline.sync_destination()
@@ -166,3 +168,4 @@ def finish_interrupted(pipeline: Any, source_name: str, loading: Loading) -> Non
         notes.append(f"finished {len(pending)} load package(s) left by the interrupted run: {', '.join(pending)}")
     if notes:
         log_event(f"recovered an interrupted sync: {'; '.join(notes)}", level=30, stage="sync", source=source_name)
+    return bool(pending)

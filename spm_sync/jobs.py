@@ -158,7 +158,10 @@ def backfill(
 
 
 def normalize(cfg: Config) -> NormalizeResult:
+    """Rebuild spm.*, unless every input is as the last successful normalize had it (fingerprint.py)."""
+    from spm_sync import fingerprint
     from spm_sync.normalize import normalize as normalize_stage
+    from spm_sync.normalize.run import kept
 
     names = [source.name for source in cfg.sources]
     with job(cfg, "normalize") as (store, run):
@@ -168,16 +171,31 @@ def normalize(cfg: Config) -> NormalizeResult:
             holding(cfg, store, run, [raw_data(n) for n in names], shared=True),
             holding(cfg, store, run, [SPM_DATA], shared=False),
         ):
-            return normalize_stage(cfg, store, run)
+            inputs = fingerprint.normalize_inputs(cfg, store, cfg.as_of or utcnow().date())
+            previous = fingerprint.reusable(store, "normalize", inputs)
+            if previous is not None:
+                result = kept(run, *previous)
+            else:
+                result = normalize_stage(cfg, store, run)
+                run.details["built_by"] = run.run_id
+            run.details["inputs"] = inputs
+            return result
 
 
 def kpis(cfg: Config) -> KpiResult:
+    """Compute every KPI, unless spm.*, config and day are as the last successful kpis run had them."""
+    from spm_sync import fingerprint
     from spm_sync.metrics import compute_kpis
+    from spm_sync.metrics.compute import kept_kpis
     from spm_sync.ops.celebrate import celebrate
 
+    day = cfg.as_of or utcnow().date()
     with job(cfg, "kpis") as (store, run), holding(cfg, store, run, [SPM_DATA], shared=True):
-        result = compute_kpis(cfg, store, run)
-        if sent := celebrate(cfg, store, cfg.as_of or utcnow().date()):
+        inputs = fingerprint.kpis_inputs(cfg, store, day)
+        previous = fingerprint.reusable(store, "kpis", inputs)
+        result = (kept_kpis(run, *previous) if previous else None) or compute_kpis(cfg, store, run)
+        run.details["inputs"] = inputs
+        if sent := celebrate(cfg, store, day):
             run.details["notifications"] = sent
         return result
 

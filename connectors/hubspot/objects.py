@@ -8,6 +8,9 @@ nothing here is specific to one object type. State lives in the dlt resource sta
   search pages after `after_id`; see ObjectDef.search_first_load).
 - `window` {start, end, after_id}: an incremental window in progress (resumes after `after_id`).
 - `backfill` {start, end, after_id}: same for a backfill (a separate pipeline, so never the cursor).
+- `tail` {id: modification stamp}: the records of the last window the next one re-reads (its lookback);
+  a re-read with the same stamp is the version already loaded and is dropped, so a sync with nothing
+  changed loads no rows (and normalize / kpis see unchanged raw tables, fingerprint.py).
 - `swept_ms`: when the last hard-delete sweep ran.
 - `archived_ms`: when archived records were last listed (every `archive_check_hours`; the next check
   lists those archived since then, so an archive is caught within that cadence).
@@ -18,7 +21,7 @@ State only advances once a page's associations are read too, so a budget stop re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator, MutableMapping
+from collections.abc import Callable, Generator, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -223,7 +226,10 @@ class ObjectSync:
             "window", {"start": int(state["cursor"]) - lookback_ms, "end": self.now_ms, "after_id": None}
         )
         self._start_credit(state)
-        yield from self._window(window, (window["start"], window["end"]), properties, known)
+        tail: dict[str, str] = {}
+        yield from self._window(window, (window["start"], window["end"]), properties, known,
+                                loaded=state.get("tail") or {}, tail=(int(window["end"]) - lookback_ms, tail))
+        state["tail"] = tail
         sweep_due = check_due(state.get("swept_ms"), self.now_ms, self.config.delete_sweep_days * DAY_MS)
         if sweep_due or check_due(state.get("archived_ms"), self.now_ms, self.config.archive_check_hours * HOUR_MS):
             # since the last check (state before that key existed: every incremental checked its window)
@@ -283,14 +289,21 @@ class ObjectSync:
             yield from self.credit.add(records)
 
     def _window(self, progress: MutableMapping[str, Any], span: tuple[int, int] | None, properties: list[str],
-                known: KnownIds) -> Iterator[Any]:
+                known: KnownIds, loaded: Mapping[str, str] | None = None,
+                tail: tuple[int, dict[str, str]] | None = None) -> Iterator[Any]:
         """Records modified in `span` [start, end) ms (None: every live record) by search, in id order;
-        resumes after progress['after_id']."""
+        resumes after progress['after_id']. Records whose (id, stamp) is in `loaded` are skipped; those
+        stamped at or after `tail[0]` go into `tail[1]`."""
         buffer = self._buffer()
         committed = progress["after_id"]
         pages = self.reader.search_pages(self.obj.name, self.obj.modified_property, span, properties,
                                          after_id=progress["after_id"])
         for records, last_id in pages:
+            stamps = {str(r["id"]): self._stamp(r) for r in records}
+            if tail is not None:
+                tail[1].update((i, text) for i, (text, ms) in stamps.items() if ms is None or ms >= tail[0])
+            if loaded:
+                records = [r for r in records if loaded.get(str(r["id"])) != stamps[str(r["id"])][0]]
             yield from self._page(records, properties, known, buffer,
                                   commit=partial(progress.__setitem__, "after_id", committed))
             committed = last_id
@@ -310,6 +323,14 @@ class ObjectSync:
             committed = after
         yield from self._flush(buffer)
         progress["after"] = committed
+
+    def _stamp(self, record: Record) -> tuple[str, int | None]:
+        """The record's modification stamp as sent, and in ms (None when it does not parse)."""
+        text = str((record.get("properties") or {}).get(self.obj.modified_property) or record.get("updatedAt"))
+        try:
+            return text, to_ms(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        except ValueError:
+            return text, None
 
     def _archived(self, properties: list[str], since_ms: int | None = None) -> Generator[Any, None, np.ndarray]:
         """Archived records (land with archived=true), those archived since `since_ms` if given;

@@ -7,6 +7,7 @@ future API sends typed (numbers, booleans) are turned into the same strings HubS
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -194,6 +195,11 @@ def pipeline_stage_rows(pipelines: Iterable[Mapping[str, Any]]) -> list[dict[str
 def stage_entry_properties(stage_ids: Iterable[str]) -> list[str]:
     """`hs_v2_date_entered_<id>` and `hs_date_entered_<id>` for every stage."""
     return [f"{prefix}{stage}" for stage in stage_ids for prefix in STAGE_ENTRY_PREFIXES]
+
+
+def content_digest(item: Mapping[str, Any]) -> str:
+    """A short digest of an API object as sent (key order ignored): equal digests, same content."""
+    return hashlib.sha1(orjson.dumps(item, option=orjson.OPT_SORT_KEYS, default=str), usedforsecurity=False).hexdigest()
 
 
 def owner_row(owner: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from spm_sync.connectors.context import ExtractContext
 from spm_sync.connectors.hubspot.client import HubSpotClient, Unavailable
 from spm_sync.connectors.hubspot.objects import HOUR_MS, ObjectSync, check_due, to_ms
 from spm_sync.connectors.hubspot.reader import Reader
-from spm_sync.connectors.hubspot.records import owner_row
+from spm_sync.connectors.hubspot.records import content_digest, owner_row
 from spm_sync.connectors.hubspot.settings import (
     ASSOCIATIONS_TABLE,
     DEAL_SPLITS_TABLE,
@@ -79,19 +79,26 @@ def object_resource(obj: ObjectDef, reader: Reader, config: HubSpotSource, conte
 
 def owners_resource(reader: Reader, config: HubSpotSource, context: ExtractContext) -> DltResource:
     """Owners with their teams: active ones read whole every run (a small list), archived ones on
-    the objects' archive-check cadence (an owner who left stays stored, flagged archived then)."""
+    the objects' archive-check cadence (an owner who left stays stored, flagged archived then). Only
+    owners that differ from what the last run loaded are yielded (state `loaded`: id -> digest of the
+    owner as sent), so an unchanged list loads no rows."""
 
     def pull() -> Iterator[list[dict[str, Any]]]:
         state = dlt.current.resource_state()
         now_ms = to_ms(context.now)
         with_archived = context.full or check_due(state.get("archived_ms"), now_ms,
                                                   config.archive_check_hours * HOUR_MS)
+        loaded: dict[str, str] = {} if context.full else state.setdefault("loaded", {})
         try:
             for archived in (False, True) if with_archived else (False,):
                 for owners in reader.owners(archived=archived):
-                    if owners:
-                        context.progress(OWNERS, len(owners), 1)
-                        yield [owner_row(o) for o in owners]
+                    digests = {str(o.get("id")): content_digest(o) for o in owners}
+                    changed = [o for o in owners if loaded.get(str(o.get("id"))) != digests[str(o.get("id"))]]
+                    if changed:
+                        context.progress(OWNERS, len(changed), 1)
+                        yield [owner_row(o) for o in changed]
+                    loaded.update(digests)
+            state["loaded"] = loaded
             if with_archived:
                 state["archived_ms"] = now_ms
         except Unavailable as exc:

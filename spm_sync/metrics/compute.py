@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from spm_sync.config import Config
 from spm_sync.metrics.calendar import (
@@ -50,6 +51,7 @@ class KpiResult:
     warnings: tuple[str, ...] = ()
     flagged: int = 0  # values computed without some rejected input rows (spm.kpi_flags)
     breakdown_values: dict[str, int] = field(default_factory=dict)  # dimension -> values stored for it
+    kept_from: str | None = None  # set when the inputs were unchanged: the kpis run whose values stay
 
     def summary(self) -> str:
         who = ", ".join(
@@ -58,10 +60,9 @@ class KpiResult:
         when = ", ".join(f"{n} {grain}s" for grain, n in self.periods.items())
         first, last = self.fiscal_years
         years = f"FY{first}" if first == last else f"FY{first}..FY{last}"
-        lines = [
-            f"kpis: {self.values:,} values = {self.metrics} metrics x ({who}) x ({when}; {years}) "
+        took = f"kept from kpis run {self.kept_from} (inputs unchanged)" if self.kept_from else \
             f"in {self.duration_s:.1f} s"
-        ]
+        lines = [f"kpis: {self.values:,} values = {self.metrics} metrics x ({who}) x ({when}; {years}) {took}"]
         if self.breakdown_values:
             parts = ", ".join(f"{n:,} by {dimension}" for dimension, n in self.breakdown_values.items())
             lines.append(f"  breakdowns: {parts}")
@@ -236,6 +237,27 @@ def compute_kpis(cfg: Config, store: Store, run: Run, *, breakdowns: bool = True
         run.count("kpi_values_flagged", flagged)
     run.details["kpis"] = {
         "fiscal_years": list(years), "metrics": result.metrics, "timings_s": timings,
-        "calendar_source": choice.source, "warnings": list(choice.warnings),
+        "calendar_source": choice.source, "warnings": list(choice.warnings), "values": values,
+        "entities": entities, "periods": grains, "flagged": flagged, "breakdown_values": breakdown_values,
     }
+    return result
+
+
+def kept_kpis(run: Run, previous: str, records: dict[str, int], details: dict[str, Any]) -> KpiResult | None:
+    """A kpis run whose inputs are those of run `previous` (fingerprint.py): spm.kpi_values stay, and this
+    run records the same counts. None when `previous` predates the figures this needs (then compute)."""
+    kept = details.get("kpis") or {}
+    if "entities" not in kept:
+        return None
+    first, last = kept["fiscal_years"]
+    result = KpiResult(
+        run_id=previous, values=int(kept["values"]), entities=dict(kept["entities"]), periods=dict(kept["periods"]),
+        fiscal_years=(int(first), int(last)), metrics=int(kept["metrics"]), duration_s=0.0,
+        calendar_source=kept.get("calendar_source"), warnings=tuple(kept.get("warnings") or ()),
+        flagged=int(kept.get("flagged") or 0), breakdown_values=dict(kept.get("breakdown_values") or {}),
+        kept_from=previous,
+    )
+    for name, n in records.items():
+        run.count(name, n)
+    run.details.update({"kpis": kept, "skipped": f"inputs unchanged since kpis run {previous}"})
     return result

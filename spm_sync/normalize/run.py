@@ -13,6 +13,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from spm_sync.config import Config, FilesSource
 from spm_sync.connectors.registry import raw_tables
@@ -46,9 +47,13 @@ class NormalizeResult:
     owner_rule: str = "at_close"
     notes: list[Note] = field(default_factory=list)
     seconds: float = 0.0
+    kept_from: str | None = None  # the normalize run whose spm.* were kept (inputs unchanged since)
 
     def summary(self) -> str:
-        lines = [f"normalized in {self.seconds:.1f}s"]
+        if self.kept_from:
+            lines = [f"inputs unchanged since normalize run {self.kept_from}: spm.* kept"]
+        else:
+            lines = [f"normalized in {self.seconds:.1f}s"]
         lines += [f"  spm.{name}: {count:,} rows" for name, count in self.tables.items()]
         if self.credits:
             rules = ", ".join(f"{rule} {count:,}" for rule, count in self.credits.items())
@@ -243,4 +248,16 @@ def normalize(cfg: Config, store: Store, run: Run) -> NormalizeResult:
     result.seconds = time.monotonic() - started
     notes = [note.text() for note in result.notes[:200]]
     run.details.update({"quality": result.quality, "credits": result.credits, "notes": notes})
+    return result
+
+
+def kept(run: Run, previous: str, records: dict[str, int], details: dict[str, Any]) -> NormalizeResult:
+    """A normalize whose inputs are those of run `previous` (fingerprint.py): its spm.* stay, and this run
+    records the same table counts, quality and credits, and which run built them."""
+    result = NormalizeResult(tables=records, quality=dict(details.get("quality") or {}),
+                             credits=dict(details.get("credits") or {}), kept_from=previous)
+    for table, count in records.items():
+        run.count(table, count)
+    run.details.update({"quality": result.quality, "credits": result.credits, "skipped": f"inputs unchanged "
+                        f"since normalize run {previous}", "built_by": details.get("built_by") or previous})
     return result
