@@ -87,6 +87,12 @@ class HubSpotWriter:
         return object_name.lower() in USER_OBJECTS
 
     # ---- reads ---------------------------------------------------------------------------------
+    def identity(self) -> str:
+        """The portal the token writes to (account-info `portalId`): the write-back ledger trusts only
+        its own writes to this portal."""
+        body = self.client.request("GET", "/account-info/v3/details", family="account_info")
+        return f"hubspot portal {body['portalId']}"
+
     def forget_fields(self, object_name: str) -> None:
         """Describe the object again next time (after `writeback setup` created fields on it)."""
         self._fields.pop(object_name, None)

@@ -106,6 +106,12 @@ class SalesforceWriter:
         return object_name.lower() == "user"
 
     # ---- reads ---------------------------------------------------------------------------------
+    def identity(self) -> str:
+        """The org the session writes to (its Id from OpenID Connect userinfo; a refreshed sandbox org
+        has a new one): the write-back ledger trusts only its own writes to this org."""
+        body = self.client.request("GET", "/services/oauth2/userinfo").parsed()
+        return f"salesforce org {body['organization_id']}"
+
     def forget_fields(self, object_name: str) -> None:
         """Describe the object again next time (after `writeback setup` created fields on it)."""
         self._fields.pop(object_name, None)

@@ -188,6 +188,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "practices: the lead an activity was about (days to the first activity of a new lead)",
         ("ALTER TABLE spm.activities ADD COLUMN lead_id TEXT",),
     ),
+    Migration(
+        130,
+        "write-back ledger rows name the CRM org / portal they were written to",
+        ("ALTER TABLE spm_state.writeback_ledger ADD COLUMN crm_identity TEXT",),
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)

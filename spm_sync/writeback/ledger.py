@@ -2,6 +2,10 @@
 
 Why append-only: it is the audit trail (what went out, from which KPI run, what the CRM said) and
 its latest successful row per slot is the baseline of both the diff and human-edit detection.
+
+Why `crm_identity`: a baseline is only true of the CRM it was written to. A refreshed sandbox org, a
+restarted emulator or a config pointed at another portal holds none of our values, so only rows of the
+org / portal the writer reaches now count (rows from before the column existed count for any).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from spm_sync.writeback.model import SUCCESS_OUTCOMES, LedgerEntry
 TABLE = "spm_state.writeback_ledger"
 COLUMNS = (
     "target", "record_id", "field", "entity_id", "period", "metric", "value_sent", "kpi_run_id", "run_id",
-    "sent_at", "outcome", "error_code", "error_message",
+    "sent_at", "outcome", "error_code", "error_message", "crm_identity",
 )
 MESSAGE_MAX = 2000
 INSERT_CHUNK = 1000  # rows per INSERT: 13,000 parameters, well under PostgreSQL's 65,535
@@ -40,15 +44,18 @@ class LedgerRow:
     outcome: str
     error_code: str | None = None
     error_message: str | None = None
+    crm_identity: str | None = None
 
     def values(self) -> tuple[object, ...]:
         message = self.error_message[:MESSAGE_MAX] if self.error_message else None
         return (self.target, self.record_id, self.field, self.entity_id, self.period, self.metric, self.value_sent,
-                self.kpi_run_id, self.run_id, self.sent_at, self.outcome, self.error_code, message)
+                self.kpi_run_id, self.run_id, self.sent_at, self.outcome, self.error_code, message, self.crm_identity)
 
 
-def load_last_success(store: Store, target: str, per_period: bool) -> dict[tuple[str, str, str], LedgerEntry]:
-    """(entity_id, period or "", field) -> the latest successful write of that slot.
+def load_last_success(
+    store: Store, target: str, per_period: bool, crm_identity: str | None = None
+) -> dict[tuple[str, str, str], LedgerEntry]:
+    """(entity_id, period or "", field) -> the latest successful write of that slot to `crm_identity`.
 
     `per_period`: upsert targets write one record per period; update targets own one field across
     periods (a new month overwrites the same CRM field, so last month's write is its baseline).
@@ -59,8 +66,9 @@ def load_last_success(store: Store, target: str, per_period: bool) -> dict[tuple
         "SELECT entity_id, period, field, record_id, value_sent FROM ("
         "SELECT entity_id, period, field, record_id, value_sent, "
         f"row_number() OVER (PARTITION BY {partition} ORDER BY sent_at DESC) AS rn "
-        f"FROM {TABLE} WHERE target = ? AND outcome IN ({outcomes})) AS latest WHERE rn = 1",
-        [target],
+        f"FROM {TABLE} WHERE target = ? AND outcome IN ({outcomes}) "
+        "AND (crm_identity IS NULL OR crm_identity = ?)) AS latest WHERE rn = 1",
+        [target, crm_identity],
     )
     return {
         (str(e), str(p) if per_period else "", str(f)): LedgerEntry(r, v)

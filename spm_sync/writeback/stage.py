@@ -69,12 +69,14 @@ def write_back(
         raise ConfigError("; ".join(problems))
     day = today(cfg)
     result = WritebackResult([], dry_run)
+    crms = {name: writer.identity() for name, writer in writers.items()}
+    run.details["crm_identity"] = crms
     try:
         for item, describe_calls in prepared:
             writer = writers[item.target.source]
             before = Counter(writer.calls.by_family)
             period = resolve_period(cfg, item.target.period, day, store)  # the calendar the KPIs used
-            report = run_target(store, run, item, writer, period, dry_run)
+            report = run_target(store, run, item, writer, period, dry_run, crms[item.target.source])
             report.calls = Counter(writer.calls.by_family) - before + describe_calls
             result.reports.append(report)
     finally:
@@ -83,9 +85,10 @@ def write_back(
 
 
 def run_target(
-    store: Store, run: Run, item: PreparedTarget, writer: Writer, period: str, dry_run: bool
+    store: Store, run: Run, item: PreparedTarget, writer: Writer, period: str, dry_run: bool, crm: str
 ) -> TargetReport:
-    """One target: only slots that differ from the ledger are read back, and only those are sent."""
+    """One target: only slots that differ from the ledger's writes to this `crm` (the writer's identity)
+    are read back, and only those are sent."""
     target, matching = item.target, item.matching
     report = TargetReport(target.name, target.source, target.object, target.mode, period)
     kpis = load_kpis(store, target.entity, period, list(item.field_map))
@@ -107,7 +110,7 @@ def run_target(
     )
     slots = sorted([*slots, *period_slots(slots, item.record_fields.get("period"), period)],
                    key=lambda s: (s.record_key, s.field))
-    last = ledger.load_last_success(store, target.name, matching.upsert)
+    last = ledger.load_last_success(store, target.name, matching.upsert, crm)
     pending, unchanged = diff_ledger(slots, last, item.fields, matching.upsert)
     current = {}
     if pending:
@@ -121,8 +124,8 @@ def run_target(
     if dry_run:
         return report
     skipped = [s for s in steps if s.action in ("in_sync", "conflict")]
-    ledger.append(store, [_row(item, run, s, s.action, s.record_id) for s in skipped])
-    _apply(store, run, item, writer, steps, report, _describing(store, item, kpis, steps, period))
+    ledger.append(store, [_row(item, run, s, s.action, s.record_id, crm=crm) for s in skipped])
+    _apply(store, run, item, writer, steps, report, _describing(store, item, kpis, steps, period), crm)
     return report
 
 
@@ -150,7 +153,7 @@ def _describing(
 
 
 def _apply(store: Store, run: Run, item: PreparedTarget, writer: Writer, steps: Sequence[Step],
-           report: TargetReport, describing: dict[str, dict[str, Any]]) -> None:
+           report: TargetReport, describing: dict[str, dict[str, Any]], crm: str) -> None:
     """Send in API-maximum batches; each batch's outcomes go to the ledger in one transaction."""
     by_record = sends_by_record(steps, item.matching.upsert)
     records = record_writes(by_record, describing)
@@ -161,7 +164,7 @@ def _apply(store: Store, run: Run, item: PreparedTarget, writer: Writer, steps: 
         for result in results:
             for step in by_record[result.key]:
                 rows.append(_row(item, run, step, "sent" if result.ok else "rejected",
-                                 result.record_id or step.record_id, result))
+                                 result.record_id or step.record_id, result, crm))
             if result.ok:
                 report.sent += len(by_record[result.key])
             else:
@@ -221,7 +224,7 @@ def _sender(item: PreparedTarget, writer: Writer, count: int) -> tuple[int, Send
 
 
 def _row(item: PreparedTarget, run: Run, step: Step, outcome: str, record_id: str | None,
-         result: RecordResult | None = None) -> ledger.LedgerRow:
+         result: RecordResult | None = None, crm: str | None = None) -> ledger.LedgerRow:
     slot = step.slot
     message = None
     if outcome == "conflict":
@@ -242,6 +245,7 @@ def _row(item: PreparedTarget, run: Run, step: Step, outcome: str, record_id: st
         outcome=outcome,
         error_code=result.error_code if result is not None and not result.ok else None,
         error_message=message,
+        crm_identity=crm,
     )
 
 

@@ -27,6 +27,8 @@ class Writer(Protocol):
 
     def is_user_object(self, object_name: str) -> bool: ...
 
+    def identity(self) -> str: ...  # the org / portal written to (one call): ledger rows are kept per CRM
+
     def fields(self, object_name: str) -> dict[str, FieldInfo]: ...
 
     def read(

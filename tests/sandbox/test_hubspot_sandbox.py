@@ -340,7 +340,7 @@ def test_dated_paths_serve_the_same_data(sandbox: HubSpotSandbox) -> None:
 
 def test_account_info_and_stats(sandbox: HubSpotSandbox) -> None:
     details = get(sandbox, "/account-info/v3/details").json()
-    assert (details["portalId"], details["companyCurrency"]) == (24_680_135, "USD")
+    assert (details["portalId"], details["companyCurrency"]) == (sandbox.portal.portal_id, "USD")
     usage = get(sandbox, "/account-info/v3/api-usage/daily/private-apps").json()["results"][0]
     assert usage["usageLimit"] == 250_000
     before = sandbox.stats()["by_endpoint"].get("pipelines", 0)

@@ -7,6 +7,7 @@ these methods, which validate values, keep calculated properties right and bump 
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -105,7 +106,8 @@ class DealSplit:
 class Portal:
     """All state of one emulated HubSpot account."""
 
-    portal_id: int = 24_680_135
+    # A new portal per start (its records are generated afresh): what the ledger keys write-backs on.
+    portal_id: int = field(default_factory=lambda: 20_000_000 + secrets.randbelow(10_000_000))
     currency: str = "USD"
     clock: Callable[[], float] = time.time
     tables: dict[str, ObjectTable] = field(default_factory=dict)

@@ -132,7 +132,7 @@ class Org:
         self.bulk_delay_s = bulk_delay_s
         self.timer = timer  # seconds for Bulk job progress; tests step it instead of sleeping
         self.hooks = Hooks()
-        self.org_id = ids.make_id("00D", 0)
+        self.org_id = ids.make_id("00D", secrets.randbelow(62**6))  # a new org per start (rest.userinfo)
         self.password = "sandbox-password"
         self.refresh_token = "sandbox-refresh-token"  # a connected app's, issued to the API user
         self._tokens: set[str] = set()

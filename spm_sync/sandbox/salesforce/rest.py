@@ -321,6 +321,16 @@ class RestApi:
             "signature": "c2FuZGJveA==",
         })
 
+    def userinfo(self, request: Request) -> Response:
+        """GET /services/oauth2/userinfo: the session's user and org (the org id differs per emulator
+        start: its data are generated afresh, as a refreshed sandbox org's Id is new)."""
+        username = self._actor_username()
+        return Response.json({
+            "sub": f"https://login.salesforce.com/id/{self.org.org_id}/{self._user_row(username)}",
+            "user_id": self._user_row(username), "organization_id": self.org.org_id,
+            "preferred_username": username,
+        })
+
     def _actor_username(self) -> str:
         with self.org.lock:
             return str(self.org.tables["User"].column("Username").tolist()[self.org.actor_row])

@@ -28,6 +28,7 @@ from .shaping import shape
 from .tooling import ToolingApi
 
 V = r"/services/data/v(?P<v>\d+\.\d+)"
+USERINFO = "/services/oauth2/userinfo"  # who the session is: user and org (OpenID Connect)
 OBJ = r"(?P<obj>[A-Za-z][A-Za-z0-9_]*)"
 ID = r"(?P<id>[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)"
 FREE_PATHS = ("/services/oauth2/", "/services/data")
@@ -91,6 +92,7 @@ class SalesforceSandbox(ServedEmulator):
         r, c, b = self.rest, self.collections, self.bulk
         return [
             Route("POST", r"/services/oauth2/token", r.oauth_token, "oauth_token"),
+            Route("GET", rf"{USERINFO}/?", r.userinfo, "userinfo"),
             Route("GET", r"/services/data/?", r.versions, "versions"),
             Route("GET", rf"{V}/?", r.resources, "resources"),
             Route("GET", rf"{V}/limits/?", r.limits, "limits"),
@@ -138,12 +140,16 @@ class SalesforceSandbox(ServedEmulator):
     # ---- hooks -------------------------------------------------------------------------------
     def _auth(self, request: Request) -> Response | None:
         """Bearer/OAuth session check, then the daily API budget (both as a real org answers)."""
-        if request.path.startswith("/services/oauth2/") or request.path.rstrip("/") == "/services/data":
+        identity = request.path.rstrip("/") == USERINFO  # needs a session; not an API call in the budget
+        if (request.path.startswith("/services/oauth2/") and not identity) or \
+                request.path.rstrip("/") == "/services/data":
             return None
         header = request.headers.get("Authorization") or ""
         scheme, _, token = header.partition(" ")
         if scheme.lower() not in ("bearer", "oauth") or not self.org.token_valid(token.strip()):
             return errors.error_response(*errors.SESSION_INVALID)
+        if identity:
+            return None
         if not self.org.consume_api():
             return errors.error_response(*errors.DAILY_LIMIT)
         return None
