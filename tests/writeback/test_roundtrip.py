@@ -26,6 +26,7 @@ REP2_EDITED = {"salesforce": (55.5, 55.5), "hubspot": ("55.5", "55.5")}  # (what
 REJECTED_CODE = {"salesforce": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "hubspot": "OBJECT_NOT_FOUND"}
 SPLIT_CODE = {"salesforce": "JSON_PARSER_ERROR", "hubspot": "VALIDATION_ERROR"}
 DESCRIBE_ENDPOINT = {"salesforce": "describe", "hubspot": "properties"}
+IDENTITY_ENDPOINT = {"salesforce": "userinfo", "hubspot": "account_details"}
 COUNTS_ALL_SENT = {
     "planned": 30, "sent": 30, "unchanged": 0, "conflicts": 0, "rejected": 0, "invalid": 0, "held_back": 0,
 }
@@ -100,7 +101,8 @@ def test_rerun_without_kpi_change_makes_no_write_and_no_read_calls(
     before = crm.stats(sandbox)
     result = h.run()
     assert result.reports[0].counts() == {**COUNTS_ALL_SENT, "planned": 0, "sent": 0, "unchanged": 30}
-    assert delta(crm.stats(sandbox), before) == {DESCRIBE_ENDPOINT[crm.name]: 1}
+    # describe, and which org / portal this is (the ledger's writes count only for it): no reads, no writes
+    assert delta(crm.stats(sandbox), before) == {DESCRIBE_ENDPOINT[crm.name]: 1, IDENTITY_ENDPOINT[crm.name]: 1}
 
 
 def test_only_changed_values_are_sent(crm: Crm, sandbox: Sandbox, harness: Callable[..., Harness]) -> None:
