@@ -18,7 +18,7 @@ of one worker, the store's size per million opportunities and the 1-minute load 
     .venv/bin/python benchmarks/bench_parallel_sources.py --hubspot-rate 20   # API-bound HubSpot syncs
     .venv/bin/python benchmarks/bench_parallel_sources.py --sources-per-process 6  # 4 long-lived workers
 
-A scale-1 portal needs ~83 calls, which fit in HubSpot's 100 per 10 s: at the default rate the syncs
+A scale-1 portal needs ~80 calls, which fit in HubSpot's 100 per 10 s: at the default rate the syncs
 are CPU-bound on this machine (loopback emulators answer in microseconds); `--hubspot-rate 20` makes
 each HubSpot sync wait ~30 s on its limit, as syncs against a remote CRM wait on round trips.
 """
