@@ -216,20 +216,27 @@ def backfill(
     console.print(f"backfill of {source} {from_:%Y-%m-%d} .. {last_day:%Y-%m-%d} (inclusive): {result}", soft_wrap=True)
 
 
+REBUILD_HELP = "Rebuild even when the inputs are those of the last successful run (which is otherwise kept)."
+
+
 @app.command()
-def normalize() -> None:
+def normalize(rebuild: Annotated[bool, typer.Option(help=REBUILD_HELP)] = False) -> None:
     """Rebuild the normalized spm.* tables from the raw tables using mappings/*.yaml.
+
+    When no raw table, config, mapping or day changed since the last successful normalize, its
+    tables are kept; --rebuild rebuilds anyway (e.g. after raw rows were edited by hand).
 
     Example: spm-sync normalize
     """
     from spm_sync import jobs
 
-    console.print(jobs.normalize(_config()).summary())
+    console.print(jobs.normalize(_config(), rebuild=rebuild).summary())
 
 
 @app.command()
 def kpis(
     compute: Annotated[bool, typer.Option(help="Compute before printing (--no-compute reads stored values).")] = True,
+    rebuild: Annotated[bool, typer.Option(help=REBUILD_HELP)] = False,
     period: Annotated[
         str | None,
         typer.Option(help="Period id: 2026-03, FY2026-Q1, FY2026, or current_quarter. Default: the current fiscal "
@@ -286,7 +293,7 @@ def kpis(
         if unknown := [m for m in _split(metric) or [] if m not in known]:
             raise ConfigError(f"unknown metric(s) {', '.join(unknown)} (see `spm-sync list metrics`)")
     if compute:
-        jobs.kpis(cfg)
+        jobs.kpis(cfg, rebuild=rebuild)
     overview_table = format is OutputFormat.table and period is None and grain is None and metric is None and by is None
     metrics = list(HEADLINE_METRICS) if overview_table else _split(metric)  # the overview reads only its columns
     ask = KpiAsk(period=period, grain=grain, entity_type=entity_type, entity=entity, team=team, metrics=metrics, by=by)

@@ -157,8 +157,9 @@ def backfill(
         )
 
 
-def normalize(cfg: Config) -> NormalizeResult:
-    """Rebuild spm.*, unless every input is as the last successful normalize had it (fingerprint.py)."""
+def normalize(cfg: Config, *, rebuild: bool = False) -> NormalizeResult:
+    """Rebuild spm.*, unless every input is as the last successful normalize had it (fingerprint.py)
+    and not `rebuild` (raw rows edited by hand, outside any sync)."""
     from spm_sync import fingerprint
     from spm_sync.normalize import normalize as normalize_stage
     from spm_sync.normalize.run import kept
@@ -172,7 +173,7 @@ def normalize(cfg: Config) -> NormalizeResult:
             holding(cfg, store, run, [SPM_DATA], shared=False),
         ):
             inputs = fingerprint.normalize_inputs(cfg, store, cfg.as_of or utcnow().date())
-            previous = fingerprint.reusable(store, "normalize", inputs)
+            previous = None if rebuild else fingerprint.reusable(store, "normalize", inputs)
             if previous is not None:
                 result = kept(run, *previous)
             else:
@@ -182,8 +183,9 @@ def normalize(cfg: Config) -> NormalizeResult:
             return result
 
 
-def kpis(cfg: Config) -> KpiResult:
-    """Compute every KPI, unless spm.*, config and day are as the last successful kpis run had them."""
+def kpis(cfg: Config, *, rebuild: bool = False) -> KpiResult:
+    """Compute every KPI, unless spm.*, config and day are as the last successful kpis run had them
+    and not `rebuild`."""
     from spm_sync import fingerprint
     from spm_sync.metrics import compute_kpis
     from spm_sync.metrics.compute import kept_kpis
@@ -192,7 +194,7 @@ def kpis(cfg: Config) -> KpiResult:
     day = cfg.as_of or utcnow().date()
     with job(cfg, "kpis") as (store, run), holding(cfg, store, run, [SPM_DATA], shared=True):
         inputs = fingerprint.kpis_inputs(cfg, store, day)
-        previous = fingerprint.reusable(store, "kpis", inputs)
+        previous = None if rebuild else fingerprint.reusable(store, "kpis", inputs)
         result = (kept_kpis(run, *previous) if previous else None) or compute_kpis(cfg, store, run)
         run.details["inputs"] = inputs
         if sent := celebrate(cfg, store, day):

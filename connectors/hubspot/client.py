@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.client
 import random
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from spm_sync.calls import ApiCalls
 from spm_sync.config import HubSpotSource
-from spm_sync.connectors.hubspot.pacing import Pacer
+from spm_sync.connectors.hubspot.pacing import Pacer, portal_pacer
 from spm_sync.connectors.network import fatal_network_error
 from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError, RateLimited, WriteUnconfirmed
 
@@ -147,11 +148,13 @@ class HubSpotClient:
         self.config = config
         self.calls = calls
         self.source = config.name
-        self.pacer = pacer or (Pacer(config.rate_limit, sleep=sleep) if sleep else Pacer(config.rate_limit))
-        self._sleep = sleep or self.pacer._sleep
         self.base_url = str(config.base_url).rstrip("/")
+        token = config.access_token.get_secret_value()
+        self.pacer = pacer or (Pacer(config.rate_limit, sleep=sleep) if sleep
+                               else portal_pacer(self.base_url, token, config.rate_limit))
+        self._sleep = sleep or self.pacer._sleep
         options: dict[str, Any] = {
-            "access_token": config.access_token.get_secret_value(),
+            "access_token": token,
             "host": self.base_url,
             "retry": NO_URLLIB3_RETRY,
         }
@@ -160,6 +163,11 @@ class HubSpotClient:
         self.api = hubspot.Client.create(**options)
         self._api_client = self.api.crm.objects.basic_api.api_client
         self.throttled = 0  # 429s received, for benchmarks and run details
+        # Until one answer proves the token, requests go one at a time: parallel resources must not
+        # each send a doomed request with a rejected token (a 401 is raised to every waiting thread).
+        self._token_gate = threading.Lock()
+        self._token_proven = False
+        self._token_rejected: AuthError | None = None
 
     # -- paths --------------------------------------------------------------------------------
     def path(self, kind: str, *parts: str) -> str:
@@ -199,7 +207,10 @@ class HubSpotClient:
             reraise=True,
         )
         try:
-            return retrying(self._send, method, path, json, params, fam, require, search, object_name)
+            return self._token_checked(
+                lambda: retrying(self._send, method, path, json, params, fam, require, search, object_name),
+                object_name,
+            )
         except Transient as exc:
             if not idempotent:
                 raise WriteUnconfirmed(
@@ -213,6 +224,23 @@ class HubSpotClient:
             raise ConnectorError(
                 f"{method} {path} failed after retries: {exc.message}", source=self.source, object=object_name
             ) from exc
+
+    def _token_checked(self, send: Callable[[], dict[str, Any]], object_name: str | None) -> dict[str, Any]:
+        if self._token_proven:
+            return send()
+        with self._token_gate:
+            if self._token_rejected is not None:
+                raise AuthError(self._token_rejected.message, source=self.source, object=object_name)
+            try:
+                data = send()
+            except AuthError as exc:
+                self._token_rejected = exc
+                raise
+            except Refused:
+                self._token_proven = True
+                raise
+            self._token_proven = True
+            return data
 
     def _nap(self, seconds: float) -> None:
         if seconds > 0:

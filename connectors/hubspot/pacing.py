@@ -12,6 +12,7 @@ once cost us 429s with send-time stamps); it costs one round trip per window, ~0
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
@@ -115,3 +116,16 @@ class Pacer:
         """After a 429: nobody sends before `seconds` from now (Retry-After or the policy window)."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+_PORTAL_PACERS: dict[tuple[str, str, int, float], Pacer] = {}
+_PORTAL_PACERS_LOCK = threading.Lock()
+
+
+def portal_pacer(base_url: str, access_token: str, limits: HubSpotRateLimit) -> Pacer:
+    """The one pace of a portal in this process: a sync started right after another (a `run` cycle,
+    the scheduler, a write-back) counts the searches the portal has just seen, not a fresh window."""
+    token = hashlib.sha256(access_token.encode()).hexdigest()
+    key = (base_url, token, limits.requests_per_10s, limits.search_per_second)
+    with _PORTAL_PACERS_LOCK:
+        return _PORTAL_PACERS.setdefault(key, Pacer(limits))

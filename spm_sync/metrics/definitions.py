@@ -8,6 +8,7 @@ few primitive types the compiler knows, so the compiler stays small.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -361,11 +362,19 @@ def _expand_funnel(funnel: StageFunnel) -> list[Primitive]:
     return out
 
 
-def parameters(cfg: Config | None) -> dict[str, int]:
-    """The values model columns name as `:<name>` (config `reporting`): thresholds a user tunes without
-    editing the definitions."""
+def parameters(cfg: Config | None) -> dict[str, int | date]:
+    """The values model columns name as `:<name>`: thresholds a user tunes without editing the definitions
+    (config `reporting`), and `today` (config `as_of` when pinned), since a stock read at a period end
+    after today can only be what it is today."""
     reporting = cfg.reporting if cfg is not None else ReportingConfig()
-    return {"stale_days": reporting.stale_days}
+    today = cfg.as_of if cfg is not None and cfg.as_of else datetime.now(UTC).date()
+    return {"stale_days": reporting.stale_days, "today": today}
+
+
+def _literal(value: int | date) -> exp.Expr:
+    if isinstance(value, date):
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.Type.DATE)
+    return exp.Literal.number(value)
 
 
 @cache
@@ -377,7 +386,9 @@ def _placeholders(text: str) -> exp.Expr | None:
     return tree if tree.find(exp.Placeholder) is not None else None
 
 
-def _bind(name: str, model: ModelDef, values: dict[str, int], source: Source, problems: list[Problem]) -> ModelDef:
+def _bind(
+    name: str, model: ModelDef, values: dict[str, int | date], source: Source, problems: list[Problem]
+) -> ModelDef:
     """The model with every `:<parameter>` of its columns replaced by the parameter's value."""
     columns = dict(model.columns)
     for column, text in model.columns.items():
@@ -391,7 +402,7 @@ def _bind(name: str, model: ModelDef, values: dict[str, int], source: Source, pr
                                            f"unknown parameter :{', :'.join(unknown)} (known: {known})"))
             continue
         bound = tree.copy().transform(
-            lambda node: exp.Literal.number(values[node.name]) if isinstance(node, exp.Placeholder) else node
+            lambda node: _literal(values[node.name]) if isinstance(node, exp.Placeholder) else node
         )
         columns[column] = bound.sql(dialect="duckdb")
     return model.model_copy(update={"columns": columns})

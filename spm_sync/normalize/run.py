@@ -51,7 +51,7 @@ class NormalizeResult:
 
     def summary(self) -> str:
         if self.kept_from:
-            lines = [f"inputs unchanged since normalize run {self.kept_from}: spm.* kept"]
+            lines = [f"inputs unchanged since normalize run {self.kept_from}: spm.* kept (--rebuild rebuilds)"]
         else:
             lines = [f"normalized in {self.seconds:.1f}s"]
         lines += [f"  spm.{name}: {count:,} rows" for name, count in self.tables.items()]

@@ -9,7 +9,7 @@ import pytest
 from spm_sync.calls import ApiCalls
 from spm_sync.config import HubSpotRateLimit, HubSpotSource
 from spm_sync.connectors.hubspot.client import HubSpotClient, Unavailable, family_of, versioned_path
-from spm_sync.connectors.hubspot.pacing import Pacer
+from spm_sync.connectors.hubspot.pacing import Pacer, portal_pacer
 from spm_sync.errors import AuthError, BudgetExhausted, ConnectorError
 from spm_sync.sandbox.faults import FaultConfig, FaultKind
 from spm_sync.sandbox.server import Request, Response, Route, SandboxServer
@@ -215,3 +215,11 @@ def test_budget_stops_before_the_call(fake: FakeHubSpot) -> None:
     with pytest.raises(BudgetExhausted, match="per-run API budget of 2 calls reached"):
         client.request("GET", "/crm/v3/objects/deals")
     assert fake.server.stats()["total"] == 2
+
+
+def test_clients_of_one_portal_share_its_pace_and_other_portals_do_not() -> None:
+    limits = HubSpotRateLimit(requests_per_10s=100, search_per_second=5)
+    first = portal_pacer("http://127.0.0.1:1", "token-a", limits)
+    assert portal_pacer("http://127.0.0.1:1", "token-a", limits) is first
+    assert portal_pacer("http://127.0.0.1:1", "token-b", limits) is not first
+    assert portal_pacer("http://127.0.0.1:2", "token-a", limits) is not first

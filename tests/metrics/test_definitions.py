@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from typing import Any
 
 import pytest
@@ -231,13 +233,19 @@ def test_error_in_the_builtin_file_names_its_line() -> None:
 
 
 def test_model_parameters_are_bound_from_config_and_unknown_ones_named() -> None:
-    stale = load_catalog(parse_config({"reporting": {"stale_days": 12}})).models["opportunity_touches"]
-    assert stale.columns["stale_from"] == "x.touched_on + 12"
-    assert load_catalog().models["opportunity_touches"].columns["stale_from"] == "x.touched_on + 30"
-    text = _builtin_text().replace("x.touched_on + :stale_days", "x.touched_on + :stale_weeks")
+    stale = load_catalog(parse_config({"reporting": {"stale_days": 12}, "as_of": "2026-03-15"}))
+    assert stale.models["opportunity_touches"].columns["stale_from"] == (
+        "CASE WHEN x.touched_on + 12 <= CAST('2026-03-15' AS DATE) THEN x.touched_on + 12 END"
+    )
+    today = datetime.now(UTC).date().isoformat()
+    assert load_catalog().models["opportunity_touches"].columns["stale_from"] == (
+        f"CASE WHEN x.touched_on + 30 <= CAST('{today}' AS DATE) THEN x.touched_on + 30 END"
+    )
+    text = _builtin_text().replace("x.touched_on + :stale_days <=", "x.touched_on + :stale_weeks <=")
     with pytest.raises(KpiDefinitionError) as info:
         load_catalog(builtin_text=text)
     (problem,) = info.value.problems
     assert problem.key == "models.opportunity_touches.columns.stale_from"
-    assert problem.message == "unknown parameter :stale_weeks (known: stale_days)"
-    assert problem.line == text.splitlines().index("      stale_from: x.touched_on + :stale_weeks") + 1
+    assert problem.message == "unknown parameter :stale_weeks (known: stale_days, today)"
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("      stale_from:"))
+    assert problem.line == line

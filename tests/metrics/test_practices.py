@@ -111,9 +111,10 @@ CASES: list[tuple[Key, tuple[float | None, float | None, float | None]]] = [
     (_total("company", "2026-02", "pipeline_missing_amount_share"), (pytest.approx(1 / 3), 1.0, 3.0)),
     (_total("company", "2026-02", "pipeline_stale_share"), (pytest.approx(2 / 3), 2.0, 3.0)),
     (_total("t1", "2026-02", "pipeline_stale_share"), (0.5, 1.0, 2.0)),
-    # 2026-04-01 (March and the quarter): open3 past due since 03-31; open2 touched by the 03-10 call
-    (_total("company", "2026-03", "pipeline_past_due_share"), (pytest.approx(2 / 3), 2.0, 3.0)),
-    (_total("company", "FY2026-Q1", "pipeline_past_due_share"), (pytest.approx(2 / 3), 2.0, 3.0)),
+    # 2026-04-01 (March and the quarter), after as_of 03-15 so read as of 03-15: open3's close date 03-31
+    # is still ahead (not past due), only open1 is; open2 touched by the 03-10 call
+    (_total("company", "2026-03", "pipeline_past_due_share"), (pytest.approx(1 / 3), 1.0, 3.0)),
+    (_total("company", "FY2026-Q1", "pipeline_past_due_share"), (pytest.approx(1 / 3), 1.0, 3.0)),
     (_total("company", "FY2026-Q1", "pipeline_stale_share"), (pytest.approx(2 / 3), 2.0, 3.0)),
     (_total("p2", "FY2026-Q1", "pipeline_missing_amount_share"), (1.0, 1.0, 1.0)),
     # --- process efficiency ---------------------------------------------------------------------------
@@ -231,7 +232,7 @@ def test_explain_lists_the_deals_open_at_the_period_end(duck: tuple[Store, Rows]
 
     cfg = parse_config({"store": {"path": str(tmp_path / "unused.duckdb")}, "as_of": "2026-03-15"})
     found = explain(cfg, duck[0], "company", "pipeline_past_due_share", "2026-03", date(2026, 3, 15))
-    assert (found.value, found.numerator, found.denominator) == (pytest.approx(2 / 3), 2.0, 3.0)
+    assert (found.value, found.numerator, found.denominator) == (pytest.approx(1 / 3), 1.0, 3.0)
     assert [c["record_id"] for c in found.contributions] == ["open3", "open1", "open2"]
     found = explain(cfg, duck[0], "t1", "stage_skip_share", "2026-01", date(2026, 3, 15))
     assert [c["record_id"] for c in found.contributions] == ["w1"]

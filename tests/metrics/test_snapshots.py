@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 import sqlglot
 
+from spm_sync.config import parse_config
 from spm_sync.metrics.compiler import compile_plan
 from spm_sync.metrics.definitions import load_catalog
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
-STEPS = compile_plan(load_catalog()).steps
+STEPS = compile_plan(load_catalog(parse_config({"as_of": "2026-03-15"}))).steps  # `:today` pinned
 
 
 def _file(index: int, name: str) -> Path:

@@ -54,7 +54,7 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 SF_OBJECTS = (
     "User, UserRole, Account, Opportunity, OpportunityHistory, OpportunityFieldHistory, Lead, Task, Event, "
     "ForecastingQuota, CurrencyType, DatedConversionRate, Period, FiscalYearSettings, OpportunitySplit, "
-    "OpportunitySplitType, NPS_Response__c"
+    "OpportunitySplitType, NPS_Response__c, Rep_Survey__c"
 )
 
 

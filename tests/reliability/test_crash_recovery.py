@@ -46,8 +46,9 @@ STORE_POINTS = ("store.statement", "store.batch")
 # (label, argv, points killed at; None: run once, not killed)
 CYCLE: list[tuple[str, list[str], tuple[str, ...] | None]] = [
     ("sync full", ["sync"], SYNC_POINTS),
-    ("normalize", ["normalize"], STORE_POINTS),
-    ("kpis", KPIS, STORE_POINTS),
+    # --rebuild: a kill attempt after one that got through still rebuilds (not kept as unchanged inputs)
+    ("normalize", ["normalize", "--rebuild"], STORE_POINTS),
+    ("kpis", [*KPIS, "--rebuild"], STORE_POINTS),
     ("writeback", ["writeback"], ("http.read", "http.write", *STORE_POINTS)),
     ("edit", [], None),
     ("sync incremental", ["sync"], SYNC_POINTS),

@@ -1,6 +1,6 @@
 INSERT INTO kpi_owner_trailing (owner_id, team_id, in_totals, boundary, "pipeline_stale_deals")
 WITH m_opportunity_touches AS (
-  SELECT c.rep_id AS owner_id, c.team_id AS team_id, CAST(c.share AS DOUBLE) AS credit_share, c.in_totals AS in_totals, x.touched_on + 30 AS "stale_from", least(x.next_touch, CASE WHEN coalesce(o.is_closed, FALSE) OR coalesce(o.is_won, FALSE) THEN o.close_date END) AS "stale_until"
+  SELECT c.rep_id AS owner_id, c.team_id AS team_id, CAST(c.share AS DOUBLE) AS credit_share, c.in_totals AS in_totals, CASE WHEN x.touched_on + 30 <= CAST('2026-03-15' AS DATE) THEN x.touched_on + 30 END AS "stale_from", least(x.next_touch, CASE WHEN coalesce(o.is_closed, FALSE) OR coalesce(o.is_won, FALSE) THEN o.close_date END) AS "stale_until"
   FROM (SELECT opportunity_id, touched_on,
   lead(touched_on) OVER (PARTITION BY opportunity_id ORDER BY touched_on) AS next_touch
 FROM (
