@@ -32,6 +32,9 @@ class ExtractContext:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     progress: Callable[[str, int, int], None] = _ignore
     warn: Callable[[str], None] = _ignore
+    # Sources that load whole files every run: per object, a digest of what it loaded, so a reload of
+    # identical content is no change to the raw data (extract.py, fingerprint.py).
+    digests: dict[str, str] = field(default_factory=dict)
 
     def budget_stop(self, what: str, exc: BudgetExhausted) -> None:
         """A connector that stops cleanly on the API budget says so here: the run reports it as

@@ -132,11 +132,28 @@ def sync_source(
     for family, n in calls.by_family.items():
         run.api_calls[family] = run.api_calls.get(family, 0) + n
     run.api_budget = {"daily_used": calls.daily_used, "daily_max": calls.daily_max}
+    reloaded = bool(context.digests) and context.digests == previous_digests(store, run, source_name)
     run.details.update({"warnings": result.warnings, "stopped_by_budget": result.stopped_by_budget,
-                        "raw_changed": bool(result.records) or full or recovered})  # fingerprint.py
+                        "raw_changed": (bool(result.records) and not reloaded) or full or recovered})  # fingerprint.py
+    if context.digests:
+        run.details["digests"] = context.digests
     result.repeated = sorted(set(result.warnings) & previous_warnings(store, run, source_name))
     return result
 
+
+
+def previous_digests(store: Store, run: Run, source_name: str) -> dict[str, str] | None:
+    """What the source's previous sync or backfill loaded (ExtractContext.digests), if that run succeeded:
+    after a failed one the raw tables may hold anything."""
+    row = store.fetchone(
+        "SELECT status, details FROM spm_state.runs WHERE job IN ('sync', 'backfill') AND subject = ? "
+        "AND run_id <> ? ORDER BY started_at DESC LIMIT 1",
+        [source_name, run.run_id],
+    )
+    if row is None or row[0] != "succeeded" or not row[1]:
+        return None
+    details = json.loads(row[1]) if isinstance(row[1], str) else row[1]
+    return details.get("digests")
 
 
 def previous_warnings(store: Store, run: Run, source_name: str) -> set[str]:

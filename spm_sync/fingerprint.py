@@ -6,14 +6,15 @@ run's details (`inputs`); a stage whose digest equals that of the last successfu
 keeps that run's output (recorded as `skipped`) instead of rebuilding it.
 
 - normalize reads the raw tables: per source, the last sync or backfill that may have changed them
-  (`raw_changed` in its details: rows loaded, a `--full` refresh, a recovered package; any run that did
-  not succeed counts as a change, as it may have loaded part), and each raw table's row count; the
-  config (mappings included, by content), the day (team history and crediting use it) and its own code;
+  (`raw_changed` in its details: rows loaded, unless a files reload identical to the previous one, a
+  `--full` refresh, a recovered package; any run that did not succeed counts as a change, as it may
+  have loaded part), and each raw table's row count; the config (mappings included, by content), the
+  day (team history and crediting use it) and its own code;
 - kpis read spm.* (named by the normalize run that built them, `built_by`), the config (KPI
   definitions included), the day (current periods) and their own code.
 
 Raw tables are written by syncs only: a row changed there by hand is seen by the next normalize that
-runs for another reason (a sync that loads rows, a new day, a config change).
+runs for another reason (a sync that loads rows, a new day, a config change) or with `--rebuild`.
 """
 
 from __future__ import annotations

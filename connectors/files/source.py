@@ -14,6 +14,8 @@ Columns are converted set-at-a-time with Arrow; values are looked at one by one 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -404,6 +406,14 @@ def read_export(
     return screen_export(strings, kind, _Where(path, first_line), currency)
 
 
+def export_digest(path: Path, kind: ExportKind, currency: str, renames: Mapping[str, str] | None) -> str:
+    """What decides the loaded rows: the file's bytes, how it is read (columns, currency) and this reader."""
+    digest = hashlib.sha256(json.dumps([str(path), kind.name, currency, dict(renames or {})]).encode())
+    for part in (path, Path(__file__), Path(__file__).with_name("settings.py")):
+        digest.update(part.read_bytes())
+    return digest.hexdigest()
+
+
 def _with_file(table: pa.Table, path: Path) -> pa.Table:
     return table.append_column(SOURCE_FILE, pa.array([str(path)] * table.num_rows, pa.string()))
 
@@ -425,7 +435,9 @@ def files_source(config: FilesSource, context: ExtractContext) -> DltSource:
         path = getattr(config, kind.name)
         if path is None or not context.wants(kind.name):
             continue
-        export = read_export(path, kind, config.currency, config.columns.get(kind.name))
+        renames = config.columns.get(kind.name)
+        export = read_export(path, kind, config.currency, renames)
+        context.digests[kind.name] = export_digest(path, kind, config.currency, renames)
         allowed = context.allow_empty or kind.name in config.allow_empty
         if export.rows.num_rows == 0 and not export.rejections and not allowed:
             raise ConfigError(

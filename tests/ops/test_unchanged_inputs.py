@@ -4,6 +4,7 @@ CRM field. Against both emulators over loopback HTTP(S)."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tests.sandbox_sources import sandbox_sources
 
 API = "/services/data/v62.0"
 AS_OF = date(2026, 3, 15)
+REPO = Path(__file__).resolve().parents[2]
 
 
 def salesforce(sb: Sandbox) -> requests.Session:
@@ -88,3 +90,29 @@ def test_no_change_cycle_keeps_outputs_and_a_one_record_change_flows_end_to_end(
         assert changed["writeback"].reports[0].counts()["sent"] == 1
         field = api.get(f"{sb.salesforce.instance_url}{API}/sobjects/User/{owner}").json()["Revenue_Won__c"]
         assert round(field - float(rep_before), 2) == 1000
+
+
+def test_files_reloaded_unchanged_keep_outputs_and_an_edited_file_rebuilds(tmp_path: Path) -> None:
+    """The files source loads its exports whole every sync; identical content is no change to the raw data."""
+    for name in ("quotas.csv", "activity_targets.csv", "teams.csv"):
+        shutil.copy(REPO / "data" / name, tmp_path / name)
+    cfg = parse_config({
+        "store": {"path": str(tmp_path / "spm_sync.duckdb"), "state_dir": str(tmp_path / "state")},
+        "sources": [{"name": "erp", "type": "files", "quotas": str(tmp_path / "quotas.csv"),
+                     "activity_targets": str(tmp_path / "activity_targets.csv"),
+                     "teams": str(tmp_path / "teams.csv")}],
+        "as_of": AS_OF.isoformat(),
+    })
+    first = jobs.run_all(cfg)
+    again = jobs.run_all(cfg)
+    assert sum(again["sync"][0].records.values()) == sum(first["sync"][0].records.values()) > 0  # reloaded
+    assert again["normalize"].kept_from is not None
+    assert again["kpis"].kept_from is not None
+
+    quotas = tmp_path / "quotas.csv"
+    quotas.write_text(quotas.read_text().replace("180000", "190000"))
+    edited = jobs.run_all(cfg)
+    assert edited["normalize"].kept_from is None
+    assert edited["kpis"].kept_from is None
+    with open_store(cfg.store) as store:
+        assert store.fetchone("SELECT count(*) FROM raw_erp.quotas WHERE amount = 190000")[0] > 0
