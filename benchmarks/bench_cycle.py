@@ -49,13 +49,15 @@ def start_sandbox(seed: int, scale: str) -> tuple[subprocess.Popen[str], dict[st
 
 def config_document(root: Path, crm: dict[str, Any]) -> dict[str, Any]:
     sf, hs = crm["salesforce"], crm["hubspot"]
+    lookback = float(os.environ.get("BENCH_HUBSPOT_LOOKBACK_MINUTES", "5"))
     return {
         "store": {"path": str(root / "spm_sync.duckdb"), "state_dir": str(root / "state")},
         "sources": [
             {"name": "sf", "type": "salesforce", "instance_url": sf["instance_url"], "session_id": sf["session_id"],
              "ca_bundle": sf["ca_bundle"]},
             {"name": "hs", "type": "hubspot", "base_url": hs["base_url"], "access_token": hs["access_token"],
-             "rate_limit": {"requests_per_10s": HUBSPOT_RATE, "search_per_second": SEARCH_PER_SECOND}},
+             "rate_limit": {"requests_per_10s": HUBSPOT_RATE, "search_per_second": SEARCH_PER_SECOND},
+             "lookback_minutes": lookback},
         ],
         "writeback": [
             {"name": "sf_reps", "source": "sf", "object": "User", "entity": "rep", "period": "current_quarter",
@@ -159,7 +161,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", default="large", help="small | medium | large | number of reps (default large)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--hubspot-lookback-minutes", type=float, default=5.0,
+                        help="HubSpot's re-read window (default 5, the config default): cycles minutes apart re-read "
+                             "the records the previous cycle's write-back changed; 0 measures syncs further apart")
     args = parser.parse_args()
+    os.environ["BENCH_HUBSPOT_LOOKBACK_MINUTES"] = str(args.hubspot_lookback_minutes)
     scale: Any = int(args.scale) if args.scale.isdigit() else args.scale
     started = time.perf_counter()
     proc, crm = start_sandbox(args.seed, scale)

@@ -16,7 +16,7 @@ BATCH_READ_SIZE = 100  # POST .../batch/read inputs max 100
 ASSOCIATION_BATCH_SIZE = 1_000  # POST /crm/v4/associations/{from}/{to}/batch/read inputs max 1,000 (since 2025-02)
 HISTORY_BATCH_SIZE = 50  # POST .../batch/read with propertiesWithHistory: inputs max 50
 SPLITS_BATCH_SIZE = 100  # POST /crm/v3/objects/deals/splits/batch/read: no documented limit; the CRM batch limit
-OWNERS_PAGE_SIZE = 100  # GET /crm/v3/owners: limit max 100 (500 documented for some portals; 100 is safe)
+OWNERS_PAGE_SIZE = 500  # GET /crm/v3/owners takes up to 500 a page; a portal sending fewer pages on (paging.next)
 METADATA_MAX_AGE_S = 12 * 3600.0  # cached property / pipeline definitions are read again after this
 MAX_QUERY_CHARS = 3_000  # keep GET URLs far below the ~8 KB at which HubSpot's edge answers 414
 
