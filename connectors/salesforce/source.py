@@ -86,14 +86,18 @@ def raw_tables(config: SalesforceSource) -> set[str]:
 
 def plan_objects(config: SalesforceSource, context: ExtractContext, describes: DescribeCache) -> list[ObjectPlan]:
     specs = object_specs(config)
+    # config `objects:` restricts the source (its extra objects stay wanted), as for HubSpot
+    wanted = None if config.objects is None else {n.lower() for n in (*config.objects, *config.extra_objects)}
     if context.objects:
         known = {s.name.lower() for s in specs}
         for name in context.objects:
             if name.lower() not in known:
                 context.warn(f"{name}: not a configured object (add it to extra_objects); skipped")
+            elif wanted is not None and name.lower() not in wanted:
+                context.warn(f"{name}: not in the source's `objects:`; skipped")
     plans = []
     for spec in specs:
-        if not context.wants(spec.name):
+        if not context.wants(spec.name) or (wanted is not None and spec.name.lower() not in wanted):
             continue
         try:
             describe = describes.get(spec.name)

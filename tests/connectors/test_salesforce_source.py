@@ -198,6 +198,14 @@ def test_missing_object_and_field_are_reported_and_skipped(tmp_path: Path, sandb
     assert "industry" not in column_types(cfg, "account")
 
 
+def test_config_objects_restrict_the_source(tmp_path: Path, sandbox: Sandbox) -> None:
+    cfg = make_config(tmp_path, sandbox, objects=["User", "opportunity"], extra_objects=["Rep_Survey__c"])
+    result = sync(cfg)
+    assert set(result.records) == {"user", "opportunity", "rep_survey"}
+    assert result.api_calls["by_family"] == {"describe": 3, "query": 3}
+    assert sync(cfg, objects=["Lead"]).warnings == ["Lead: not in the source's `objects:`; skipped"]
+
+
 def test_the_rep_survey_object_named_in_config_lands_in_rep_survey(tmp_path: Path, sandbox: Sandbox) -> None:
     cfg = make_config(tmp_path, sandbox)
     surveys = len(sandbox.salesforce.org.ids("Rep_Survey__c"))
