@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -19,7 +18,7 @@ from spm_sync.errors import BudgetExhausted, find_cause
 from spm_sync.interrupted_loads import repair_working_folder
 from spm_sync.logs import log_event
 from spm_sync.runs import Run
-from spm_sync.store import Store, ensure_folder
+from spm_sync.store import Store, ensure_folder, json_column
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
@@ -152,8 +151,7 @@ def previous_digests(store: Store, run: Run, source_name: str) -> dict[str, str]
     )
     if row is None or row[0] != "succeeded" or not row[1]:
         return None
-    details = json.loads(row[1]) if isinstance(row[1], str) else row[1]
-    return details.get("digests")
+    return json_column(row[1]).get("digests")
 
 
 def previous_warnings(store: Store, run: Run, source_name: str) -> set[str]:
@@ -164,7 +162,7 @@ def previous_warnings(store: Store, run: Run, source_name: str) -> set[str]:
         "ORDER BY started_at DESC LIMIT 1",
         [run.job, source_name, run.run_id],
     )
-    details = (json.loads(row[0]) if isinstance(row[0], str) else row[0]) if row else None
+    details = json_column(row[0]) if row else None
     return set((details or {}).get("warnings") or [])
 
 

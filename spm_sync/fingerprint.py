@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from spm_sync.config import Config
-from spm_sync.store import Store
+from spm_sync.store import Store, json_column
 
 PACKAGE = Path(__file__).resolve().parent
 CODE = {"normalize": ("normalize", "crediting", "mappings", "store"), "kpis": ("metrics", "store")}
@@ -95,7 +95,7 @@ def kpis_inputs(cfg: Config, store: Store, as_of: date) -> str:
 
 
 def _details(value: Any) -> dict[str, Any]:
-    return (json.loads(value) if isinstance(value, str) else value) or {}
+    return json_column(value) or {}
 
 
 def reusable(store: Store, job: str, digest: str) -> tuple[str, dict[str, int], dict[str, Any]] | None:

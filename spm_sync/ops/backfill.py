@@ -17,7 +17,7 @@ from typing import Any
 from spm_sync.config import Config
 from spm_sync.extract import Loading, sync_source
 from spm_sync.runs import Run, utcnow
-from spm_sync.store import Store
+from spm_sync.store import Store, json_column
 
 DEFAULT_CHUNK = timedelta(days=31)
 
@@ -60,7 +60,7 @@ def _completed(store: Store, bid: str) -> set[str]:
     row = store.fetchone("SELECT checkpoint FROM spm_state.backfills WHERE backfill_id = ?", [bid])
     if row is None or row[0] is None:
         return set()
-    checkpoint = json.loads(row[0]) if isinstance(row[0], str) else row[0]
+    checkpoint = json_column(row[0])
     return set(checkpoint.get("done", []))
 
 

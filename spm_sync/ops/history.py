@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Console
@@ -10,16 +9,12 @@ from rich.table import Table
 
 from spm_sync.output import print_table
 from spm_sync.runs import mark_interrupted
-from spm_sync.store import Store
+from spm_sync.store import Store, json_column
 
 RUN_KEYS = (
     "run_id", "job", "source", "started_at", "duration_s", "outcome", "records", "api_calls", "budget_left",
     "error", "writeback",
 )
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _writeback_counts(details: dict[str, Any]) -> dict[str, int] | None:
@@ -47,8 +42,8 @@ def run_rows(store: Store, job: str | None = None, limit: int = 20) -> list[dict
     )
     out = []
     for row in rows:
-        records, calls = _json(row["records"]) or {}, _json(row["api_calls"]) or {}
-        budget, details = _json(row["api_budget"]) or {}, _json(row["details"]) or {}
+        records, calls = json_column(row["records"]) or {}, json_column(row["api_calls"]) or {}
+        budget, details = json_column(row["api_budget"]) or {}, json_column(row["details"]) or {}
         daily_max, daily_used = budget.get("daily_max"), budget.get("daily_used")
         ended = row["ended_at"]
         out.append({

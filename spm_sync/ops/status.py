@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,7 +14,7 @@ from spm_sync.config import Config
 from spm_sync.extract import pipelines_dir, raw_dataset
 from spm_sync.output import print_table
 from spm_sync.runs import mark_interrupted, utcnow
-from spm_sync.store import Store, open_store
+from spm_sync.store import Store, json_column, open_store
 
 
 def _age(then: datetime | None, now: datetime) -> str | None:
@@ -90,14 +89,12 @@ def _last_run(store: Store, job: str, subject: str | None, status: str | None = 
         return None
     row = rows[0]
     for key in ("records", "api_calls", "api_budget"):
-        if isinstance(row[key], str):
-            row[key] = json.loads(row[key])
+        row[key] = json_column(row[key])
     return row
 
 
 def _details(row: dict[str, Any]) -> dict[str, Any]:
-    details = row["details"]
-    return (json.loads(details) if isinstance(details, str) else details) or {}
+    return json_column(row["details"]) or {}
 
 
 def last_writebacks(store: Store) -> dict[str, Any]:

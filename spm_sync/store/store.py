@@ -6,6 +6,7 @@ DuckDB DDL is transpiled with sqlglot so both stay defined in one place (`layout
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -235,6 +236,11 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def json_column(value: Any) -> Any:
+    """A JSON column's value as Python: DuckDB hands back its text, PostgreSQL's jsonb a parsed value."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def ensure_folder(path: Path, key: str) -> Path:
